@@ -1,0 +1,1 @@
+"""Storage plug-ins behind one interface (``api.py``), chosen by name from config."""

@@ -1,0 +1,106 @@
+"""The storage plug-in interface, in the spirit of Jaeger's spanstore.
+
+A plug-in is a ``Storage``: it hands out a writer, a reader, a dependency
+reader (and later a sampling store).  The query API reads only through
+these; receivers never see them; plug-ins know nothing of HTTP.  Every
+plug-in must pass ``tests/storage/conformance.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from backend.model import SpanBatch, SpanRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    span_kind: str  # "server", "client", ... or "" when unspecified
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyLink:
+    parent: str
+    child: str
+    call_count: int
+
+
+@dataclass(slots=True)
+class Trace:
+    """A whole trace as read back: its spans and the processes they refer to."""
+
+    spans: list[SpanRecord]
+    processes: dict[bytes, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """Find traces that contain at least one span matching every given field.
+
+    ``tags`` are AND-ed; each matches a span attribute, a resource attribute
+    or an event attribute of that same span whose value, rendered as text
+    (``true``/``false`` for booleans, decimal for numbers), equals the given
+    string.  Times are nanoseconds since the epoch; ``None`` means unbounded.
+    """
+
+    service: str | None = None
+    operation: str | None = None
+    span_kind: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    start_min_ns: int | None = None
+    start_max_ns: int | None = None
+    duration_min_ns: int | None = None
+    duration_max_ns: int | None = None
+    limit: int = 20
+
+
+class StorageError(Exception):
+    """A storage operation failed; the message says what and where."""
+
+
+@runtime_checkable
+class SpanWriter(Protocol):
+    def write(self, batch: SpanBatch) -> None:
+        """Store a whole batch, atomically where the backend allows.
+
+        Writing a span that is already stored (same trace id and span id)
+        must not create a second copy: delivery upstream is at-least-once.
+        """
+
+
+@runtime_checkable
+class SpanReader(Protocol):
+    def get_trace(self, trace_id: bytes) -> Trace | None: ...
+
+    def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        """Ids of matching traces, newest first, at most ``query.limit``."""
+
+    def find_traces(self, query: TraceQuery) -> list[Trace]: ...
+
+    def get_services(self) -> list[str]: ...
+
+    def get_operations(self, service: str, span_kind: str | None = None) -> list[Operation]: ...
+
+
+@runtime_checkable
+class DependencyReader(Protocol):
+    def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
+        """Calls between services, from parent/child spans of different services."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """One configured backend.  ``close`` flushes and releases connections."""
+
+    def writer(self) -> SpanWriter: ...
+
+    def reader(self) -> SpanReader: ...
+
+    def dependency_reader(self) -> DependencyReader: ...
+
+    def purge_expired(self, now_ns: int) -> int:
+        """Delete data older than the retention; returns spans removed (0 if none kept)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""HotROD in Python: the ride-ordering demo with four traced services."""

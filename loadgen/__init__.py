@@ -1,0 +1,1 @@
+"""Load generation and storage benchmarks, built on Locust."""
