@@ -108,12 +108,7 @@ def to_batch(request: ExportTraceServiceRequest) -> Decoded:
             for span in scope_spans.spans:
                 trace_id = span.trace_id
                 span_id = span.span_id
-                if (
-                    len(trace_id) != 16
-                    or len(span_id) != 8
-                    or trace_id == _ZERO_TRACE
-                    or span_id == _ZERO_SPAN
-                ):
+                if len(trace_id) != 16 or len(span_id) != 8 or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
                     rejected += 1
                     continue
                 start = span.start_time_unix_nano
@@ -132,5 +127,7 @@ def to_batch(request: ExportTraceServiceRequest) -> Decoded:
                         span.SerializeToString(),
                     )
                 )
-    error = f"{rejected} span(s) rejected: trace id must be 16 bytes and span id 8 bytes, not all zero" if rejected else ""
+    error = ""
+    if rejected:
+        error = f"{rejected} span(s) rejected: trace id must be 16 bytes and span id 8 bytes, not all zero"
     return Decoded(batch, rejected, error)
