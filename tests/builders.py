@@ -1,0 +1,115 @@
+"""Build OTLP requests and span batches from short descriptions, for tests of every part.
+
+A test says what it needs (``span("frontend", "HTTP GET /dispatch", ...)``) and
+gets real OTLP protobuf, so each test exercises the same decoding as ingest.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from backend.model import SpanBatch
+from backend.otlp import to_batch
+
+
+def new_trace_id() -> bytes:
+    return os.urandom(16)
+
+
+def new_span_id() -> bytes:
+    return os.urandom(8)
+
+
+def any_value(value: Any) -> AnyValue:
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, bytes):
+        return AnyValue(bytes_value=value)
+    if isinstance(value, list | tuple):
+        result = AnyValue()
+        result.array_value.values.extend(any_value(v) for v in value)
+        return result
+    return AnyValue(string_value=str(value))
+
+
+def attributes(values: dict[str, Any]) -> list[KeyValue]:
+    return [KeyValue(key=k, value=any_value(v)) for k, v in values.items()]
+
+
+@dataclass
+class SpanSpec:
+    """One span to send; ``parent`` is another SpanSpec of the same trace (or None for a root)."""
+
+    service: str
+    name: str
+    trace_id: bytes = field(default_factory=new_trace_id)
+    span_id: bytes = field(default_factory=new_span_id)
+    parent: SpanSpec | None = None
+    kind: int = Span.SPAN_KIND_SERVER
+    start_ns: int = field(default_factory=time.time_ns)
+    duration_ns: int = 1_000_000
+    attributes: dict[str, Any] = field(default_factory=dict)
+    resource: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)  # (name, offset_ns, attrs)
+    links: list[tuple[bytes, bytes]] = field(default_factory=list)  # (trace_id, span_id)
+    status_code: int = Status.STATUS_CODE_UNSET
+    status_message: str = ""
+    scope: str = "tests"
+
+    def child(self, service: str, name: str, **overrides: Any) -> SpanSpec:
+        """A span of the same trace whose parent is this one, starting inside it by default."""
+        overrides.setdefault("start_ns", self.start_ns + 1_000)
+        overrides.setdefault("duration_ns", max(self.duration_ns // 2, 1))
+        return SpanSpec(service, name, trace_id=self.trace_id, parent=self, **overrides)
+
+    def to_proto(self) -> Span:
+        span = Span(
+            trace_id=self.trace_id,
+            span_id=self.span_id,
+            parent_span_id=self.parent.span_id if self.parent else b"",
+            name=self.name,
+            kind=self.kind,
+            start_time_unix_nano=self.start_ns,
+            end_time_unix_nano=self.start_ns + self.duration_ns,
+            attributes=attributes(self.attributes),
+            status=Status(code=self.status_code, message=self.status_message),
+        )
+        for name, offset, attrs in self.events:
+            span.events.add(name=name, time_unix_nano=self.start_ns + offset, attributes=attributes(attrs))
+        for trace_id, span_id in self.links:
+            span.links.add(trace_id=trace_id, span_id=span_id)
+        return span
+
+
+def export_request(specs: list[SpanSpec]) -> ExportTraceServiceRequest:
+    """One ResourceSpans per (service, resource, scope), as an SDK would send them."""
+    request = ExportTraceServiceRequest()
+    groups: dict[tuple, Any] = {}
+    for spec in specs:
+        key = (spec.service, tuple(sorted((k, str(v)) for k, v in spec.resource.items())), spec.scope)
+        scope_spans = groups.get(key)
+        if scope_spans is None:
+            resource_spans = request.resource_spans.add()
+            resource_spans.resource.attributes.extend(attributes({"service.name": spec.service, **spec.resource}))
+            scope_spans = resource_spans.scope_spans.add()
+            scope_spans.scope.name = spec.scope
+            groups[key] = scope_spans
+        scope_spans.spans.append(spec.to_proto())
+    return request
+
+
+def batch_of(specs: list[SpanSpec]) -> SpanBatch:
+    decoded = to_batch(export_request(specs))
+    assert decoded.rejected == 0, decoded.error
+    return decoded.batch
