@@ -1,0 +1,204 @@
+"""The one place that decides whether a span matches a TraceQuery.
+
+Plug-ins filter candidates on the indexed fields first (in SQL, in a Python
+loop, ...) and only then ask ``TagMatcher`` about tags, because that needs
+the span's payload decoded and its process's resource attributes.  Decoded
+processes are cached: a process id is a digest of its bytes, so the decoded
+attributes under an id never change.
+
+A tag ``key=value`` matches when the span, its resource or one of its
+events has attribute ``key`` whose value, rendered as text, equals
+``value``.  Tags are AND-ed, each satisfied on its own.  Like Jaeger's own
+stores, the fields that Jaeger shows as tags but OTLP keeps elsewhere are
+searchable too: ``span.kind``, ``otel.status_code``,
+``otel.status_description`` and ``error=true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+
+from backend.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
+from backend.storage.api import TraceQuery
+
+_STATUS_NAMES = {STATUS_OK: "OK", STATUS_ERROR: "ERROR"}
+
+
+def render_double(value: float) -> set[str]:
+    """Every text a user may type for a double: Python's ``repr`` and Go's shortest form (``1`` for 1.0)."""
+    if math.isnan(value):
+        return {"nan", "NaN"}
+    if math.isinf(value):
+        return {"inf", "+Inf"} if value > 0 else {"-inf", "-Inf"}
+    texts = {repr(value)}
+    if value.is_integer() and abs(value) < 1e21:
+        texts.add(str(int(value)))
+    return texts
+
+
+def _plain(value: AnyValue) -> object:
+    """An AnyValue as a JSON-able Python value (for arrays and maps rendered as JSON)."""
+    which = value.WhichOneof("value")
+    if which == "array_value":
+        return [_plain(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: _plain(kv.value) for kv in value.kvlist_value.values}
+    if which == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    if which is None:
+        return None
+    return getattr(value, which)
+
+
+def render_value(value: AnyValue) -> set[str]:
+    """The texts an attribute value matches: ``true``/``false``, decimal ints, doubles, strings as is."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return {value.string_value}
+    if which == "bool_value":
+        return {"true" if value.bool_value else "false"}
+    if which == "int_value":
+        return {str(value.int_value)}
+    if which == "double_value":
+        return render_double(value.double_value)
+    if which == "bytes_value":
+        return {base64.b64encode(value.bytes_value).decode()}
+    if which is None:
+        return {""}
+    return {json.dumps(_plain(value), separators=(",", ":"))}
+
+
+def attribute_texts(attributes: Iterable[KeyValue], keys: Iterable[str]) -> dict[str, set[str]]:
+    """For the wanted ``keys`` only, the texts each attribute's value matches."""
+    wanted = set(keys)
+    found: dict[str, set[str]] = {}
+    for attribute in attributes:
+        if attribute.key in wanted:
+            found.setdefault(attribute.key, set()).update(render_value(attribute.value))
+    return found
+
+
+class ProcessCache:
+    """Resource attributes of processes, decoded once each and rendered as texts.
+
+    Thread-safe; bounded by ``max_entries`` (cleared wholesale when full:
+    processes are few, and a miss only costs one decode).
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._max_entries = max_entries
+        self._entries: dict[bytes, dict[str, set[str]]] = {}
+        self._lock = threading.Lock()
+
+    def attributes(self, process_id: bytes, load: Callable[[bytes], bytes | None]) -> dict[str, set[str]]:
+        """All resource attributes of the process as key → texts; ``load`` fetches the blob on a miss."""
+        cached = self._entries.get(process_id)
+        if cached is not None:
+            return cached
+        blob = load(process_id)
+        decoded: dict[str, set[str]] = {}
+        if blob is not None:
+            holder = ResourceSpans.FromString(blob)
+            for attribute in holder.resource.attributes:
+                decoded.setdefault(attribute.key, set()).update(render_value(attribute.value))
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[process_id] = decoded
+        return decoded
+
+
+def _derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
+    derived = {"span.kind": {KIND_NAMES.get(record.kind, "")}}
+    status = _STATUS_NAMES.get(record.status_code)
+    if status:
+        derived["otel.status_code"] = {status}
+    if record.status_code == STATUS_ERROR:
+        derived["error"] = {"true"}
+    if span.status.message:
+        derived["otel.status_description"] = {span.status.message}
+    return derived
+
+
+class TagMatcher:
+    """Tests candidate spans against a query's tags; build one per query."""
+
+    def __init__(
+        self, tags: Mapping[str, str], processes: ProcessCache, load_process: Callable[[bytes], bytes | None]
+    ) -> None:
+        self._tags = dict(tags)
+        self._processes = processes
+        self._load_process = load_process
+
+    def __bool__(self) -> bool:
+        """False when there is nothing to test, so callers can skip decoding entirely."""
+        return bool(self._tags)
+
+    def matches(self, record: SpanRecord) -> bool:
+        if not self._tags:
+            return True
+        span = Span.FromString(record.payload)
+        sources = (
+            attribute_texts(span.attributes, self._tags),
+            self._processes.attributes(record.process_id, self._load_process),
+            _derived_texts(record, span),
+        )
+        event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
+        for key, value in self._tags.items():
+            if not any(value in source.get(key, ()) for source in sources) and not any(
+                value in texts.get(key, ()) for texts in event_texts
+            ):
+                return False
+        return True
+
+
+def kind_filter(span_kind: str | None) -> int | None:
+    """The OTLP kind number a query's ``span_kind`` asks for; None when any kind will do.
+
+    An unknown kind name matches nothing (-1), rather than silently everything.
+    """
+    if not span_kind:
+        return None
+    for kind, name in KIND_NAMES.items():
+        if name == span_kind:
+            return kind
+    return -1
+
+
+def indexed_match(record: SpanRecord, query: TraceQuery, kind: int | None) -> bool:
+    """The cheap checks on indexed fields, for plug-ins that filter in Python; ``kind`` from ``kind_filter``."""
+    return (
+        (not query.service or record.service == query.service)
+        and (not query.operation or record.name == query.operation)
+        and (kind is None or record.kind == kind)
+        and (query.start_min_ns is None or record.start_ns >= query.start_min_ns)
+        and (query.start_max_ns is None or record.start_ns <= query.start_max_ns)
+        and (query.duration_min_ns is None or record.duration_ns >= query.duration_min_ns)
+        and (query.duration_max_ns is None or record.duration_ns <= query.duration_max_ns)
+    )
+
+
+def newest_trace_ids(spans_newest_first: Iterable[SpanRecord], matcher: TagMatcher, limit: int) -> list[bytes]:
+    """Distinct trace ids of the spans that pass ``matcher``, in the order given, at most ``limit``.
+
+    Given candidates newest first, the first match of a trace is its newest
+    matching span, so the result is ordered as ``find_trace_ids`` promises, and
+    the scan stops as soon as ``limit`` traces are found.
+    """
+    found: dict[bytes, None] = {}
+    if limit < 1:
+        return []
+    for record in spans_newest_first:
+        if record.trace_id in found or not matcher.matches(record):
+            continue
+        found[record.trace_id] = None
+        if len(found) >= limit:
+            break
+    return list(found)

@@ -1,0 +1,186 @@
+"""The ``memory`` plug-in: everything in Python dicts, bounded by a number of traces.
+
+For demos and tests: nothing to set up, lost on restart.  When ``max_traces``
+is reached, the trace that arrived first is dropped whole, so memory stays
+bounded however long the backend runs.
+
+Concurrency: one lock guards every structure.  Writers hold it for a whole
+batch (so a batch appears at once); readers hold it only to collect
+candidates, and decode payloads for tag matching after releasing it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from backend.model import KIND_NAMES, SpanBatch, SpanRecord
+from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery
+from backend.storage.dependencies import count_calls
+from backend.storage.factory import StoragePlugin
+from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+
+
+@dataclass
+class MemoryOptions:
+    max_traces: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.max_traces < 1:
+            raise ValueError(f"max_traces must be at least 1, got {self.max_traces}")
+
+
+class _StoredTrace:
+    __slots__ = ("spans", "process_ids")
+
+    def __init__(self) -> None:
+        self.spans: dict[bytes, SpanRecord] = {}
+        self.process_ids: set[bytes] = set()
+
+
+class MemoryStorage:
+    """Writer, reader and dependency reader in one object (``writer()`` etc. return it)."""
+
+    def __init__(self, options: MemoryOptions | None = None) -> None:
+        self._max_traces = (options or MemoryOptions()).max_traces
+        self._lock = threading.Lock()
+        self._traces: OrderedDict[bytes, _StoredTrace] = OrderedDict()
+        self._traces_by_service: dict[str, dict[bytes, None]] = {}
+        self._processes: dict[bytes, bytes] = {}
+        self._process_refs: dict[bytes, int] = {}  # how many stored traces use each process
+        self._operations: dict[str, dict[Operation, None]] = {}
+        self._known_operations: set[tuple[str, str, int]] = set()
+        self._process_cache = ProcessCache()
+
+    # Storage
+
+    def writer(self) -> MemoryStorage:
+        return self
+
+    def reader(self) -> MemoryStorage:
+        return self
+
+    def dependency_reader(self) -> MemoryStorage:
+        return self
+
+    def purge_expired(self, now_ns: int) -> int:
+        """Nothing expires by age here: ``max_traces`` bounds the store instead."""
+        return 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._traces.clear()
+            self._traces_by_service.clear()
+            self._processes.clear()
+            self._process_refs.clear()
+
+    # SpanWriter
+
+    def write(self, batch: SpanBatch) -> None:
+        with self._lock:
+            blobs = batch.processes
+            outside = {r.process_id for r in batch.spans} - blobs.keys()
+            if outside:
+                # Spans may refer to processes stored earlier; keep their blobs in case eviction drops them.
+                missing = outside - self._processes.keys()
+                if missing:
+                    raise StorageError(f"batch refers to {len(missing)} process id(s) it does not carry")
+                blobs = {**blobs, **{pid: self._processes[pid] for pid in outside}}
+            for record in batch.spans:
+                self._add(record, blobs)
+
+    def _add(self, record: SpanRecord, blobs: dict[bytes, bytes]) -> None:
+        trace_id = record.trace_id
+        stored = self._traces.get(trace_id)
+        if stored is None:
+            if len(self._traces) >= self._max_traces:
+                self._evict_oldest()
+            stored = self._traces[trace_id] = _StoredTrace()
+        elif record.span_id in stored.spans:
+            return
+        stored.spans[record.span_id] = record
+        process_id = record.process_id
+        if process_id not in stored.process_ids:
+            stored.process_ids.add(process_id)
+            refs = self._process_refs.get(process_id, 0)
+            if not refs:
+                self._processes[process_id] = blobs[process_id]
+            self._process_refs[process_id] = refs + 1
+        service = record.service
+        by_service = self._traces_by_service.get(service)
+        if by_service is None:
+            by_service = self._traces_by_service[service] = {}
+        by_service[trace_id] = None
+        key = (service, record.name, record.kind)
+        if key not in self._known_operations:
+            self._known_operations.add(key)
+            operation = Operation(record.name, KIND_NAMES.get(record.kind, ""))
+            self._operations.setdefault(service, {})[operation] = None
+
+    def _evict_oldest(self) -> None:
+        trace_id, stored = self._traces.popitem(last=False)
+        for service in {record.service for record in stored.spans.values()}:
+            self._traces_by_service[service].pop(trace_id, None)
+        for process_id in stored.process_ids:
+            refs = self._process_refs[process_id] - 1
+            if refs:
+                self._process_refs[process_id] = refs
+            else:
+                del self._process_refs[process_id]
+                del self._processes[process_id]
+
+    # SpanReader
+
+    def get_trace(self, trace_id: bytes) -> Trace | None:
+        with self._lock:
+            stored = self._traces.get(trace_id)
+            if stored is None:
+                return None
+            spans = list(stored.spans.values())
+            processes = {pid: self._processes[pid] for pid in stored.process_ids}
+        spans.sort(key=lambda record: record.start_ns)
+        return Trace(spans, processes)
+
+    def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        kind = kind_filter(query.span_kind)
+        with self._lock:
+            trace_ids = self._traces_by_service.get(query.service, {}) if query.service else self._traces
+            candidates = [
+                record
+                for trace_id in trace_ids
+                for record in self._traces[trace_id].spans.values()
+                if indexed_match(record, query, kind)
+            ]
+        candidates.sort(key=lambda record: record.start_ns, reverse=True)
+        matcher = TagMatcher(query.tags, self._process_cache, self._process_blob)
+        return newest_trace_ids(candidates, matcher, query.limit)
+
+    def _process_blob(self, process_id: bytes) -> bytes | None:
+        with self._lock:
+            return self._processes.get(process_id)
+
+    def find_traces(self, query: TraceQuery) -> list[Trace]:
+        traces = (self.get_trace(trace_id) for trace_id in self.find_trace_ids(query))
+        return [trace for trace in traces if trace is not None]
+
+    def get_services(self) -> list[str]:
+        with self._lock:
+            return sorted(self._operations)
+
+    def get_operations(self, service: str, span_kind: str | None = None) -> list[Operation]:
+        with self._lock:
+            operations = list(self._operations.get(service, ()))
+        if span_kind:
+            operations = [op for op in operations if op.span_kind == span_kind]
+        return sorted(operations, key=lambda op: (op.name, op.span_kind))
+
+    # DependencyReader
+
+    def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
+        with self._lock:
+            traces = [list(stored.spans.values()) for stored in self._traces.values()]
+        return count_calls(traces, end_ns - lookback_ns, end_ns)
+
+
+PLUGIN = StoragePlugin(MemoryOptions, MemoryStorage)
