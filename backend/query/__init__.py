@@ -1,0 +1,1 @@
+"""The Jaeger-compatible query API: ``/api/*`` for the Jaeger UI and ``/api/v3/*`` (OTLP JSON)."""

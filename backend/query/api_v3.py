@@ -1,0 +1,69 @@
+"""``/api/v3/*``: Jaeger's HTTP gateway for api_v3, answering in OTLP/JSON.
+
+Shapes as Jaeger's ``http_gateway.go``: traces as ``{"result": TracesData}``,
+``{"services": [...]}``, ``{"operations": [{"name", "spanKind"}]}``, and
+errors as ``{"error": {"httpCode", "message"}}``; 404 ``No traces found``
+when nothing matches.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+
+from backend.query.otlp_json import traces_to_otlp_json
+from backend.query.params import QueryLimits
+from backend.query.responses import ApiError, json_response, v3_error
+from backend.query.v3_params import parse_v3_search, parse_v3_span_kind, parse_v3_trace_id, parse_v3_trace_window
+from backend.storage.api import SpanReader, StorageError, Trace
+
+log = logging.getLogger(__name__)
+
+NO_TRACES_FOUND = "No traces found"
+
+
+def blueprint(reader: SpanReader, limits: QueryLimits) -> Blueprint:
+    api = Blueprint("api_v3", __name__, url_prefix="/api/v3")
+
+    @api.errorhandler(ApiError)
+    def refused(error: ApiError) -> Response:
+        return v3_error(error.status, error.message)
+
+    @api.errorhandler(StorageError)
+    def storage_failed(error: StorageError) -> Response:
+        log.error("storage failed while serving %s: %s", request.path, error)
+        return v3_error(500, f"storage error: {error}")
+
+    @api.get("/traces/<trace_id>")
+    def get_trace(trace_id: str) -> Response:
+        parsed = parse_v3_trace_id(trace_id)
+        parse_v3_trace_window(request.args)
+        trace = reader.get_trace(parsed)
+        return _traces_response([trace] if trace is not None else [])
+
+    @api.get("/traces")
+    def find_traces() -> Response:
+        return _traces_response(reader.find_traces(parse_v3_search(request.args, limits)))
+
+    @api.get("/services")
+    def services() -> Response:
+        return json_response({"services": sorted(reader.get_services())})
+
+    @api.get("/operations")
+    def operations() -> Response:
+        service = request.args.get("service", "")
+        if not service:
+            raise ApiError(400, "malformed parameter service: a service name is required")
+        found = reader.get_operations(service, parse_v3_span_kind(request.args))
+        data = [{"name": operation.name, "spanKind": operation.span_kind or "internal"} for operation in found]
+        return json_response({"operations": data})
+
+    return api
+
+
+def _traces_response(traces: list[Trace]) -> Response:
+    traces = [trace for trace in traces if trace.spans]
+    if not traces:
+        return v3_error(404, NO_TRACES_FOUND)
+    return json_response({"result": traces_to_otlp_json(traces)})

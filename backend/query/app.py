@@ -1,0 +1,49 @@
+"""The query service's Flask application: ``/api/*`` and ``/api/v3/*`` as blueprints.
+
+``/`` and ``/static`` are left free (no static folder) for the trace UI, which
+registers its own blueprint on the same app.  Under ``/api`` every answer is
+JSON, including unknown paths, wrong methods and unexpected failures, so a
+client never has to parse an HTML error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from backend.query import api_v3, jaeger_api
+from backend.query.params import QueryLimits
+from backend.query.responses import envelope_error, v3_error
+from backend.storage.api import DependencyReader, SpanReader
+
+log = logging.getLogger(__name__)
+
+
+def create_app(reader: SpanReader, dependencies: DependencyReader, *, limits: QueryLimits | None = None) -> Flask:
+    limits = limits or QueryLimits()
+    app = Flask(__name__, static_folder=None)
+    app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
+    app.register_blueprint(api_v3.blueprint(reader, limits))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | HTTPException:
+        return _api_error(error.code or 500, error.description or error.name) or error
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response | HTTPException:
+        log.exception("unexpected error serving %s", request.path)
+        return _api_error(500, "internal error (see the server log)") or InternalServerError()
+
+    return app
+
+
+def _api_error(status: int, message: str) -> Response | None:
+    """The error in the API's own shape when the path is under ``/api``; ``None`` elsewhere."""
+    path = request.path
+    if path == "/api/v3" or path.startswith("/api/v3/"):
+        return v3_error(status, message)
+    if path == "/api" or path.startswith("/api/"):
+        return envelope_error(status, message)
+    return None

@@ -1,0 +1,54 @@
+"""JSON responses in the envelopes Jaeger's query service uses.
+
+Bodies are serialized once with ``json.dumps`` (no per-object Flask
+machinery: a 10,000-span trace is one big dict), and ``<``, ``>`` and ``&``
+are escaped as Go's encoding/json does, so a span named ``<script>`` can never
+become markup even if a client ignores the content type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+
+_HTML_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+
+
+class ApiError(Exception):
+    """A request the API refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """``body`` as JSON; ``?prettyPrint=true`` indents it, as Jaeger does."""
+    pretty = request.args.get("prettyPrint", "") not in ("", "false")
+    if pretty:
+        text = json.dumps(body, indent=4, allow_nan=False)
+    else:
+        text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+    for character, escaped in _HTML_ESCAPES:
+        if character in text:
+            text = text.replace(character, escaped)
+    response = Response(text, status=status, mimetype="application/json")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def envelope(data: Any, total: int = 0, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Jaeger's ``structuredResponse``: ``limit`` and ``offset`` are always 0 there too."""
+    return {"data": data, "total": total, "limit": 0, "offset": 0, "errors": errors}
+
+
+def envelope_error(status: int, message: str) -> Response:
+    return json_response(envelope(None, errors=[{"code": status, "msg": message}]), status)
+
+
+def v3_error(status: int, message: str) -> Response:
+    """The grpc-gateway error shape that Jaeger's ``/api/v3`` answers with."""
+    return json_response({"error": {"httpCode": status, "message": message}}, status)
