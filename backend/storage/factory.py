@@ -26,7 +26,7 @@ class StoragePlugin:
     """A kind of storage: its options (bound from config) and how to build one from them."""
 
     options: type
-    build: Callable[[Any], Storage]
+    build: Callable[[Any, str], Storage]  # (bound options, where) -> storage
 
 
 def known_kinds() -> list[str]:
@@ -49,4 +49,4 @@ def bind_options(kind: str, raw_options: Mapping[str, Any] | None, where: str) -
 def create_storage(kind: str, raw_options: Mapping[str, Any] | None, where: str) -> Storage:
     """A ready storage of ``kind``; errors in the options raise ConfigError located at ``where``."""
     chosen = plugin(kind, where)
-    return chosen.build(bind(chosen.options, raw_options, where))
+    return chosen.build(bind(chosen.options, raw_options, where), where)

@@ -183,4 +183,4 @@ class MemoryStorage:
         return count_calls(traces, end_ns - lookback_ns, end_ns)
 
 
-PLUGIN = StoragePlugin(MemoryOptions, MemoryStorage)
+PLUGIN = StoragePlugin(MemoryOptions, lambda options, _where: MemoryStorage(options))
