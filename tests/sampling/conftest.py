@@ -1,0 +1,42 @@
+"""A strategy server that tests steer: what it answers, with which status, and whether it holds requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+
+from tests.sampling.wsgi_server import serving
+
+
+class StrategyServer:
+    def __init__(self) -> None:
+        self.strategy: Any = {"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": 1.0}}
+        self.status = 200
+        self.services: list[str] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.url = ""
+
+    def app(self) -> Flask:
+        app = Flask("strategy-server")
+
+        @app.get("/sampling")
+        def sampling():
+            self.release.wait(timeout=30)
+            self.services.append(request.args.get("service", ""))
+            return jsonify(self.strategy), self.status
+
+        return app
+
+
+@pytest.fixture
+def strategy_server() -> Iterator[StrategyServer]:
+    server = StrategyServer()
+    with serving(server.app()) as base_url:
+        server.url = base_url + "/sampling"
+        yield server
+        server.release.set()
