@@ -1,0 +1,43 @@
+"""An API client over real storage: each test stores spans built by tests/builders and queries them over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from backend.query.app import create_app
+from backend.storage.api import Storage
+from backend.storage.factory import create_storage
+from tests.builders import SpanSpec, batch_of
+
+STORAGES = [pytest.param(("memory", {}), id="memory")]
+
+
+@dataclass
+class Api:
+    client: FlaskClient
+    storage: Storage
+
+    def store(self, *specs: SpanSpec) -> None:
+        self.storage.writer().write(batch_of(list(specs)))
+
+    def get(self, path: str, **params: Any) -> TestResponse:
+        return self.client.get(path, query_string=params)
+
+
+@pytest.fixture(params=STORAGES)
+def api(request: pytest.FixtureRequest) -> Iterator[Api]:
+    kind, options = request.param
+    storage = create_storage(kind, options, "test")
+    app = create_app(storage.reader(), storage.dependency_reader())
+    yield Api(app.test_client(), storage)
+    storage.close()
+
+
+def error_envelope(status: int, message: str) -> dict[str, Any]:
+    return {"data": None, "total": 0, "limit": 0, "offset": 0, "errors": [{"code": status, "msg": message}]}
