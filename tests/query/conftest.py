@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
 
-STORAGES = [pytest.param(("memory", {}), id="memory")]
+STORAGES = ["memory", "sqlite"]
 
 
 @dataclass
@@ -30,9 +31,15 @@ class Api:
         return self.client.get(path, query_string=params)
 
 
+def _storage_options(name: str, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    if name == "sqlite":
+        return "sql", {"url": f"sqlite:///{tmp_path / 'traces.db'}", "retention": "0s"}
+    return name, {}
+
+
 @pytest.fixture(params=STORAGES)
-def api(request: pytest.FixtureRequest) -> Iterator[Api]:
-    kind, options = request.param
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    kind, options = _storage_options(request.param, tmp_path)
     storage = create_storage(kind, options, "test")
     app = create_app(storage.reader(), storage.dependency_reader())
     yield Api(app.test_client(), storage)
