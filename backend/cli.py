@@ -1,0 +1,156 @@
+"""``hotrod backend``: run the trace backend (collector, storage, query API) until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, set_path
+from backend.config_binding import ConfigError
+
+# flag name → (config path, default port, what must be configured for it to apply):
+# what --bind and the per-port flags change
+ENDPOINTS: dict[str, tuple[str, int, str]] = {
+    "otlp-grpc": ("receivers.otlp.protocols.grpc.endpoint", 4317, "receivers.otlp.protocols.grpc"),
+    "otlp-http": ("receivers.otlp.protocols.http.endpoint", 4318, "receivers.otlp.protocols.http"),
+    "query": ("extensions.jaeger_query.http.endpoint", 16686, "extensions.jaeger_query"),
+    "health": ("extensions.healthcheckv2.http.endpoint", 13133, "extensions.healthcheckv2"),
+    "metrics": ("service.telemetry.metrics.address", 8888, ""),
+}
+STORAGE_URLS = {
+    "sqlite": "sqlite:///data/traces.db",
+    "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+}
+_ENV = "HOTROD_BACKEND_"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+EPILOG = f"""\b
+Configuration, highest precedence first: --set, the other flags, their
+environment variables, the --config file (or the built-in all-in-one
+default: OTLP on 4317/4318, SQLite at data/traces.db, query API on 16686,
+health on 13133, metrics on 8888).
+\b
+Environment variables: {_ENV}CONFIG, {_ENV}STORAGE, {_ENV}STORAGE_URL,
+{_ENV}BIND, {_ENV}OTLP_GRPC_PORT, {_ENV}OTLP_HTTP_PORT, {_ENV}QUERY_PORT,
+{_ENV}HEALTH_PORT, {_ENV}METRICS_PORT, {_ENV}LOG_LEVEL.
+\b
+Examples:
+  hotrod backend --storage memory
+  hotrod backend --storage postgres --storage-url postgresql+psycopg://u@db/traces
+  hotrod backend --config backend.yaml --set processors.batch.queue_size=50000
+Exit status: 2 for a configuration error, 1 when a server cannot start.
+"""
+
+
+def _port_option(name: str, what: str) -> Any:
+    env = _ENV + name.upper().replace("-", "_") + "_PORT"
+    return click.option(f"--{name}-port", type=click.IntRange(0, 65535), envvar=env, show_envvar=True, help=what)
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=_ENV + "CONFIG", show_envvar=True,
+              help="YAML config in Jaeger v2's shape (default: the built-in all-in-one config).")  # fmt: skip
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override one config value (a YAML value), e.g. receivers.otlp.protocols.http.endpoint=:4318. "
+              "Repeatable.")  # fmt: skip
+@click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres"]), envvar=_ENV + "STORAGE",
+              show_envvar=True, help="Replace every jaeger_storage backend with this kind.")  # fmt: skip
+@click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
+              help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
+              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres).")  # fmt: skip
+@click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
+              help="Host of every endpoint: OTLP, query, health, metrics (0.0.0.0 in containers).")  # fmt: skip
+@_port_option("otlp-grpc", "OTLP/gRPC receiver port (0: any free port).")
+@_port_option("otlp-http", "OTLP/HTTP receiver port.")
+@_port_option("query", "Query API and UI port.")
+@_port_option("health", "Health check port.")
+@_port_option("metrics", "Self-metrics (/metrics) port.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+              envvar=_ENV + "LOG_LEVEL", show_envvar=True, help="Default: service.telemetry.logs.level.")  # fmt: skip
+def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | None, storage_url: str | None,
+            bind_host: str | None, log_level: str | None, **ports: int | None) -> None:  # fmt: skip
+    """Run the trace backend: OTLP receivers, batching, storage, the Jaeger query API and UI."""
+    from backend.service import BackendService
+
+    try:
+        tree = read(config_path)
+        apply_flags(tree, storage, storage_url, bind_host, ports)
+        apply_overrides(tree, overrides, config_path or DEFAULT_SOURCE)
+        config = from_mapping(tree, config_path or DEFAULT_SOURCE)
+        level = (log_level or config.telemetry.logs.level).upper()
+        logging.basicConfig(level="WARNING" if level == "WARN" else level, format=LOG_FORMAT)
+        service = BackendService(config)
+    except ConfigError as exc:
+        _fail(2, str(exc))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        service.start()
+    except ConfigError as exc:
+        _fail(2, str(exc))
+    except Exception as exc:  # a port in use, a database that refuses: say so, no traceback
+        _fail(1, f"cannot start: {exc}")
+    click.echo("hotrod backend ready: " + ", ".join(f"{k} {v}" for k, v in service.endpoints.items()), err=True)
+    while not stop.wait(1.0):
+        pass
+    click.echo("hotrod backend: stopping (draining queues)", err=True)
+    service.shutdown()
+    click.echo("hotrod backend: stopped", err=True)
+
+
+def apply_flags(
+    tree: dict[str, Any], storage: str | None, url: str | None, bind_host: str | None, ports: dict[str, int | None]
+) -> None:
+    """Turn the convenience flags into config changes."""
+    if storage or url:
+        backends = _get(tree, "extensions.jaeger_storage.backends")
+        if not isinstance(backends, dict) or not backends:
+            raise ConfigError("--storage", "the config has no extensions.jaeger_storage.backends to replace")
+        if storage == "memory":
+            if url:
+                raise ConfigError("--storage-url", "the memory storage takes no URL")
+            spec: dict[str, Any] = {"memory": {}}
+        else:
+            spec = {"sql": {"url": url or STORAGE_URLS[storage or "sqlite"]}}
+        for name in backends:
+            backends[name] = spec
+    for name, (path, default_port, needed) in ENDPOINTS.items():
+        port = ports.get(name.replace("-", "_") + "_port")
+        if port is None and bind_host is None:
+            continue
+        if needed and not _has(tree, needed):
+            if port is not None:
+                raise ConfigError(f"--{name}-port", f"the config has no {needed}")
+            continue
+        current = _get(tree, path)
+        host, _, current_port = (current if isinstance(current, str) else "").rpartition(":")
+        host = bind_host or host or "127.0.0.1"
+        chosen = port if port is not None else int(current_port) if current_port.isdigit() else default_port
+        set_path(tree, path, f"{host}:{chosen}", f"--{name}-port")
+
+
+def _has(tree: dict[str, Any], dotted: str) -> bool:
+    """Whether the key exists, even with an empty value (``grpc:`` turns a protocol on)."""
+    *parents, last = dotted.split(".")
+    node = _get(tree, ".".join(parents))
+    return isinstance(node, dict) and last in node
+
+
+def _get(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _fail(code: int, message: str) -> None:
+    click.echo(f"hotrod backend: error: {message}", err=True)
+    sys.exit(code)

@@ -1,0 +1,73 @@
+"""The ``jaeger_query`` extension: the Jaeger query API and UI over a named storage, on waitress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.component import Extension, Factory, Host, Settings
+from backend.config import parse_endpoint
+from backend.config_binding import ConfigError, bind
+from backend.extensions.storage import find_storage
+from backend.extensions.wsgi_server import WsgiServer
+
+
+@dataclass
+class QueryStorage:
+    traces: str = ""
+    dependencies: str = ""  # defaults to the traces storage
+
+
+@dataclass
+class QueryHttp:
+    endpoint: str = "127.0.0.1:16686"
+    threads: int = 8
+
+
+@dataclass
+class QueryOptions:
+    storage: QueryStorage = field(default_factory=QueryStorage)
+    http: QueryHttp = field(default_factory=QueryHttp)
+
+
+def _options(raw: Any, where: str) -> QueryOptions:
+    options = bind(QueryOptions, raw, where)
+    if not options.storage.traces:
+        raise ConfigError(f"{where}.storage.traces", "expected the name of a jaeger_storage backend")
+    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    if options.http.threads < 1:
+        raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
+    return options
+
+
+class QueryExtension(Extension):
+    start_order = 20
+
+    def __init__(self, settings: Settings, options: QueryOptions):
+        self._settings = settings
+        self._options = options
+        self._server: WsgiServer | None = None
+
+    def start(self, host: Host) -> None:
+        # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
+        from backend.query.app import create_app
+
+        where = self._settings.where
+        storage = self._options.storage
+        traces = find_storage(host, storage.traces, f"{where}.storage.traces")
+        dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
+        app = create_app(traces.reader(), dependencies.dependency_reader())
+        address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
+        self._server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)
+        self._server.start()
+
+    def endpoints(self) -> dict[str, str]:
+        return {self._settings.id: self._server.address} if self._server else {}
+
+    def shutdown(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+FACTORY = Factory("extension", "jaeger_query", _options, QueryExtension)

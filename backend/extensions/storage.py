@@ -1,0 +1,111 @@
+"""The ``jaeger_storage`` extension: named storage backends that exporters and the query API share.
+
+As in Jaeger v2, storages are configured once, by name, and components refer
+to them by that name (``trace_storage: main``).  The extension also runs
+retention: ``purge_expired`` every ``purge_interval``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from backend.component import Extension, Factory, Host, Settings
+from backend.config_binding import ConfigError, Duration, bind
+from backend.storage.api import Storage
+from backend.storage.factory import bind_options, create_storage, known_kinds
+
+
+@dataclass
+class StorageExtensionOptions:
+    backends: dict[str, Any]
+    purge_interval: Duration = Duration(60_000_000_000)
+
+
+@dataclass(frozen=True)
+class _Backend:
+    kind: str
+    raw: Any
+    where: str
+
+
+def _options(raw: Any, where: str) -> tuple[StorageExtensionOptions, dict[str, _Backend]]:
+    options = bind(StorageExtensionOptions, raw, where)
+    if options.purge_interval <= 0:
+        raise ConfigError(f"{where}.purge_interval", "expected a positive duration such as 1m")
+    backends = {}
+    for name, spec in options.backends.items():
+        at = f"{where}.backends.{name}"
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise ConfigError(at, f"expected exactly one storage kind ({', '.join(known_kinds())}) with its options")
+        ((kind, kind_options),) = spec.items()
+        bind_options(kind, kind_options, f"{at}.{kind}")
+        backends[name] = _Backend(kind, kind_options, f"{at}.{kind}")
+    return options, backends
+
+
+class StorageExtension(Extension):
+    start_order = 0
+
+    def __init__(self, settings: Settings, options: tuple[StorageExtensionOptions, dict[str, _Backend]]):
+        self._settings = settings
+        self._options, self._backends = options
+        self._storages: dict[str, Storage] = {}
+        self._stop = threading.Event()
+        self._purger: threading.Thread | None = None
+
+    def start(self, host: Host) -> None:
+        for name, backend in self._backends.items():
+            self._storages[name] = create_storage(backend.kind, backend.raw, backend.where)
+            self._settings.logger.info("storage %r: %s", name, backend.kind)
+        self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
+        self._purger.start()
+
+    def storage(self, name: str) -> Storage | None:
+        return self._storages.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._backends)
+
+    def _purge_loop(self) -> None:
+        interval = self._options.purge_interval / 1e9
+        while not self._stop.wait(interval):
+            for name, storage in self._storages.items():
+                try:
+                    removed = storage.purge_expired(time.time_ns())
+                except Exception:
+                    self._settings.logger.exception("retention purge of storage %r failed", name)
+                    continue
+                if removed:
+                    self._settings.metrics.purged.labels(name).inc(removed)
+                    self._settings.logger.info("retention removed %d span(s) from storage %r", removed, name)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        if self._purger is not None:
+            self._purger.join(timeout=30)
+        for name, storage in self._storages.items():
+            try:
+                storage.close()
+            except Exception:
+                self._settings.logger.exception("closing storage %r failed", name)
+        self._storages.clear()
+
+
+def find_storage(host: Host, name: str, where: str) -> Storage:
+    """The storage called ``name`` in any started ``jaeger_storage`` extension; ``where`` locates the reference."""
+    defined = []
+    for extension in host.extensions().values():
+        if isinstance(extension, StorageExtension):
+            storage = extension.storage(name)
+            if storage is not None:
+                return storage
+            defined.extend(extension.names())
+    if not defined:
+        raise ConfigError(where, f"storage {name!r} needs a jaeger_storage extension listed in service.extensions")
+    raise ConfigError(where, f"storage {name!r} is not one of the jaeger_storage backends: {', '.join(defined)}")
+
+
+FACTORY = Factory("extension", "jaeger_storage", _options, StorageExtension)

@@ -1,0 +1,96 @@
+"""Builds the traces pipelines from config: receivers → processors → exporters.
+
+As in the Collector, a receiver or exporter named by several pipelines is one
+instance (a receiver fans out to every pipeline that lists it), while each
+pipeline gets its own instance of its processors.  Start goes from the end
+of the data path to its beginning (exporters first, so nothing is received
+before it can be delivered); shutdown goes the other way: receivers stop
+taking data, each processor drains into the next, then exporters stop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from backend.component import Component, Consumer, Exporter, Host, Processor, Receiver, Settings
+from backend.config import ComponentConfig, Config
+from backend.model import SpanBatch
+from backend.selfmetrics import SelfMetrics
+
+
+class FanOut:
+    """Hands each batch to several consumers; fails if any of them fails (after trying all)."""
+
+    def __init__(self, consumers: list[Consumer]) -> None:
+        self._consumers = consumers
+
+    def consume(self, batch: SpanBatch) -> None:
+        failure: Exception | None = None
+        for consumer in self._consumers:
+            try:
+                consumer.consume(batch)
+            except Exception as exc:
+                failure = exc
+        if failure is not None:
+            raise failure
+
+
+def _fan_out(consumers: list[Consumer]) -> Consumer:
+    return consumers[0] if len(consumers) == 1 else FanOut(consumers)
+
+
+def settings_for(kind: str, component: ComponentConfig, metrics: SelfMetrics) -> Settings:
+    return Settings(component.id, component.where, metrics, logging.getLogger(f"backend.{kind}.{component.id}"))
+
+
+class Pipelines:
+    def __init__(self, config: Config, metrics: SelfMetrics) -> None:
+        self.exporters: dict[str, Exporter] = {}
+        self.processors: list[Processor] = []  # in data order within each pipeline
+        self.receivers: dict[str, Receiver] = {}
+        heads: dict[str, list[Consumer]] = {}  # receiver id → first consumer of each pipeline it feeds
+        for pipeline in config.pipelines.values():
+            for eid in pipeline.exporters:
+                if eid not in self.exporters:
+                    component = config.exporters[eid]
+                    settings = settings_for("exporter", component, metrics)
+                    self.exporters[eid] = component.factory.create(settings, component.options)
+            consumer = _fan_out([self.exporters[eid] for eid in pipeline.exporters])
+            chain: list[Processor] = []
+            for pid in reversed(pipeline.processors):
+                component = config.processors[pid]
+                settings = settings_for("processor", component, metrics)
+                consumer = component.factory.create(settings, component.options, consumer)
+                chain.insert(0, consumer)
+            self.processors.extend(chain)
+            for rid in pipeline.receivers:
+                heads.setdefault(rid, []).append(consumer)
+        for rid, consumers in heads.items():
+            component = config.receivers[rid]
+            settings = settings_for("receiver", component, metrics)
+            self.receivers[rid] = component.factory.create(settings, component.options, _fan_out(consumers))
+        self._started: list[Component] = []
+
+    def start(self, host: Host) -> None:
+        """Start exporters, then processors (last first), then receivers; raises on the first failure."""
+        order: list[Component] = [*self.exporters.values(), *reversed(self.processors), *self.receivers.values()]
+        for component in order:
+            component.start(host)
+            self._started.append(component)
+
+    def shutdown(self, log: logging.Logger) -> None:
+        """Receivers, then processors in data order (each drains into the next), then exporters."""
+        order: list[Component] = [*self.receivers.values(), *self.processors, *self.exporters.values()]
+        for component in order:
+            if component in self._started:
+                try:
+                    component.shutdown()
+                except Exception:
+                    log.exception("shutting down %s failed", type(component).__name__)
+        self._started.clear()
+
+    def endpoints(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for receiver in self.receivers.values():
+            found.update(receiver.endpoints())
+        return found

@@ -1,0 +1,139 @@
+"""The ``batch`` processor: a bounded queue between receivers and exporters.
+
+Receivers answer as soon as a batch is queued, so a request costs decoding,
+not a storage write; one worker thread groups what is queued into batches of
+up to ``send_batch_size`` spans (or whatever arrived within ``timeout``) and
+hands them to the next consumer.  The queue is bounded in spans: when a batch
+does not fit, ``consume`` raises ``Refused`` at once, so memory never grows
+and receiver threads never wait on storage.  On shutdown the worker delivers
+everything queued before it stops.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from backend.component import Consumer, Factory, Host, Processor, Refused, Settings
+from backend.config_binding import ConfigError, Duration, bind
+from backend.model import SpanBatch
+
+
+@dataclass
+class BatchOptions:
+    send_batch_size: int = 8192
+    timeout: Duration = Duration(200_000_000)
+    queue_size: int = 200_000  # spans
+    retry_after: Duration = Duration(1_000_000_000)  # the hint sent with a refusal
+
+
+def _options(raw: Any, where: str) -> BatchOptions:
+    options = bind(BatchOptions, raw, where)
+    for name in ("send_batch_size", "queue_size"):
+        if getattr(options, name) < 1:
+            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
+    if options.timeout <= 0:
+        raise ConfigError(f"{where}.timeout", "expected a positive duration such as 200ms")
+    return options
+
+
+class BatchProcessor(Processor):
+    def __init__(self, settings: Settings, options: BatchOptions, next_consumer: Consumer):
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+        self._queue: deque[SpanBatch] = deque()
+        self._queued = 0
+        self._oldest = 0.0  # monotonic time the oldest queued batch arrived
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+        self._gauge = settings.metrics.queue_size.labels(settings.id)
+        self._dropped = settings.metrics.dropped.labels(settings.id)
+        settings.metrics.queue_capacity.labels(settings.id).set(options.queue_size)
+
+    def start(self, host: Host) -> None:
+        self._worker = threading.Thread(target=self._run, name=f"{self._settings.id}-worker", daemon=True)
+        self._worker.start()
+
+    def consume(self, batch: SpanBatch) -> None:
+        count = len(batch)
+        if not count:
+            return
+        with self._cond:
+            if self._stopping:
+                raise Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
+            # A request larger than the whole queue still gets in when the queue is empty.
+            if self._queued and self._queued + count > self._options.queue_size:
+                raise Refused(
+                    f"queue full ({self._queued} of {self._options.queue_size} spans waiting for storage)",
+                    self._options.retry_after / 1e9,
+                )
+            if not self._queue:
+                self._oldest = time.monotonic()
+            self._queue.append(batch)
+            self._queued += count
+            self._gauge.set(self._queued)
+            if self._queued >= self._options.send_batch_size:
+                self._cond.notify()
+            elif len(self._queue) == 1:
+                self._cond.notify()  # the worker starts the timeout clock
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                self._next.consume(batch)
+            except Exception:
+                self._dropped.inc(len(batch))
+                self._settings.logger.exception("dropped %d span(s): the exporters could not deliver them", len(batch))
+
+    def _next_batch(self) -> SpanBatch | None:
+        """Wait for a full batch, the timeout, or shutdown; None when stopping with nothing left."""
+        size = self._options.send_batch_size
+        with self._cond:
+            while True:
+                if self._queue and (self._stopping or self._queued >= size):
+                    break
+                if not self._queue and self._stopping:
+                    return None
+                if self._queue:
+                    remaining = self._oldest + self._options.timeout / 1e9 - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                else:
+                    self._cond.wait()
+            first = self._queue.popleft()
+            taken = len(first)
+            parts = [first]
+            while self._queue and taken + len(self._queue[0]) <= size:
+                part = self._queue.popleft()
+                taken += len(part)
+                parts.append(part)
+            self._queued -= taken
+            self._oldest = time.monotonic()
+            self._gauge.set(self._queued)
+        if len(parts) == 1:
+            return first
+        merged = SpanBatch()
+        for part in parts:
+            merged.extend(part)
+        return merged
+
+    def shutdown(self) -> None:
+        """Refuse new batches, deliver every queued one, then return."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+
+
+FACTORY = Factory("processor", "batch", _options, BatchProcessor)

@@ -1,0 +1,131 @@
+"""The ``otlp`` receiver: OTLP over gRPC and over HTTP, each enabled by naming it under ``protocols``.
+
+As in the Collector, ``protocols: {grpc: , http: }`` (empty values) turns a
+protocol on with its defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.component import Consumer, Factory, Host, Receiver, Settings
+from backend.config import parse_endpoint
+from backend.config_binding import ConfigError, bind
+from backend.extensions.wsgi_server import WsgiServer
+from backend.receivers.ingest import Ingest
+from backend.receivers.otlp_grpc import OtlpGrpcServer
+from backend.receivers.otlp_http import OtlpHttpApp
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class HttpOptions:
+    endpoint: str = "127.0.0.1:4318"
+    max_request_body_size: int = 20 * MIB
+    threads: int = 8
+
+
+@dataclass
+class GrpcOptions:
+    endpoint: str = "127.0.0.1:4317"
+    max_recv_msg_size_mib: int = 20
+    workers: int = 8
+
+
+@dataclass
+class OtlpOptions:
+    grpc: GrpcOptions | None = None
+    http: HttpOptions | None = None
+
+
+@dataclass
+class _Raw:
+    protocols: dict[str, Any]
+
+
+def _options(raw: Any, where: str) -> OtlpOptions:
+    protocols = bind(_Raw, raw, where).protocols
+    where = f"{where}.protocols"
+    unknown = sorted(set(protocols) - {"grpc", "http"})
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", "unknown protocol; expected grpc or http")
+    if not protocols:
+        raise ConfigError(where, "expected at least one of grpc and http")
+    options = OtlpOptions()
+    if "grpc" in protocols:
+        options.grpc = bind(GrpcOptions, protocols["grpc"], f"{where}.grpc")
+        parse_endpoint(options.grpc.endpoint, f"{where}.grpc.endpoint")
+        _at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), f"{where}.grpc")
+    if "http" in protocols:
+        options.http = bind(HttpOptions, protocols["http"], f"{where}.http")
+        parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+        _at_least_one(options.http, ("max_request_body_size", "threads"), f"{where}.http")
+    return options
+
+
+def _at_least_one(options: Any, names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        if getattr(options, name) < 1:
+            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
+
+
+class OtlpReceiver(Receiver):
+    def __init__(self, settings: Settings, options: OtlpOptions, next_consumer: Consumer):
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+        self._http: WsgiServer | None = None
+        self._grpc: OtlpGrpcServer | None = None
+
+    def _ingest(self, transport: str) -> Ingest:
+        s = self._settings
+        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
+
+    def start(self, host: Host) -> None:
+        where = f"{self._settings.where}.protocols"
+        if self._options.grpc is not None:
+            grpc_options = self._options.grpc
+            address, port = parse_endpoint(grpc_options.endpoint, f"{where}.grpc.endpoint")
+            self._grpc = OtlpGrpcServer(
+                self._ingest("grpc"),
+                address,
+                port,
+                grpc_options.max_recv_msg_size_mib * MIB,
+                grpc_options.workers,
+            )
+            self._grpc.start()
+        if self._options.http is not None:
+            http_options = self._options.http
+            address, port = parse_endpoint(http_options.endpoint, f"{where}.http.endpoint")
+            app = OtlpHttpApp(self._ingest("http"), http_options.max_request_body_size)
+            self._http = WsgiServer(
+                app,
+                address,
+                port,
+                name="otlp-http",
+                threads=http_options.threads,
+                max_request_body_size=http_options.max_request_body_size,
+            )
+            self._http.start()
+
+    def endpoints(self) -> dict[str, str]:
+        found = {}
+        if self._grpc is not None:
+            found[f"{self._settings.id}/grpc"] = self._grpc.address
+        if self._http is not None:
+            found[f"{self._settings.id}/http"] = self._http.address
+        return found
+
+    def shutdown(self) -> None:
+        """Stop both transports; requests in progress finish (and are answered) first."""
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+        if self._grpc is not None:
+            self._grpc.stop()
+            self._grpc = None
+
+
+FACTORY = Factory("receiver", "otlp", _options, OtlpReceiver)

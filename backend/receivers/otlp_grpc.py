@@ -1,0 +1,100 @@
+"""OTLP/gRPC: ``opentelemetry.proto.collector.trace.v1.TraceService/Export`` on grpcio.
+
+The method is registered with raw bytes in (no deserializer), so that a body
+that is not protobuf is answered INVALID_ARGUMENT (grpcio's own deserializer
+failure would be INTERNAL) and each request is parsed exactly once.  A
+refusal is RESOURCE_EXHAUSTED (queue full) or UNAVAILABLE (storage failing),
+with a ``google.rpc.RetryInfo`` detail that OTLP exporters honour.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+from google.protobuf.any_pb2 import Any as AnyProto
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from backend.component import Refused
+from backend.otlp import InvalidRequest, parse_protobuf
+from backend.receivers.ingest import Ingest
+
+SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
+
+
+class OtlpGrpcServer:
+    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int):
+        self._ingest = ingest
+        self._host = host
+        self._port = port
+        self._max = max_message_bytes
+        self._workers = workers
+        self._server: grpc.Server | None = None
+        self._bound = 0
+
+    def start(self) -> None:
+        handler = grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self._export,
+                    request_deserializer=None,
+                    response_serializer=ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+        server = grpc.server(
+            ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="otlp-grpc"),
+            handlers=[handler],
+            options=[
+                ("grpc.max_receive_message_length", self._max),
+                ("grpc.so_reuseport", 0),  # a port in use must fail, not be shared silently
+            ],
+        )
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        try:
+            self._bound = server.add_insecure_port(f"{host}:{self._port}")
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {host}:{self._port} for OTLP/gRPC: {exc}") from exc
+        if self._bound == 0:
+            raise OSError(f"cannot listen on {host}:{self._port} for OTLP/gRPC (address in use?)")
+        server.start()
+        self._server = server
+
+    @property
+    def address(self) -> str:
+        return f"{self._host}:{self._bound}"
+
+    def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        try:
+            decoded = self._ingest.export(parse_protobuf(body))
+        except InvalidRequest as exc:
+            self._ingest.failed("malformed")
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Refused as exc:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.overloaded else grpc.StatusCode.UNAVAILABLE
+            context.set_trailing_metadata((("grpc-status-details-bin", _retry_status(code, exc)),))
+            context.abort(code, str(exc))
+        response = ExportTraceServiceResponse()
+        if decoded.rejected:
+            response.partial_success.rejected_spans = decoded.rejected
+            response.partial_success.error_message = decoded.error
+        return response
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Refuse new calls, let calls in progress finish (up to ``grace`` seconds)."""
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+
+
+def _retry_status(code: grpc.StatusCode, refused: Refused) -> bytes:
+    delay = Duration()
+    delay.FromNanoseconds(int(refused.retry_after * 1e9))
+    detail = AnyProto()
+    detail.Pack(RetryInfo(retry_delay=delay))
+    return Status(code=code.value[0], message=str(refused), details=[detail]).SerializeToString()

@@ -1,0 +1,107 @@
+"""The backend's own metrics, in a Prometheus registry per service instance.
+
+Each ``BackendService`` has its own registry (never the process-wide default
+one) so that two backends in one process (``hotrod all``, tests) count apart.
+Names follow the OpenTelemetry Collector's (``otelcol_receiver_accepted_spans``
+and so on) so that dashboards written for the Collector or Jaeger v2 apply.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+_WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class SelfMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.accepted = Counter(
+            "otelcol_receiver_accepted_spans",
+            "Spans a receiver accepted into the pipeline.",
+            ["receiver", "transport"],
+            registry=r,
+        )
+        self.refused = Counter(
+            "otelcol_receiver_refused_spans",
+            "Spans a receiver could not hand on because the pipeline refused them (back-pressure).",
+            ["receiver", "transport"],
+            registry=r,
+        )
+        self.rejected = Counter(
+            "otelcol_receiver_rejected_spans",
+            "Spans a receiver rejected as invalid (bad ids); whole malformed requests count in failed_requests.",
+            ["receiver", "transport"],
+            registry=r,
+        )
+        self.failed_requests = Counter(
+            "otelcol_receiver_failed_requests",
+            "Requests a receiver answered with an error, by reason.",
+            ["receiver", "transport", "reason"],
+            registry=r,
+        )
+        self.queue_size = Gauge(
+            "otelcol_processor_batch_queue_spans",
+            "Spans waiting in a batch processor's queue.",
+            ["processor"],
+            registry=r,
+        )
+        self.queue_capacity = Gauge(
+            "otelcol_processor_batch_queue_capacity_spans",
+            "The most spans a batch processor's queue holds before it refuses more.",
+            ["processor"],
+            registry=r,
+        )
+        self.dropped = Counter(
+            "otelcol_processor_dropped_spans",
+            "Spans a processor accepted but could not deliver (exporters failed after their retries).",
+            ["processor"],
+            registry=r,
+        )
+        self.sent = Counter(
+            "otelcol_exporter_sent_spans",
+            "Spans an exporter delivered (for the storage exporter: stored).",
+            ["exporter"],
+            registry=r,
+        )
+        self.send_failed = Counter(
+            "otelcol_exporter_send_failed_spans",
+            "Spans an exporter gave up on after its retries.",
+            ["exporter"],
+            registry=r,
+        )
+        self.write_errors = Counter(
+            "otelcol_exporter_storage_write_errors",
+            "Storage writes that raised (each attempt counts, retried or not).",
+            ["exporter"],
+            registry=r,
+        )
+        self.write_seconds = Histogram(
+            "otelcol_exporter_storage_write_seconds",
+            "Time one storage write of a batch took.",
+            ["exporter"],
+            buckets=_WRITE_BUCKETS,
+            registry=r,
+        )
+        self.purged = Counter(
+            "jaeger_storage_purged_spans",
+            "Spans removed by retention.",
+            ["storage"],
+            registry=r,
+        )
+        self._server = None
+        self._thread = None
+
+    def serve(self, host: str, port: int) -> tuple[str, int]:
+        """Expose ``/metrics`` on ``host:port`` (0 picks a free port); returns the bound address."""
+        self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        bound_host, bound_port = self._server.server_address[:2]
+        return bound_host, bound_port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None

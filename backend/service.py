@@ -1,0 +1,99 @@
+"""``BackendService``: one running backend (extensions, pipelines, self-metrics) built from a ``Config``.
+
+No global state: every instance has its own components, metrics registry and
+servers, so several can run in one process (``hotrod all``, tests).
+
+Start: self-metrics server, extensions (by ``start_order``: health, storage,
+then the rest), pipelines (exporters → processors → receivers).  Shutdown is
+the reverse and drains: receivers stop taking data, queues are delivered,
+exporters stop, then extensions (storage closes last among its users).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from backend.component import Extension, Status
+from backend.config import Config, parse_endpoint
+from backend.pipeline import Pipelines, settings_for
+from backend.selfmetrics import SelfMetrics
+
+log = logging.getLogger("backend.service")
+
+
+class BackendService:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.metrics = SelfMetrics()
+        self._status = Status.STARTING
+        self._lock = threading.Lock()
+        self._extensions: dict[str, Extension] = {}
+        for eid in config.service_extensions:
+            component = config.extensions[eid]
+            settings = settings_for("extension", component, self.metrics)
+            self._extensions[eid] = component.factory.create(settings, component.options)
+        self._pipelines = Pipelines(config, self.metrics)
+        self._started_extensions: list[Extension] = []
+        self._metrics_address = ""
+
+    # Host
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def extension(self, component_id: str) -> Extension:
+        try:
+            return self._extensions[component_id]
+        except KeyError:
+            raise KeyError(f"no extension {component_id!r} in service.extensions") from None
+
+    def extensions(self) -> dict[str, Extension]:
+        return dict(self._extensions)
+
+    # Lifecycle
+
+    def start(self) -> None:
+        """Start everything; returns once every server listens.  On failure, stops what started and raises."""
+        try:
+            metrics = self.config.telemetry.metrics
+            if metrics.level != "none":
+                where = f"{self.config.source}: service.telemetry.metrics.address"
+                host, port = self.metrics.serve(*parse_endpoint(metrics.address, where))
+                self._metrics_address = f"{host}:{port}"
+            for extension in sorted(self._extensions.values(), key=lambda e: e.start_order):
+                extension.start(self)
+                self._started_extensions.append(extension)
+            self._pipelines.start(self)
+        except BaseException:
+            self.shutdown()
+            raise
+        self._status = Status.READY
+        log.info("backend ready: %s", ", ".join(f"{name} {address}" for name, address in self.endpoints.items()))
+
+    def shutdown(self) -> None:
+        """Stop taking data, deliver everything accepted, close storage, stop servers.  Safe to call twice."""
+        with self._lock:
+            if self._status is Status.STOPPED:
+                return
+            self._status = Status.STOPPING
+            self._pipelines.shutdown(log)
+            for extension in reversed(self._started_extensions):
+                try:
+                    extension.shutdown()
+                except Exception:
+                    log.exception("shutting down extension %s failed", type(extension).__name__)
+            self._started_extensions.clear()
+            self.metrics.stop()
+            self._status = Status.STOPPED
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Actual ``host:port`` of every server, e.g. ``{"otlp/http": "127.0.0.1:4318", "metrics": ...}``."""
+        found = self._pipelines.endpoints()
+        for extension in self._started_extensions:
+            found.update(extension.endpoints())
+        if self._metrics_address:
+            found["metrics"] = self._metrics_address
+        return found
