@@ -116,10 +116,11 @@ class Catalog:
     def refresh(self, connection: Connection) -> None:
         """Load every service and operation: both tables are small (names, not spans)."""
         services, operations = self._tables.services, self._tables.operations
-        names = dict(connection.execute(select(services.c.id, services.c.name)).tuples().all())
+        # Operations first: a service is committed before its operations, so each one read has its name.
         rows = connection.execute(
             select(operations.c.id, operations.c.service_id, operations.c.name, operations.c.kind)
-        ).tuples()
+        ).all()
+        names = dict(connection.execute(select(services.c.id, services.c.name)).all())
         with self._lock:
             for service_id, name in names.items():
                 self._service_ids[name] = service_id

@@ -76,7 +76,7 @@ class SqlReader:
         if not trace_ids:
             return {}
         spans, processes = self._tables.spans, self._tables.processes
-        rows = connection.execute(select(*self._record_columns).where(spans.c.trace_id.in_(trace_ids))).tuples()
+        rows = connection.execute(select(*self._record_columns).where(spans.c.trace_id.in_(trace_ids)))
         traces: dict[bytes, Trace] = {}
         for row in rows:
             record = self._record(connection, row)
@@ -86,9 +86,7 @@ class SqlReader:
             trace.spans.append(record)
         process_ids = {record.process_id for trace in traces.values() for record in trace.spans}
         blobs = dict(
-            connection.execute(select(processes.c.id, processes.c.blob).where(processes.c.id.in_(process_ids)))
-            .tuples()
-            .all()
+            connection.execute(select(processes.c.id, processes.c.blob).where(processes.c.id.in_(process_ids))).all()
         )
         for trace in traces.values():
             trace.spans.sort(key=lambda record: record.start_ns)
@@ -144,7 +142,7 @@ class SqlReader:
             statement = select(spans.c.trace_id).where(*conditions).order_by(spans.c.start_ns.desc())
             return _distinct_first(streaming.execute(statement).scalars(), query.limit)
         statement = select(*self._record_columns).where(*conditions).order_by(spans.c.start_ns.desc())
-        candidates = (self._record(connection, row) for row in streaming.execute(statement).tuples())
+        candidates = (self._record(connection, row) for row in streaming.execute(statement))
         matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
         return newest_trace_ids(candidates, matcher, query.limit)
 
@@ -200,7 +198,7 @@ class SqlReader:
             )
             .group_by(parent.c.service_id, child.c.service_id)
         )
-        rows = connection.execute(statement).tuples().all()
+        rows = connection.execute(statement).all()
         # Names after the query, so a service first seen meanwhile is known too.
         names = {service_id: name for name, service_id in self._catalog.services(connection).items()}
         return sort_links(DependencyLink(names[p], names[c], count) for p, c, count in rows)

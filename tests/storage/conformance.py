@@ -1,0 +1,352 @@
+"""What every storage plug-in must do: the behaviour the query API and the UI rely on.
+
+``StorageConformance`` is collected through ``test_conformance.py`` and runs
+once per plug-in kind listed in ``conftest.STORAGE_KINDS``, each test on a
+fresh, empty ``storage``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from backend.model import SpanBatch
+from backend.storage.api import DependencyLink, Operation, Storage, TraceQuery
+from tests.builders import SpanSpec, batch_of
+
+SECOND = 1_000_000_000
+MS = 1_000_000
+BASE = time.time_ns() - 3600 * SECOND  # an hour ago: well inside any default retention
+
+
+def store(storage: Storage, *specs: SpanSpec) -> SpanBatch:
+    batch = batch_of(list(specs))
+    storage.writer().write(batch)
+    return batch
+
+
+def find(storage: Storage, **fields) -> list[bytes]:  # noqa: ANN003 - TraceQuery fields
+    return storage.reader().find_trace_ids(TraceQuery(**fields))
+
+
+class StorageConformance:
+    # Services and operations
+
+    def test_services_are_listed_once_each_in_order(self, storage: Storage):
+        root = SpanSpec("frontend", "GET /dispatch")
+        store(storage, root, root.child("route", "GET /route"), root.child("customer", "SQL SELECT"))
+        store(storage, SpanSpec("frontend", "GET /config"))
+
+        assert storage.reader().get_services() == ["customer", "frontend", "route"]
+
+    def test_operations_carry_their_span_kind(self, storage: Storage):
+        store(
+            storage,
+            SpanSpec("driver", "FindNearest", kind=Span.SPAN_KIND_SERVER),
+            SpanSpec("driver", "FindDriverIDs", kind=Span.SPAN_KIND_CLIENT),
+            SpanSpec("driver", "work", kind=Span.SPAN_KIND_UNSPECIFIED),
+            SpanSpec("route", "Compute", kind=Span.SPAN_KIND_INTERNAL),
+        )
+
+        assert storage.reader().get_operations("driver") == [
+            Operation("FindDriverIDs", "client"),
+            Operation("FindNearest", "server"),
+            Operation("work", "unspecified"),
+        ]
+
+    def test_operations_can_be_filtered_by_span_kind(self, storage: Storage):
+        store(
+            storage,
+            SpanSpec("driver", "FindNearest", kind=Span.SPAN_KIND_SERVER),
+            SpanSpec("driver", "FindDriverIDs", kind=Span.SPAN_KIND_CLIENT),
+        )
+
+        assert storage.reader().get_operations("driver", "client") == [Operation("FindDriverIDs", "client")]
+
+    def test_an_operation_used_with_two_kinds_is_listed_twice(self, storage: Storage):
+        store(
+            storage,
+            SpanSpec("driver", "redis", kind=Span.SPAN_KIND_CLIENT),
+            SpanSpec("driver", "redis", kind=Span.SPAN_KIND_INTERNAL),
+        )
+
+        assert storage.reader().get_operations("driver") == [
+            Operation("redis", "client"),
+            Operation("redis", "internal"),
+        ]
+
+    def test_an_unknown_service_has_no_operations(self, storage: Storage):
+        store(storage, SpanSpec("driver", "FindNearest"))
+
+        assert storage.reader().get_operations("nobody") == []
+
+    # Reading a trace back
+
+    def test_a_trace_reads_back_with_every_field_and_process_as_written(self, storage: Storage):
+        root = SpanSpec(
+            "frontend",
+            "GET /dispatch",
+            start_ns=BASE,
+            duration_ns=730 * MS,
+            attributes={"http.method": "GET", "retries": 2, "ratio": 0.5, "cached": False},
+            resource={"host.name": "box-1"},
+            events=[("dispatched", 5 * MS, {"driver": "T7"})],
+            status_code=Status.STATUS_CODE_ERROR,
+            status_message="timeout",
+        )
+        child = root.child("customer", "SQL SELECT", kind=Span.SPAN_KIND_CLIENT)
+        written = store(storage, root, child)
+
+        trace = storage.reader().get_trace(root.trace_id)
+
+        assert trace is not None
+        assert trace.spans == sorted(written.spans, key=lambda record: record.start_ns)
+        assert trace.processes == written.processes
+
+    def test_a_trace_with_ten_thousand_spans_reads_back_whole(self, storage: Storage):
+        root = SpanSpec("frontend", "GET /dispatch", start_ns=BASE)
+        children = [root.child("route", "GET /route", start_ns=BASE + i) for i in range(9_999)]
+        written = store(storage, root, *children)
+
+        trace = storage.reader().get_trace(root.trace_id)
+
+        assert len(trace.spans) == 10_000
+        assert {r.span_id for r in trace.spans} == {r.span_id for r in written.spans}
+
+    def test_a_missing_trace_is_none(self, storage: Storage):
+        store(storage, SpanSpec("frontend", "GET /dispatch"))
+
+        assert storage.reader().get_trace(bytes(range(16))) is None
+
+    def test_spans_of_one_trace_written_in_separate_batches_read_back_together(self, storage: Storage):
+        root = SpanSpec("frontend", "GET /dispatch")
+        store(storage, root)
+        store(storage, root.child("driver", "FindNearest"))
+
+        assert len(storage.reader().get_trace(root.trace_id).spans) == 2
+
+    def test_writing_the_same_batch_twice_stores_each_span_once(self, storage: Storage):
+        root = SpanSpec("frontend", "GET /dispatch")
+        batch = batch_of([root, root.child("driver", "FindNearest")])
+        storage.writer().write(batch)
+        storage.writer().write(batch)
+
+        assert len(storage.reader().get_trace(root.trace_id).spans) == 2
+        assert find(storage, service="driver") == [root.trace_id]
+
+    def test_an_empty_batch_is_accepted(self, storage: Storage):
+        storage.writer().write(SpanBatch())
+
+        assert storage.reader().get_services() == []
+
+    # Search by indexed fields
+
+    def test_find_by_service(self, storage: Storage):
+        wanted = SpanSpec("driver", "FindNearest")
+        store(storage, wanted, SpanSpec("route", "GET /route"))
+
+        assert find(storage, service="driver") == [wanted.trace_id]
+
+    def test_find_by_an_unknown_service_finds_nothing(self, storage: Storage):
+        store(storage, SpanSpec("driver", "FindNearest"))
+
+        assert find(storage, service="nobody") == []
+
+    def test_find_by_operation(self, storage: Storage):
+        wanted = SpanSpec("driver", "FindNearest")
+        store(storage, wanted, SpanSpec("driver", "FindDriverIDs"))
+
+        assert find(storage, service="driver", operation="FindNearest") == [wanted.trace_id]
+
+    def test_find_by_span_kind(self, storage: Storage):
+        wanted = SpanSpec("driver", "redis", kind=Span.SPAN_KIND_CLIENT)
+        store(storage, wanted, SpanSpec("driver", "redis", kind=Span.SPAN_KIND_SERVER))
+
+        assert find(storage, service="driver", operation="redis", span_kind="client") == [wanted.trace_id]
+
+    def test_find_by_min_duration(self, storage: Storage):
+        slow = SpanSpec("driver", "FindNearest", duration_ns=300 * MS)
+        store(storage, slow, SpanSpec("driver", "FindNearest", duration_ns=299 * MS))
+
+        assert find(storage, service="driver", duration_min_ns=300 * MS) == [slow.trace_id]
+
+    def test_find_by_max_duration(self, storage: Storage):
+        fast = SpanSpec("driver", "FindNearest", duration_ns=10 * MS)
+        store(storage, fast, SpanSpec("driver", "FindNearest", duration_ns=11 * MS))
+
+        assert find(storage, service="driver", duration_max_ns=10 * MS) == [fast.trace_id]
+
+    def test_find_by_time_window_includes_its_bounds(self, storage: Storage):
+        before, first, last, after = (SpanSpec("driver", "op", start_ns=BASE + i * SECOND) for i in range(4))
+        store(storage, before, first, last, after)
+
+        found = find(storage, service="driver", start_min_ns=BASE + SECOND, start_max_ns=BASE + 2 * SECOND)
+
+        assert found == [last.trace_id, first.trace_id]
+
+    def test_find_without_a_service_searches_every_service(self, storage: Storage):
+        older = SpanSpec("driver", "op", start_ns=BASE)
+        newer = SpanSpec("route", "op", start_ns=BASE + SECOND)
+        store(storage, older, newer)
+
+        assert find(storage) == [newer.trace_id, older.trace_id]
+
+    def test_the_limit_keeps_the_newest_traces_newest_first(self, storage: Storage):
+        specs = [SpanSpec("driver", "op", start_ns=BASE + i * SECOND) for i in range(10)]
+        store(storage, *specs[5:])
+        store(storage, *specs[:5])
+
+        assert find(storage, service="driver", limit=3) == [specs[9].trace_id, specs[8].trace_id, specs[7].trace_id]
+
+    def test_a_trace_with_many_matching_spans_is_listed_once(self, storage: Storage):
+        root = SpanSpec("driver", "op", start_ns=BASE)
+        other = SpanSpec("driver", "op", start_ns=BASE - SECOND)
+        store(storage, root, *(root.child("driver", "op", start_ns=BASE + i) for i in range(1, 6)), other)
+
+        assert find(storage, service="driver", limit=2) == [root.trace_id, other.trace_id]
+
+    def test_traces_are_ordered_by_their_matching_span_not_their_other_spans(self, storage: Storage):
+        early_match = SpanSpec("route", "op", start_ns=BASE)
+        store(storage, early_match, early_match.child("driver", "later", start_ns=BASE + 10 * SECOND))
+        later_match = SpanSpec("route", "op", start_ns=BASE + SECOND)
+        store(storage, later_match)
+
+        assert find(storage, service="route") == [later_match.trace_id, early_match.trace_id]
+
+    def test_find_traces_returns_whole_traces_with_spans_of_other_services(self, storage: Storage):
+        root = SpanSpec("frontend", "GET /dispatch")
+        written = store(storage, root, root.child("driver", "FindNearest"), root.child("route", "GET /route"))
+
+        traces = storage.reader().find_traces(TraceQuery(service="driver"))
+
+        assert len(traces) == 1
+        assert {r.span_id for r in traces[0].spans} == {r.span_id for r in written.spans}
+        assert traces[0].processes == written.processes
+
+    # Search by tags
+
+    def test_find_by_a_span_attribute(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", attributes={"driver.id": "T7"})
+        store(storage, wanted, SpanSpec("driver", "op", attributes={"driver.id": "T8"}))
+
+        assert find(storage, service="driver", tags={"driver.id": "T7"}) == [wanted.trace_id]
+
+    def test_find_by_a_resource_attribute(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", resource={"host.name": "box-1"})
+        store(storage, wanted, SpanSpec("driver", "op", resource={"host.name": "box-2"}))
+
+        assert find(storage, service="driver", tags={"host.name": "box-1"}) == [wanted.trace_id]
+
+    def test_find_by_an_event_attribute(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", events=[("retry", 10, {"attempt": 3})])
+        store(storage, wanted, SpanSpec("driver", "op", events=[("retry", 10, {"attempt": 2})]))
+
+        assert find(storage, service="driver", tags={"attempt": "3"}) == [wanted.trace_id]
+
+    def test_tags_are_anded_across_span_resource_and_event_attributes(self, storage: Storage):
+        wanted = SpanSpec(
+            "driver",
+            "op",
+            attributes={"driver.id": "T7"},
+            resource={"host.name": "box-1"},
+            events=[("retry", 10, {"attempt": 3})],
+        )
+        almost = SpanSpec("driver", "op", attributes={"driver.id": "T7"}, resource={"host.name": "box-2"})
+        store(storage, wanted, almost)
+
+        found = find(storage, service="driver", tags={"driver.id": "T7", "host.name": "box-1", "attempt": "3"})
+
+        assert found == [wanted.trace_id]
+
+    def test_a_tag_no_span_has_excludes_every_trace(self, storage: Storage):
+        store(storage, SpanSpec("driver", "op", attributes={"driver.id": "T7"}))
+
+        assert find(storage, service="driver", tags={"driver.id": "T7", "missing": "x"}) == []
+
+    def test_tags_must_all_match_on_one_span(self, storage: Storage):
+        root = SpanSpec("frontend", "op", attributes={"a": "1"})
+        store(storage, root, root.child("frontend", "op", attributes={"b": "2"}))
+
+        assert find(storage, service="frontend", tags={"a": "1", "b": "2"}) == []
+
+    def test_tag_values_compare_as_text(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", attributes={"ok": True, "count": 42, "ratio": 0.25, "code": "E1"})
+        store(storage, wanted)
+
+        assert find(storage, tags={"ok": "true", "count": "42", "ratio": "0.25", "code": "E1"}) == [wanted.trace_id]
+        assert find(storage, tags={"ok": "True"}) == []
+
+    def test_an_error_status_matches_the_error_tag(self, storage: Storage):
+        failed = SpanSpec("driver", "op", status_code=Status.STATUS_CODE_ERROR)
+        store(storage, failed, SpanSpec("driver", "op"))
+
+        assert find(storage, service="driver", tags={"error": "true"}) == [failed.trace_id]
+
+    def test_a_tag_search_finds_the_newest_matching_traces_up_to_the_limit(self, storage: Storage):
+        specs = [
+            SpanSpec("driver", "op", start_ns=BASE + i * SECOND, attributes={"even": i % 2 == 0}) for i in range(8)
+        ]
+        store(storage, *specs)
+
+        assert find(storage, service="driver", tags={"even": "true"}, limit=2) == [
+            specs[6].trace_id,
+            specs[4].trace_id,
+        ]
+
+    # Dependencies
+
+    def test_dependencies_count_calls_between_services(self, storage: Storage):
+        for _ in range(3):
+            root = SpanSpec("frontend", "GET /dispatch", start_ns=BASE)
+            driver = root.child("driver", "FindNearest")
+            store(storage, root, driver, driver.child("redis", "GetDriver"), root.child("route", "GET /route"))
+            store(storage, root.child("frontend", "internal work"))
+
+        links = storage.dependency_reader().get_dependencies(BASE + 60 * SECOND, 120 * SECOND)
+
+        assert links == [
+            DependencyLink("driver", "redis", 3),
+            DependencyLink("frontend", "driver", 3),
+            DependencyLink("frontend", "route", 3),
+        ]
+
+    def test_dependencies_count_only_calls_inside_the_window(self, storage: Storage):
+        for start in (BASE, BASE - 600 * SECOND):
+            root = SpanSpec("frontend", "GET /dispatch", start_ns=start)
+            store(storage, root, root.child("route", "GET /route"))
+
+        links = storage.dependency_reader().get_dependencies(BASE + SECOND, 60 * SECOND)
+
+        assert links == [DependencyLink("frontend", "route", 1)]
+
+    # Concurrency
+
+    def test_readers_see_whole_batches_while_a_writer_writes(self, storage: Storage):
+        roots = [SpanSpec("frontend", "op", start_ns=BASE + i) for i in range(40)]
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            for root in roots:
+                store(storage, root, *(root.child("driver", "op") for _ in range(24)))
+
+        def read() -> None:
+            try:
+                while writer.is_alive():
+                    for trace in storage.reader().find_traces(TraceQuery(service="driver", limit=5)):
+                        assert len(trace.spans) == 25
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)
+
+        writer = threading.Thread(target=write)
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        writer.start()
+        for reader in readers:
+            reader.start()
+        writer.join()
+        for reader in readers:
+            reader.join()
+
+        assert errors == []
+        assert len(find(storage, service="driver", limit=100)) == 40

@@ -1,0 +1,65 @@
+"""A fresh, empty storage of every plug-in kind for each conformance test.
+
+To add a plug-in to the conformance suite, add one entry to ``STORAGE_KINDS``:
+a function that takes pytest's ``request`` and ``tmp_path`` and returns
+(kind, raw options, cleanup or None).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy
+
+from backend.storage.api import Storage
+from backend.storage.factory import create_storage
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+Setup = tuple[str, dict[str, Any], Callable[[], None] | None]
+
+
+def _memory(_request: pytest.FixtureRequest, _tmp_path) -> Setup:  # noqa: ANN001
+    return "memory", {}, None
+
+
+def _sqlite(_request: pytest.FixtureRequest, tmp_path) -> Setup:  # noqa: ANN001
+    return "sql", {"url": f"sqlite:///{tmp_path / 'traces.db'}"}, None
+
+
+def _postgres(_request: pytest.FixtureRequest, _tmp_path) -> Setup:  # noqa: ANN001
+    schema = f"storage_test_{SESSION_TAG}_{uuid.uuid4().hex[:8]}"
+    return "sql", {"url": DATABASE_URL, "schema": schema, "pool_size": 2}, lambda: drop_schema(schema)
+
+
+STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
+
+
+def drop_schema(schema: str) -> None:
+    engine = sqlalchemy.create_engine(DATABASE_URL, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=list(STORAGE_KINDS))
+def storage(request: pytest.FixtureRequest, tmp_path) -> Iterator[Storage]:  # noqa: ANN001
+    kind, options, cleanup = STORAGE_KINDS[request.param](request, tmp_path)
+    built = create_storage(kind, options, f"tests: {request.param}")
+    try:
+        yield built
+    finally:
+        built.close()
+        if cleanup is not None:
+            cleanup()
