@@ -14,6 +14,7 @@ import click
 # name → "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "backend": "backend.cli:backend",
+    "load": "loadgen.cli:load",
 }
 
 

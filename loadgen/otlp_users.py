@@ -16,7 +16,6 @@ included.
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from pathlib import Path
 
@@ -68,6 +67,12 @@ def _options(parser) -> None:
         env_var="LOADGEN_EXPORTS_PER_SECOND",
         default=0.0,
         help="per user; 0 exports as fast as the collector answers",
+    )
+    group.add_argument(
+        "--otlp-http-endpoint",
+        env_var="LOADGEN_OTLP_HTTP_ENDPOINT",
+        default="",
+        help="base URL for OtlpHttpUser when --host points elsewhere",
     )
     group.add_argument(
         "--otlp-grpc-endpoint",
@@ -147,7 +152,7 @@ def _partial_rejection(body: bytes) -> str | None:
 class OtlpHttpUser(_SyntheticExporter, FastHttpUser):
     """OTLP/HTTP protobuf exports to ``{host}/v1/traces``."""
 
-    host = os.environ.get("LOADGEN_OTLP_HTTP_ENDPOINT", "http://127.0.0.1:4318")
+    host = "http://127.0.0.1:4318"
     transport = "otlp-http"
 
     @task
@@ -155,8 +160,9 @@ class OtlpHttpUser(_SyntheticExporter, FastHttpUser):
         request, traces = self.source.next_request()
         body = request.SerializeToString()
         headers = {"Content-Type": "application/x-protobuf"}
+        base = (self.environment.parsed_options.otlp_http_endpoint or self.host or "").rstrip("/")
         with self.client.post(
-            "/v1/traces", data=body, headers=headers, name="otlp-http export", catch_response=True
+            f"{base}/v1/traces", data=body, headers=headers, name="otlp-http export", catch_response=True
         ) as response:
             response.request_meta["response_length"] = len(body)
             status = response.status_code or 0
@@ -172,7 +178,7 @@ class OtlpHttpUser(_SyntheticExporter, FastHttpUser):
 class OtlpGrpcUser(_SyntheticExporter):
     """OTLP/gRPC exports to ``host:port`` (from --otlp-grpc-endpoint, else --host without scheme)."""
 
-    host = os.environ.get("LOADGEN_OTLP_GRPC_ENDPOINT", "127.0.0.1:4317")
+    host = "127.0.0.1:4317"
     transport = "otlp-grpc"
     timeout_s = 10.0
 

@@ -12,7 +12,6 @@ there, a body that is not the Jaeger envelope) counts as a failure, not just a s
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -36,6 +35,19 @@ def _options(parser) -> None:
         help="record file (JSON) whose accepted trace ids to fetch",
     )
     group.add_argument(
+        "--query-endpoint",
+        env_var="LOADGEN_QUERY_ENDPOINT",
+        default="",
+        help="query API base URL when --host points elsewhere (e.g. at the collector)",
+    )
+    group.add_argument(
+        "--query-min-age",
+        type=float,
+        env_var="LOADGEN_QUERY_MIN_AGE",
+        default=2.0,
+        help="only fetch traces accepted at least this many seconds ago (the backend's batching delay)",
+    )
+    group.add_argument(
         "--query-lookback",
         env_var="LOADGEN_QUERY_LOOKBACK",
         default="1h",
@@ -57,7 +69,7 @@ def _options(parser) -> None:
 
 
 class JaegerQueryUser(FastHttpUser):
-    host = os.environ.get("LOADGEN_QUERY_ENDPOINT", "http://127.0.0.1:16686")
+    host = "http://127.0.0.1:16686"
 
     def wait_time(self) -> float:
         return self.environment.parsed_options.query_think_time
@@ -70,6 +82,7 @@ class JaegerQueryUser(FastHttpUser):
         self.lookback_us = parse_duration_ns(options.query_lookback) // 1000
         self.plan = QueryPlan(services=[], window_start_us=0, window_end_us=0, attribute=(key, value), rand=self.rand)
         self.services_read_at = float("-inf")
+        self.base = (options.query_endpoint or self.host or "").rstrip("/")
 
     @task
     def query(self) -> None:
@@ -78,11 +91,13 @@ class JaegerQueryUser(FastHttpUser):
         now_us = time.time_ns() // 1000
         # synthetic traces may start a little ahead of the wall clock: look a minute past now
         self.plan.window_start_us, self.plan.window_end_us = now_us - self.lookback_us, now_us + 60_000_000
-        trace_id = self.ids.sample_trace_id(self.rand)
+        trace_id = self.ids.sample_trace_id(self.rand, self.environment.parsed_options.query_min_age)
         if not self.plan.services and trace_id is None:
             return  # nothing stored yet to ask about
         query = self.plan.next(trace_id) if self.plan.services else self.plan.build("trace-by-id", trace_id)
-        with self.client.get(query.path, params=query.params, name=query.name, catch_response=True) as response:
+        with self.client.get(
+            f"{self.base}{query.path}", params=query.params, name=query.name, catch_response=True
+        ) as response:
             status = response.status_code or 0
             problem = (
                 check_answer(query, status, response.content or b"")
@@ -95,7 +110,7 @@ class JaegerQueryUser(FastHttpUser):
                 response.success()
 
     def _read_services(self) -> None:
-        with self.client.get("/api/services", name="services", catch_response=True) as response:
+        with self.client.get(f"{self.base}/api/services", name="services", catch_response=True) as response:
             document = response.json() if response.status_code == 200 else {}
             services = document.get("data") if isinstance(document, dict) else None
             if isinstance(services, list):
