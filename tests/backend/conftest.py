@@ -1,0 +1,124 @@
+"""Start the real ``hotrod backend`` process on free ports, and talk to it as clients would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.support import free_port, wait_for
+
+HOTROD = str(Path(sys.executable).with_name("hotrod"))
+PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
+
+
+class BackendProcess:
+    """One backend process; ``ports`` by flag name, stderr kept in a file for assertions."""
+
+    def __init__(self, workdir: Path, args: list[str]) -> None:
+        self.workdir = workdir
+        self.args = args
+        self.ports = {name: free_port() for name in PORT_FLAGS}
+        self.log_path = workdir / f"backend-{uuid.uuid4().hex[:8]}.log"
+        self.process: subprocess.Popen | None = None
+
+    def url(self, name: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.ports['otlp-grpc']}"
+
+    def start(self) -> BackendProcess:
+        port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [HOTROD, "backend", *port_args, *self.args], cwd=self.workdir, stdout=log, stderr=log
+            )
+        wait_for(self._ready, timeout=30, what=f"backend ready (log: {self.log_path})")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"backend exited with {self.process.returncode}:\n{self.log}")
+        return requests.get(self.url("health", "/status"), timeout=2).status_code == 200
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, then wait for the drain to finish; the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+class Launcher:
+    """Starts backends in one folder and kills whatever is still running at the end."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.started: list[BackendProcess] = []
+
+    def __call__(self, *args: str) -> BackendProcess:
+        backend = BackendProcess(self.workdir, list(args))
+        self.started.append(backend)
+        return backend.start()
+
+    def close(self) -> None:
+        for backend in self.started:
+            if backend.process and backend.process.poll() is None:
+                backend.process.kill()
+                backend.process.wait()
+
+
+@pytest.fixture
+def start_backend(tmp_path: Path) -> Iterator[Launcher]:
+    """``start_backend(*args)`` → a started BackendProcess in ``tmp_path``."""
+    launcher = Launcher(tmp_path)
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(scope="module")
+def module_backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """Like ``start_backend``, for backends that a whole test module shares."""
+    launcher = Launcher(tmp_path_factory.mktemp("backend"))
+    yield launcher
+    launcher.close()
+
+
+def run_backend(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
+    """Run ``hotrod backend`` expecting it to exit by itself (a configuration error); ``env`` adds variables."""
+    return subprocess.run(
+        [HOTROD, "backend", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[tuple[str, str]]:
+    """(SQLAlchemy URL, schema) in the test database, with a schema unique to this session."""
+    url = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"backend_test_{uuid.uuid4().hex[:10]}"
+    yield url, schema
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
