@@ -14,6 +14,12 @@ import click
 # name → "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "backend": "backend.cli:backend",
+    "all": "hotrod.allinone:all_in_one",
+    "frontend": "hotrod.commands:frontend",
+    "customer": "hotrod.commands:customer",
+    "driver": "hotrod.commands:driver",
+    "route": "hotrod.commands:route",
+    "doctor": "hotrod.doctor:doctor",
     "load": "loadgen.cli:load",
 }
 

