@@ -75,8 +75,8 @@ class Pipelines:
         """Start exporters, then processors (last first), then receivers; raises on the first failure."""
         order: list[Component] = [*self.exporters.values(), *reversed(self.processors), *self.receivers.values()]
         for component in order:
+            self._started.append(component)  # before start: a half-started component must be shut down too
             component.start(host)
-            self._started.append(component)
 
     def shutdown(self, log: logging.Logger) -> None:
         """Receivers, then processors in data order (each drains into the next), then exporters."""

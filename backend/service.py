@@ -63,8 +63,8 @@ class BackendService:
                 host, port = self.metrics.serve(*parse_endpoint(metrics.address, where))
                 self._metrics_address = f"{host}:{port}"
             for extension in sorted(self._extensions.values(), key=lambda e: e.start_order):
+                self._started_extensions.append(extension)  # a half-started one must be shut down too
                 extension.start(self)
-                self._started_extensions.append(extension)
             self._pipelines.start(self)
         except BaseException:
             self.shutdown()
@@ -86,6 +86,7 @@ class BackendService:
                     log.exception("shutting down extension %s failed", type(extension).__name__)
             self._started_extensions.clear()
             self.metrics.stop()
+            self._metrics_address = ""
             self._status = Status.STOPPED
 
     @property

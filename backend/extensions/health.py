@@ -71,8 +71,9 @@ class HealthExtension(Extension):
 
     def start(self, host: Host) -> None:
         address, port = parse_endpoint(self._options.http.endpoint, f"{self._settings.where}.http.endpoint")
-        self._server = WsgiServer(HealthApp(host), address, port, name="health", threads=2)
-        self._server.start()
+        server = WsgiServer(HealthApp(host), address, port, name="health", threads=2)
+        server.start()
+        self._server = server
 
     def endpoints(self) -> dict[str, str]:
         return {self._settings.id: self._server.address} if self._server else {}

@@ -58,8 +58,9 @@ class QueryExtension(Extension):
         dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
         app = create_app(traces.reader(), dependencies.dependency_reader())
         address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
-        self._server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)
-        self._server.start()
+        server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)
+        server.start()
+        self._server = server
 
     def endpoints(self) -> dict[str, str]:
         return {self._settings.id: self._server.address} if self._server else {}

@@ -88,19 +88,16 @@ class OtlpReceiver(Receiver):
         if self._options.grpc is not None:
             grpc_options = self._options.grpc
             address, port = parse_endpoint(grpc_options.endpoint, f"{where}.grpc.endpoint")
-            self._grpc = OtlpGrpcServer(
-                self._ingest("grpc"),
-                address,
-                port,
-                grpc_options.max_recv_msg_size_mib * MIB,
-                grpc_options.workers,
+            grpc_server = OtlpGrpcServer(
+                self._ingest("grpc"), address, port, grpc_options.max_recv_msg_size_mib * MIB, grpc_options.workers
             )
-            self._grpc.start()
+            grpc_server.start()
+            self._grpc = grpc_server
         if self._options.http is not None:
             http_options = self._options.http
             address, port = parse_endpoint(http_options.endpoint, f"{where}.http.endpoint")
             app = OtlpHttpApp(self._ingest("http"), http_options.max_request_body_size)
-            self._http = WsgiServer(
+            http_server = WsgiServer(
                 app,
                 address,
                 port,
@@ -108,7 +105,8 @@ class OtlpReceiver(Receiver):
                 threads=http_options.threads,
                 max_request_body_size=http_options.max_request_body_size,
             )
-            self._http.start()
+            http_server.start()
+            self._http = http_server
 
     def endpoints(self) -> dict[str, str]:
         found = {}

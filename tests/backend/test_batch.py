@@ -1,0 +1,107 @@
+"""The batch processor and the storage exporter, driven directly: queue bounds, grouping, drain, retries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from backend.component import Refused, Settings
+from backend.config_binding import ConfigError
+from backend.model import SpanBatch
+from backend.processors.batch import FACTORY as BATCH
+from backend.selfmetrics import SelfMetrics
+from tests.builders import SpanSpec, batch_of
+
+
+class Recorder:
+    """The next consumer: records batches; can be held shut to simulate a stalled storage."""
+
+    def __init__(self) -> None:
+        self.batches: list[SpanBatch] = []
+        self.open = threading.Event()
+        self.open.set()
+        self.busy = threading.Event()
+
+    def consume(self, batch: SpanBatch) -> None:
+        self.busy.set()
+        self.open.wait(30)
+        self.batches.append(batch)
+
+    @property
+    def spans(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
+def spans(n: int) -> SpanBatch:
+    root = SpanSpec("svc", "op")
+    return batch_of([root, *(root.child("svc", f"c{i}") for i in range(n - 1))])
+
+
+def processor(recorder: Recorder, **options):
+    settings = Settings("batch", "test: processors.batch", SelfMetrics(), logging.getLogger("test"))
+    created = BATCH.create(settings, BATCH.options(options, "test: processors.batch"), recorder)
+    created.start(None)
+    return created
+
+
+def test_a_full_queue_refuses_immediately_and_takes_batches_again_once_drained():
+    recorder = Recorder()
+    recorder.open.clear()
+    batch = processor(recorder, queue_size=10, send_batch_size=5, timeout="1ms")
+    batch.consume(spans(5))
+    assert recorder.busy.wait(5)  # the worker holds one batch in the stalled consumer
+    batch.consume(spans(5))
+    batch.consume(spans(5))
+    with pytest.raises(Refused) as caught:
+        batch.consume(spans(1))
+    assert caught.value.overloaded
+    recorder.open.set()
+    batch.shutdown()
+    assert recorder.spans == 15
+
+
+def test_small_batches_are_grouped_up_to_send_batch_size():
+    recorder = Recorder()
+    batch = processor(recorder, send_batch_size=6, timeout="10s")
+    for _ in range(3):
+        batch.consume(spans(2))
+    batch.shutdown()
+    assert [len(b) for b in recorder.batches] == [6]
+
+
+def test_the_timeout_sends_a_partial_batch():
+    recorder = Recorder()
+    batch = processor(recorder, send_batch_size=1000, timeout="20ms")
+    batch.consume(spans(3))
+    from tests.support import wait_for
+
+    wait_for(lambda: recorder.spans == 3, timeout=5, what="the timeout flush")
+    batch.shutdown()
+
+
+def test_shutdown_delivers_everything_queued_and_then_refuses():
+    recorder = Recorder()
+    batch = processor(recorder, send_batch_size=100_000, timeout="1h")
+    for _ in range(10):
+        batch.consume(spans(3))
+    batch.shutdown()
+    assert recorder.spans == 30
+    with pytest.raises(Refused) as caught:
+        batch.consume(spans(1))
+    assert not caught.value.overloaded
+
+
+def test_a_request_larger_than_the_whole_queue_still_fits_an_empty_queue():
+    recorder = Recorder()
+    batch = processor(recorder, queue_size=4, send_batch_size=4, timeout="1ms")
+    batch.consume(spans(9))
+    batch.shutdown()
+    assert recorder.spans == 9
+
+
+@pytest.mark.parametrize(("option", "value"), [("queue_size", 0), ("send_batch_size", -1), ("timeout", "0s")])
+def test_nonsense_options_are_config_errors(option, value):
+    with pytest.raises(ConfigError, match=f"processors.batch.{option}"):
+        BATCH.options({option: value}, "test: processors.batch")
