@@ -1,0 +1,104 @@
+"""Run ``hotrod all`` as a child process on free ports, as a user would, and stop it with SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.support import free_port, wait_for
+
+HOTROD = [str(Path(sys.executable).with_name("hotrod"))]
+
+
+@dataclass
+class HotrodAll:
+    process: subprocess.Popen[str]
+    ports: dict[str, int]
+    stderr_lines: list[str] = field(default_factory=list)
+
+    @property
+    def frontend(self) -> str:
+        return f"http://127.0.0.1:{self.ports['frontend']}"
+
+    @property
+    def query(self) -> str:
+        return f"http://127.0.0.1:{self.ports['query']}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait; returns the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def stderr_text(self) -> str:
+        return "\n".join(self.stderr_lines)
+
+
+def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | None = None) -> HotrodAll:
+    """Start and wait until it says ready (after its self-check, unless ``--skip-check`` is among the args)."""
+    ports = {name: free_port() for name in ("frontend", "customer", "driver", "route", "query")}
+    args = [
+        *HOTROD,
+        "all",
+        "--data-dir", str(data_dir),
+        *(f"--{name}-port={port}" for name, port in ports.items()),
+        "--otlp-http-port=0", "--otlp-grpc-port=0", "--health-port=0", "--metrics-port=0",
+        *extra_args,
+    ]  # fmt: skip
+    child_env = {**os.environ, "OTEL_BSP_SCHEDULE_DELAY": "200", **(env or {})}
+    child_env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env, cwd=data_dir
+    )
+    running = HotrodAll(process, ports)
+
+    def collect() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            running.stderr_lines.append(line.rstrip("\n"))
+
+    threading.Thread(target=collect, daemon=True).start()
+    try:
+        wait_for(
+            lambda: any("ready" in line for line in running.stderr_lines) or process.poll() is not None,
+            timeout=90,
+            what="hotrod all to be ready",
+        )
+    except AssertionError:
+        running.stop()
+        raise
+    if process.poll() is not None:
+        raise AssertionError(f"hotrod all exited with {process.returncode}:\n{running.stderr_text()}")
+    return running
+
+
+def find_trace(query: str, trace_id: str, services: set[str], timeout: float = 30.0) -> dict:
+    """The trace from the query API once it has spans from every one of ``services``."""
+
+    def complete() -> dict | None:
+        reply = requests.get(f"{query}/api/traces/{trace_id}", timeout=10)
+        if reply.status_code != 200:
+            return None
+        trace = reply.json()["data"][0]
+        return trace if services <= {p["serviceName"] for p in trace["processes"].values()} else None
+
+    return wait_for(complete, timeout=timeout, what=f"trace {trace_id} with spans from {sorted(services)}")
+
+
+def trace_id_of(reply: requests.Response) -> str:
+    """The trace id from the W3C ``traceresponse`` header."""
+    return reply.headers["traceresponse"].split("-")[1]
