@@ -1,0 +1,1 @@
+"""Adaptive sampling after Jaeger's: count root spans, compute per-operation probabilities, serve them."""

@@ -1,0 +1,90 @@
+"""The aggregator: counts root spans per service and operation and flushes the counts every interval.
+
+Only probabilistically sampled roots are counted: each stands for ``1/p``
+requests at the probability ``p`` the leader uses to judge the next one.
+Lower-bound and rate-limited roots are not counted, but they still register
+the operation (with a count of 0) so that it gets a probability of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from backend.model import SpanBatch
+from backend.sampling.adaptive.calculation import truncate
+from backend.sampling.adaptive.post_aggregator import PostAggregator
+from backend.sampling.adaptive.root_spans import PROBABILISTIC, sampler_info
+from backend.storage.sampling_store import SamplingStore, Throughput
+
+log = logging.getLogger(__name__)
+
+MAX_PROBABILITIES = 10  # distinct probabilities remembered per operation and interval
+
+
+class Aggregator:
+    def __init__(
+        self,
+        store: SamplingStore,
+        post_aggregator: PostAggregator,
+        served_probability: Callable[[str, str], float],
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._store = store
+        self._post_aggregator = post_aggregator
+        self._served_probability = served_probability
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: dict[tuple[str, str], Throughput] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_calculated: Callable[[], None] | None = None  # called after this collector stored probabilities
+
+    def record(self, service: str, operation: str, sampler_type: str, probability: float) -> None:
+        with self._lock:
+            entry = self._current.get((service, operation))
+            if entry is None:
+                entry = self._current[(service, operation)] = Throughput(service, operation)
+            if len(entry.probabilities) < MAX_PROBABILITIES:
+                entry.probabilities.add(truncate(probability))
+            if sampler_type == PROBABILISTIC:
+                entry.count += 1
+
+    def handle_batch(self, batch: SpanBatch) -> None:
+        for span in batch.spans:
+            if span.parent_span_id or not span.service or not span.name:
+                continue
+            info = sampler_info(span.payload)
+            if info is None:
+                self.record(span.service, span.name, PROBABILISTIC, self._served_probability(span.service, span.name))
+            else:
+                self.record(span.service, span.name, info.sampler_type, info.param)
+
+    def flush(self) -> None:
+        """Store this interval's counts, then let the post-aggregator run (and compute, if leading)."""
+        with self._lock:
+            counted, self._current = list(self._current.values()), {}
+        self._store.insert_throughput(counted, self._clock())
+        if self._post_aggregator.run_calculation() and self.on_calculated is not None:
+            self.on_calculated()
+
+    def start(self) -> None:
+        self._post_aggregator.start()
+        interval_s = self._post_aggregator.options.calculation_interval / 1e9
+        self._thread = threading.Thread(target=self._loop, args=(interval_s,), name="adaptive-aggregator", daemon=True)
+        self._thread.start()
+
+    def _loop(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("adaptive sampling: storing throughput or computing probabilities failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None

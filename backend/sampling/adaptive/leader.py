@@ -1,0 +1,82 @@
+"""Leader election through a lease in the sampling store, as Jaeger's ``leaderelection`` does it.
+
+The leader renews every ``leader_lease_refresh_interval``; followers try to
+take the lease every ``follower_lease_refresh_interval`` (with jitter, so
+they do not all try at once).  The lease lasts one follower interval, so a
+leader that dies is replaced within about two of them; one that stops cleanly
+gives the lease up at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from backend.storage.sampling_store import SamplingStore
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "sampling_store_leader"
+
+
+class LeaderElection:
+    def __init__(
+        self,
+        store: SamplingStore,
+        holder: str,
+        leader_refresh_ns: int,
+        follower_refresh_ns: int,
+        clock: Callable[[], int] = time.time_ns,
+        lease_name: str = LEASE_NAME,
+    ) -> None:
+        self._store = store
+        self.holder = holder
+        self._leader_refresh_s = leader_refresh_ns / 1e9
+        self._follower_refresh_s = follower_refresh_ns / 1e9
+        self._ttl_ns = follower_refresh_ns
+        self._clock = clock
+        self._lease_name = lease_name
+        self._leader = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def is_leader(self) -> bool:
+        return self._leader
+
+    def try_acquire(self) -> bool:
+        try:
+            leader = self._store.acquire_lease(self._lease_name, self.holder, self._ttl_ns, self._clock())
+        except Exception:
+            log.exception("adaptive sampling: the leader lease could not be taken or renewed")
+            leader = False
+        if leader != self._leader:
+            log.info("adaptive sampling: %s is now %s", self.holder, "the leader" if leader else "a follower")
+        self._leader = leader
+        return leader
+
+    def start(self) -> None:
+        self.try_acquire()
+        self._thread = threading.Thread(target=self._loop, name="adaptive-leader-election", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            wait = self._leader_refresh_s if self._leader else self._follower_refresh_s * random.uniform(0.5, 1.0)
+            if self._stop.wait(wait):
+                return
+            self.try_acquire()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._leader:
+            try:
+                self._store.forfeit_lease(self._lease_name, self.holder)
+            except Exception:
+                log.exception("adaptive sampling: the leader lease could not be given up")
+            self._leader = False
