@@ -11,18 +11,22 @@ from backend.exporters import storage as storage_exporter
 from backend.extensions import health, query, storage
 from backend.processors import batch
 from backend.receivers import otlp
+from backend.sampling import extension as remote_sampling
+from backend.sampling import processor as adaptive_sampling
 
 _ALL: list[Factory] = [
     # receivers: data in
     otlp.FACTORY,
     # processors: between receivers and exporters
     batch.FACTORY,
+    adaptive_sampling.FACTORY,
     # exporters: data out
     storage_exporter.FACTORY,
     # extensions: beside the pipelines
     storage.FACTORY,
     query.FACTORY,
     health.FACTORY,
+    remote_sampling.FACTORY,
 ]
 
 FACTORIES: dict[Kind, dict[str, Factory]] = {kind: {} for kind in ("receiver", "processor", "exporter", "extension")}

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
@@ -45,6 +46,7 @@ def _tables(schema: str | None) -> tuple[MetaData, Table, Table, Table]:
         Column("operation", String(1024), nullable=False),
         Column("count", BigInteger, nullable=False),
         Column("probabilities", Text, nullable=False),
+        Column("requests", Float, nullable=False),
     )
     probabilities = Table(
         "sampling_probabilities",
@@ -91,6 +93,7 @@ class SqlSamplingStore:
                 "operation": t.operation,
                 "count": t.count,
                 "probabilities": json.dumps(sorted(t.probabilities)),
+                "requests": t.requests,
             }
             for t in throughput
         ]
@@ -99,13 +102,12 @@ class SqlSamplingStore:
 
     def get_throughput(self, start_ns: int, end_ns: int) -> list[Throughput]:
         table = self._throughput
-        query = select(table.c.service, table.c.operation, table.c.count, table.c.probabilities).where(
-            table.c.at_ns >= start_ns, table.c.at_ns < end_ns
-        )
+        columns = (table.c.service, table.c.operation, table.c.count, table.c.probabilities, table.c.requests)
+        query = select(*columns).where(table.c.at_ns >= start_ns, table.c.at_ns < end_ns)
         with self._engine.connect() as connection:
             return [
-                Throughput(service, operation, count, set(json.loads(probabilities)))
-                for service, operation, count, probabilities in connection.execute(query)
+                Throughput(service, operation, count, set(json.loads(probabilities)), requests)
+                for service, operation, count, probabilities, requests in connection.execute(query)
             ]
 
     def insert_probabilities_and_qps(

@@ -25,12 +25,16 @@ class Throughput:
     ``probabilities`` the distinct probabilities they were sampled at
     (formatted with six decimals, as Jaeger does), which tells the leader
     whether the service follows the probabilities it was served.
+    ``requests`` is the traffic those traces stand for, the sum of ``1/p``
+    (an addition to Jaeger's model: it lets the leader compute from the real
+    request rate even while clients still apply an older probability).
     """
 
     service: str
     operation: str
     count: int = 0
     probabilities: set[str] = field(default_factory=set)
+    requests: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,3 +64,13 @@ def test_thresholds_decode_as_the_specification_examples() -> None:
     assert threshold_probability("ot=th:fd70a4") == pytest.approx(0.01, rel=1e-4)
     assert threshold_probability("ot=th:zz") is None
     assert threshold_probability("other=th:8") is None
+
+
+def test_probabilistic_roots_carry_the_requests_they_stand_for() -> None:
+    store = MemorySamplingStore()
+    aggregator = Aggregator(store, PostAggregator(AdaptiveOptions(), "host", store, lambda: False), lambda s, o: 1.0)
+    aggregator.record("api", "GET", "probabilistic", 0.25)
+    aggregator.record("api", "GET", "probabilistic", 0.5)
+    aggregator.record("api", "GET", "lowerbound", 0.5)
+    aggregator.flush()
+    assert store.get_throughput(0, 2**63 - 1)[0].requests == pytest.approx(6.0)

@@ -54,3 +54,18 @@ def test_weights_favour_the_newest_bucket_as_i_to_the_fourth() -> None:
     assert weights(2) == pytest.approx((16 / 17, 1 / 17))
     assert weighted_qps([1.0, 18.0]) == pytest.approx(2.0)
     assert weighted_qps([]) == 0.0
+
+
+def test_the_request_rate_corrects_for_clients_still_on_an_older_probability() -> None:
+    # We serve 0.05 now, but clients sampled most of the window at 0.5: 40 sampled/s from 100 requests/s.
+    # Jaeger's rule would take 0.05 × 1/40 = 0.00125; at 0.05 the 100 requests/s give 5/s, so 0.05 × 1/5.
+    assert step_with_requests(qps=40.0, old=0.05, request_rate=100.0) == pytest.approx(0.01)
+
+
+def test_the_request_rate_decides_the_tolerance_too() -> None:
+    # 3 sampled/s were seen, but at today's 0.01 the 100 requests/s give 1/s: on target, no change.
+    assert step_with_requests(qps=3.0, old=0.01, request_rate=100.0) == 0.01
+
+
+def step_with_requests(qps: float, old: float, request_rate: float) -> float:
+    return next_probability(qps, old, target=1.0, tolerance=0.3, min_probability=1e-5, request_rate=request_rate)

@@ -1,7 +1,7 @@
 """The aggregator: counts root spans per service and operation and flushes the counts every interval.
 
-Only probabilistically sampled roots are counted: each stands for ``1/p``
-requests at the probability ``p`` the leader uses to judge the next one.
+Only probabilistically sampled roots are counted, each with the ``1/p``
+requests it stands for at the probability ``p`` it was sampled at.
 Lower-bound and rate-limited roots are not counted, but they still register
 the operation (with a count of 0) so that it gets a probability of its own.
 """
@@ -51,6 +51,8 @@ class Aggregator:
                 entry.probabilities.add(truncate(probability))
             if sampler_type == PROBABILISTIC:
                 entry.count += 1
+                if probability > 0:
+                    entry.requests += 1.0 / probability
 
     def handle_batch(self, batch: SpanBatch) -> None:
         for span in batch.spans:

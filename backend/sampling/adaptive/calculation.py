@@ -25,12 +25,10 @@ def truncate(probability: float) -> str:
     return f"{probability:.6f}"
 
 
-def capped_increase(target_qps: float, current_qps: float, old_probability: float) -> float:
-    factor = target_qps / current_qps
-    new_probability = old_probability * factor
-    if factor > 1.0 and (new_probability - old_probability) / old_probability > PERCENTAGE_INCREASE_CAP:
+def capped(proposed: float, old_probability: float) -> float:
+    if proposed > old_probability and (proposed - old_probability) / old_probability > PERCENTAGE_INCREASE_CAP:
         return old_probability * (1.0 + PERCENTAGE_INCREASE_CAP)
-    return new_probability
+    return proposed
 
 
 def within_tolerance(actual: float, expected: float, tolerance: float) -> bool:
@@ -58,10 +56,23 @@ def next_probability(
     tolerance: float,
     min_probability: float,
     using_adaptive: bool = True,
+    request_rate: float = 0.0,
 ) -> float:
-    """The probability to serve next, given the sampled-trace rate observed at ``old_probability``."""
-    if within_tolerance(qps, target, tolerance) or not using_adaptive:
+    """The probability to serve next, after ``old_probability``.
+
+    ``qps`` is the rate of sampled traces observed.  Jaeger assumes they were
+    sampled at ``old_probability``; when the ``request_rate`` they stand for
+    is known (the sum of ``1/p`` per second) the rate expected at
+    ``old_probability`` is computed from it instead, which stays right while
+    clients are still applying a previous probability.
+    """
+    if not using_adaptive:
         return old_probability
-    # nothing seen: double the probability, so that something gets sampled
-    new_probability = old_probability * 2.0 if float_equals(qps, 0.0) else capped_increase(target, qps, old_probability)
+    expected = request_rate * old_probability if request_rate > 0 else qps
+    if within_tolerance(expected, target, tolerance):
+        return old_probability
+    if float_equals(expected, 0.0):
+        new_probability = old_probability * 2.0  # nothing seen: double, so that something gets sampled
+    else:
+        new_probability = capped(old_probability * target / expected, old_probability)
     return min(1.0, max(min_probability, new_probability))

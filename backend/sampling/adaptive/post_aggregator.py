@@ -44,11 +44,12 @@ def aggregate(throughput: list[Throughput]) -> ThroughputMap:
         current = operations.get(entry.operation)
         if current is None:
             operations[entry.operation] = Throughput(
-                entry.service, entry.operation, entry.count, set(entry.probabilities)
+                entry.service, entry.operation, entry.count, set(entry.probabilities), entry.requests
             )
         else:
             current.count += entry.count
             current.probabilities |= entry.probabilities
+            current.requests += entry.requests
     return merged
 
 
@@ -98,17 +99,18 @@ class PostAggregator:
         self._store.insert_probabilities_and_qps(self.hostname, self.probabilities, self.qps, self._clock())
         return True
 
-    def _qps_per_operation(self) -> dict[str, dict[str, list[float]]]:
-        """Sampled traces per second, newest bucket first, at most ``calculation_buckets`` per operation."""
-        result: dict[str, dict[str, list[float]]] = {}
+    def _rates_per_operation(self) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+        """(sampled traces/s, requests/s) per bucket, newest first, at most ``calculation_buckets`` each."""
+        result: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
         for bucket in self.buckets:
             seconds = bucket.interval_ns / 1e9
             for service, operations in bucket.throughput.items():
                 per_service = result.setdefault(service, {})
                 for operation, entry in operations.items():
-                    values = per_service.setdefault(operation, [])
-                    if len(values) < self.options.calculation_buckets and seconds > 0:
-                        values.append(entry.count / seconds)
+                    sampled, requests = per_service.setdefault(operation, ([], []))
+                    if len(sampled) < self.options.calculation_buckets and seconds > 0:
+                        sampled.append(entry.count / seconds)
+                        requests.append(entry.requests / seconds)
         return result
 
     def calculate(self) -> tuple[ServiceOperationValues, ServiceOperationValues]:
@@ -116,14 +118,16 @@ class PostAggregator:
         del self._service_cache[SERVICE_CACHE_SIZE:]
         probabilities: ServiceOperationValues = {}
         qps: ServiceOperationValues = {}
-        for service, operations in self._qps_per_operation().items():
-            for operation, values in operations.items():
-                rate = weighted_qps(values)
+        for service, operations in self._rates_per_operation().items():
+            for operation, (sampled, requests) in operations.items():
+                rate = weighted_qps(sampled)
                 qps.setdefault(service, {})[operation] = rate
-                probabilities.setdefault(service, {})[operation] = self._probability(service, operation, rate)
+                probabilities.setdefault(service, {})[operation] = self._probability(
+                    service, operation, rate, weighted_qps(requests)
+                )
         return probabilities, qps
 
-    def _probability(self, service: str, operation: str, rate: float) -> float:
+    def _probability(self, service: str, operation: str, rate: float, request_rate: float) -> float:
         options = self.options
         old = self.probabilities.get(service, {}).get(operation, options.initial_sampling_probability)
         adaptive = self._using_adaptive(service, operation, old)
@@ -135,6 +139,7 @@ class PostAggregator:
             options.delta_tolerance,
             options.min_sampling_probability,
             adaptive,
+            request_rate,
         )
 
     def _using_adaptive(self, service: str, operation: str, probability: float) -> bool:
