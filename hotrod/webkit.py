@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, jsonify, request
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from waitress import create_server
+from waitress import create_server, wasyncore
 from werkzeug.exceptions import HTTPException
 
 from hotrod.admin import admin_blueprint
@@ -88,19 +88,23 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
 
-def serve(name: str, app: Flask, host: str, port: int, threads: int) -> RunningServer:
-    """Start waitress on ``host:port`` (0 = any free port) in a background thread."""
+def serve(name: str, app: Flask, host: str, port: int, threads: int, grace_s: float = 5.0) -> RunningServer:
+    """Start waitress on ``host:port`` (0 = any free port), its event loop on a background thread.
+
+    The loop runs one poll at a time so that stopping happens on its own thread: closing sockets
+    under a running ``select`` from elsewhere breaks it, and keep-alive connections would
+    otherwise keep a plain ``server.run()`` loop alive.
+    """
     server = create_server(
         app, host=host, port=port, threads=threads, ident=f"hotrod-{name}", clear_untrusted_proxy_headers=True
     )
-    closing = threading.Event()
+    stopping = threading.Event()
 
     def run() -> None:
-        try:
-            server.run()
-        except OSError:
-            if not closing.is_set():  # closing the socket under a running select() raises EBADF: expected
-                raise
+        while not stopping.is_set():
+            wasyncore.loop(timeout=1.0, map=server._map, use_poll=True, count=1)
+        wasyncore.dispatcher.close(server)
+        wasyncore.close_all(server._map)
 
     thread = threading.Thread(target=run, name=f"waitress-{name}", daemon=True)
     thread.start()
@@ -108,8 +112,10 @@ def serve(name: str, app: Flask, host: str, port: int, threads: int) -> RunningS
     log.info("listening", extra={"component": name, "address": f"http://{host}:{actual_port}"})
 
     def close() -> None:
-        closing.set()
-        server.close()
-        thread.join(5)
+        """Let requests in progress finish (up to ``grace_s``), then close the listener and every connection."""
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=grace_s)
+        stopping.set()
+        server.pull_trigger()
+        thread.join(grace_s)
 
     return RunningServer(name, host, actual_port, close, thread)

@@ -1,7 +1,9 @@
 """Drivers on HotROD's 1000 x 1000 city grid, kept in Redis as a GEO set plus one hash per driver.
 
 ``find_nearest`` asks Redis for the 10 closest drivers (GEOSEARCH) and then fetches each one,
-as HotROD does. Every 1/``driver_error_rate``-th fetch times out for real: it issues a blocking
+as HotROD does. Within each search, every 1/``driver_error_rate``-th fetch times out for real
+(counted per search, not process-wide, so concurrent searches cannot make one driver's retries
+fail again and again): it issues a blocking
 Redis call on a client whose socket timeout is shorter than the block, so the redis client span
 carries a genuine ``TimeoutError``; the fetch is retried up to three times.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import threading
 from dataclasses import dataclass
 
 import redis
@@ -54,14 +55,13 @@ def grid_to_lonlat(location: str) -> tuple[float, float]:
 class TimeoutSchedule:
     """Decides which fetches time out: the n-th does when floor(n * rate) steps up (rate 0.2: every 5th)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rate: float) -> None:
         self._count = 0
-        self._lock = threading.Lock()
+        self._rate = rate
 
-    def next_fails(self, rate: float) -> bool:
-        with self._lock:
-            self._count += 1
-            return math.floor(self._count * rate + 1e-9) > math.floor((self._count - 1) * rate + 1e-9)
+    def next_fails(self) -> bool:
+        self._count += 1
+        return math.floor(self._count * self._rate + 1e-9) > math.floor((self._count - 1) * self._rate + 1e-9)
 
 
 class Fleet:
@@ -74,7 +74,6 @@ class Fleet:
         self._knobs = knobs
         self._tracer = tracer
         self._scale = delay_scale
-        self._schedule = TimeoutSchedule()
 
     def seed(self, size: int = FLEET_SIZE, seed: int = 7) -> None:
         """Place ``size`` drivers at reproducible spots unless the fleet already exists."""
@@ -98,26 +97,27 @@ class Fleet:
             ids = self._redis.geosearch(
                 self._geo_key, longitude=lon, latitude=lat, radius=1000, unit="km", sort="ASC", count=NEAREST
             )
-        drivers = [self._fetch_with_retries(driver_id) for driver_id in ids]
+        schedule = TimeoutSchedule(self._knobs.values.driver_error_rate)
+        drivers = [self._fetch_with_retries(driver_id, schedule) for driver_id in ids]
         log.info("Search successful", extra={"driver_count": len(drivers)})
         return drivers
 
-    def _fetch_with_retries(self, driver_id: str) -> Driver:
+    def _fetch_with_retries(self, driver_id: str, schedule: TimeoutSchedule) -> Driver:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._fetch(driver_id)
+                return self._fetch(driver_id, schedule.next_fails())
             except redis.TimeoutError as exc:
                 log.error("Retrying GetDriver after error", extra={"retry_no": attempt, "error": str(exc)})
         raise DriverUnavailable(f"driver {driver_id}: redis timed out {MAX_ATTEMPTS} times")
 
-    def _fetch(self, driver_id: str) -> Driver:
+    def _fetch(self, driver_id: str, times_out: bool) -> Driver:
         with self._tracer.start_as_current_span(
             "GetDriver", record_exception=False, set_status_on_exception=False
         ) as span:
             span.set_attribute("param.driverID", driver_id)
             delay.sleep(GET_DELAY_S, GET_STDDEV_S, self._scale)
             try:
-                if self._schedule.next_fails(self._knobs.values.driver_error_rate):
+                if times_out:
                     self._stalling.blpop([f"{self._prefix}stall:{driver_id}"], timeout=1)
                 fields = self._redis.hgetall(f"{self._prefix}driver:{driver_id}")
             except redis.TimeoutError as exc:
