@@ -13,7 +13,7 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from backend.query import api_v3, jaeger_api
+from backend.query import api_v3, jaeger_api, ui
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
 from backend.storage.api import DependencyReader, SpanReader
@@ -26,6 +26,7 @@ def create_app(reader: SpanReader, dependencies: DependencyReader, *, limits: Qu
     app = Flask(__name__, static_folder=None)
     app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
     app.register_blueprint(api_v3.blueprint(reader, limits))
+    app.register_blueprint(ui.blueprint(reader, dependencies, limits))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:

@@ -1,0 +1,35 @@
+// The flame graph: each span a box under its parent, width its share of the trace's time,
+// drawn once into a single SVG when the view is first opened.
+"use strict";
+
+TraceUI.drawFlame = function (model, container, onSelect) {
+  const WIDTH = 1200, ROW = 18;
+  let depth = 0;
+  for (const span of model.order) depth = Math.max(depth, span.depth);
+  const graph = TraceUI.svg("svg", { class: "flame-graph", viewBox: "0 0 " + WIDTH + " " + (depth + 1) * ROW, width: "100%" });
+  graph.style.height = (depth + 1) * ROW + "px";
+  graph.setAttribute("preserveAspectRatio", "none");
+  const fragment = document.createDocumentFragment();
+  for (const span of model.order) {
+    const x = ((span.startTime - model.start) / model.duration) * WIDTH;
+    const w = Math.max((span.duration / model.duration) * WIDTH, 0.5);
+    const group = TraceUI.svg("g", { class: "flame-box" + (span.isError ? " error" : ""), "data-span-id": span.spanID });
+    group.appendChild(TraceUI.svg("rect", { x: x, y: span.depth * ROW, width: w, height: ROW - 1, fill: model.colour(span.service) }));
+    const title = TraceUI.svg("title", {});
+    title.textContent = span.service + ": " + span.operationName + " (" + TraceUI.formatDuration(span.duration) + ")";
+    group.appendChild(title);
+    if (w > 50) {
+      const label = TraceUI.svg("text", { x: x + 3, y: span.depth * ROW + 13 });
+      const text = span.operationName;
+      label.textContent = text.length > w / 7 ? text.slice(0, Math.max(Math.floor(w / 7) - 1, 1)) + "…" : text;
+      group.appendChild(label);
+    }
+    fragment.appendChild(group);
+  }
+  graph.appendChild(fragment);
+  graph.addEventListener("click", function (event) {
+    const box = event.target.closest(".flame-box");
+    if (box) onSelect(model.byId.get(box.getAttribute("data-span-id")));
+  });
+  container.replaceChildren(graph);
+};
