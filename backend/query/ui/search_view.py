@@ -36,7 +36,7 @@ LOOKBACKS = [
     ("7d", "Last 7 days"),
 ]
 DEFAULT_LOOKBACK = "1h"
-DEFAULT_LIMIT = "20"
+DEFAULT_LIMIT = 20
 
 
 def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
@@ -50,7 +50,7 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
             "lookback": args.get("lookback", DEFAULT_LOOKBACK),
             "minDuration": args.get("minDuration", ""),
             "maxDuration": args.get("maxDuration", ""),
-            "limit": args.get("limit", DEFAULT_LIMIT),
+            "limit": args.get("limit", str(min(DEFAULT_LIMIT, limits.max_search_limit))),
             "sort": args.get("sort", "newest"),
         }
         context = {
@@ -81,7 +81,7 @@ def _results(reader: SpanReader, limits: QueryLimits, args: MultiDict, form: dic
     expression = parse_tag_expression(form["tags"])
     plain_args = MultiDict([(key, value) for key, value in args.items(multi=True) if key not in ("tags", "sort")])
     plain_args.setdefault("lookback", DEFAULT_LOOKBACK)
-    plain_args.setdefault("limit", DEFAULT_LIMIT)
+    plain_args.setdefault("limit", form["limit"])
     request_ = parse_search(plain_args, time.time_ns(), limits)
     if request_.trace_ids:
         traces = [trace for trace in map(reader.get_trace, request_.trace_ids) if trace is not None]
