@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "route": "hotrod.commands:route",
     "doctor": "hotrod.doctor:doctor",
     "load": "loadgen.cli:load",
+    "bench": "loadgen.cli:bench",
 }
 
 

@@ -138,3 +138,146 @@ def load(scenario: str, shape: str, dry_run: bool, locust_args: tuple[str, ...],
         return
     sys.stdout.flush()
     os.execve(command[0], command, environment)
+
+
+def _rates(_ctx: click.Context, _param: click.Parameter, value: str) -> list[float]:
+    try:
+        rates = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected spans per second separated by commas, e.g. 2000,5000") from None
+    if not rates or any(rate <= 0 for rate in rates):
+        raise click.BadParameter("give at least one positive rate")
+    return rates
+
+
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    from backend.durations import parse_duration_ns
+
+    try:
+        seconds = parse_duration_ns(value) / 1e9
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than zero")
+    return seconds
+
+
+def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    targets = []
+    for value in values:
+        name, _, urls = value.partition("=")
+        otlp, _, query = urls.partition(",")
+        if not name or not otlp.startswith("http") or not query.startswith("http"):
+            raise click.BadParameter(f"{value!r}: expected NAME=OTLP_HTTP_URL,QUERY_URL")
+        targets.append((name, otlp, query))
+    return targets
+
+
+@click.command(context_settings={"show_default": True})
+@click.option(
+    "--storage",
+    "storages",
+    default="memory,sqlite",
+    envvar="HOTROD_BENCH_STORAGES",
+    help="Storages to start a fresh backend for, comma-separated: memory, sqlite, postgres.",
+)
+@click.option(
+    "--external",
+    "externals",
+    multiple=True,
+    callback=_external,
+    metavar="NAME=OTLP_URL,QUERY_URL",
+    help="Also measure a running collector + Jaeger query API (e.g. a real Jaeger). Repeatable.",
+)
+@click.option(
+    "--rates",
+    default="2000,5000,10000,20000",
+    callback=_rates,
+    envvar="HOTROD_BENCH_RATES",
+    help="Offered load of each step, spans/s.",
+)
+@click.option("--step-duration", default="15s", callback=_seconds, envvar="HOTROD_BENCH_STEP_DURATION")
+@click.option("--seed", type=int, default=1, envvar="HOTROD_BENCH_SEED", help="Seed of the trace data.")
+@click.option(
+    "--base-time-ns",
+    type=int,
+    default=0,
+    envvar="HOTROD_BENCH_BASE_TIME_NS",
+    help="Start time of the first trace (0: now, to the minute); reuse it to resend byte-identical data.",
+)
+@click.option("--services", type=click.IntRange(min=1), default=5)
+@click.option("--depth", type=click.IntRange(min=1), default=4)
+@click.option("--spans-per-trace", type=click.IntRange(min=1), default=10)
+@click.option("--attributes", type=click.IntRange(min=0), default=5, help="Attributes per span.")
+@click.option("--attribute-size", type=click.IntRange(min=0), default=16, help="Characters per attribute value.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.02)
+@click.option("--traces-per-request", type=click.IntRange(min=1), default=10)
+@click.option("--senders", type=click.IntRange(min=1), default=4, help="Concurrent export connections.")
+@click.option("--query-concurrency", type=click.IntRange(min=0), default=1, help="Query threads during ingest.")
+@click.option(
+    "--postgres-url",
+    default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    envvar="HOTROD_BENCH_POSTGRES_URL",
+    help="Server where a scratch database is created and dropped.",
+)
+@click.option("--drain-timeout", default="60s", callback=_seconds, help="How long a step may take to become queryable.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for report.md, results.json and plots (default bench-results/<time>).",
+)
+def bench(
+    storages: str,
+    externals,
+    rates,
+    step_duration,
+    seed,
+    base_time_ns,
+    senders,
+    query_concurrency,
+    postgres_url,
+    drain_timeout,
+    output: Path | None,
+    **shape,
+) -> None:
+    """Benchmark trace storages: fresh backend per storage, rising ingest rates with queries, completeness check.
+
+    \b
+    Examples:
+      hotrod bench                                            # memory and SQLite, ~2 minutes
+      hotrod bench --storage memory,sqlite,postgres --rates 5000,10000,20000,40000 --step-duration 15s
+      hotrod bench --storage memory --external jaeger=http://127.0.0.1:4318,http://127.0.0.1:16686
+    Exit status 1 when a target failed or lost spans (the report lists the trace ids).
+    """
+    import time
+
+    from rich.console import Console
+
+    from loadgen.bench import report, runner
+    from loadgen.synthetic import TraceShape
+
+    chosen = [name.strip() for name in storages.split(",") if name.strip()]
+    unknown = set(chosen) - {"memory", "sqlite", "postgres"}
+    if unknown:
+        raise click.BadParameter(f"unknown storage {', '.join(sorted(unknown))}", param_hint="--storage")
+    try:
+        trace_shape = TraceShape(**shape)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    now = time.time_ns()
+    output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
+    settings = runner.BenchSettings(
+        storages=chosen, externals=externals, rates=rates, step_seconds=step_duration, shape=trace_shape, seed=seed,
+        base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
+        query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
+        drain_timeout_s=drain_timeout,
+    )  # fmt: skip
+    console = Console()
+    results = runner.run(settings, console)
+    report.write(settings, results, settings.output)
+    console.print(f"report: {settings.output / 'report.md'}")
+    failed = [r.name for r in results if r.error or r.completeness.get("percent") != 100.0]
+    if failed:
+        console.print(f"[red]incomplete or failed: {', '.join(failed)}[/red]")
+        raise SystemExit(1)

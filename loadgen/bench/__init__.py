@@ -1,0 +1,1 @@
+"""The storage benchmark behind ``hotrod bench``: targets, ingest driver, verification, report."""

@@ -1,0 +1,156 @@
+"""The benchmark's load: OTLP exports at a fixed offered rate, with Jaeger queries alongside.
+
+Plain threads rather than a spawned Locust: each step's requests are generated and serialized
+*before* its clock starts, then sent on an open-loop schedule (request i leaves at t0 + i/rate,
+whatever earlier answers took), so the offered load is exact, a slow backend shows as latency and
+lag instead of silently lowering the load, and the generator's own cost stays out of the
+measurement.  Locust's closed-loop users and its own process would blur all three; the Locust
+users in ``loadgen/otlp_users.py`` remain the tool for open-ended load against any collector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import requests
+
+from loadgen.jaeger_queries import QueryPlan, check_answer
+from loadgen.record import SentRecord
+from loadgen.synthetic import SentTrace, SyntheticTraces
+
+EXPORT_TIMEOUT_S = 30.0
+QUERY_TIMEOUT_S = 30.0
+QUERY_MIN_AGE_S = 1.0  # ask only for traces accepted this long ago: the backend's batching delay
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+Prepared = list[tuple[bytes, list[SentTrace]]]
+
+
+def prepare(source: SyntheticTraces, spans: int, digest: hashlib._Hash) -> Prepared:
+    """Enough serialized requests for ``spans`` spans, fed into ``digest`` (the data set's fingerprint)."""
+    prepared: Prepared = []
+    total = 0
+    while total < spans:
+        request, traces = source.next_request()
+        body = request.SerializeToString()
+        digest.update(body)
+        prepared.append((body, traces))
+        total += sum(trace.spans for trace in traces)
+    return prepared
+
+
+@dataclass
+class IngestResult:
+    offered_spans_per_s: float
+    seconds: float  # first send to last answer
+    sent_spans: int = 0
+    accepted_spans: int = 0
+    refused_spans: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def accepted_spans_per_s(self) -> float:
+        return self.accepted_spans / self.seconds if self.seconds else 0.0
+
+    @property
+    def sent_spans_per_s(self) -> float:
+        return self.sent_spans / self.seconds if self.seconds else 0.0
+
+
+def send(otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, record: SentRecord) -> IngestResult:
+    """Send ``prepared`` at ``spans_per_s``; every trace lands in ``record`` as accepted or refused."""
+    spans_per_request = sum(t.spans for t in prepared[0][1]) if prepared else 1
+    interval = spans_per_request / spans_per_s
+    result = IngestResult(offered_spans_per_s=spans_per_s, seconds=0.0)
+    lock = threading.Lock()
+    positions = iter(range(len(prepared)))
+    url = f"{otlp_http}/v1/traces"
+    started = time.perf_counter()
+
+    def sender() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                index = next(positions, None)
+            if index is None:
+                return
+            delay = started + index * interval - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            body, traces = prepared[index]
+            spans = sum(t.spans for t in traces)
+            sent = time.perf_counter()
+            try:
+                response = session.post(url, data=body, headers=PROTOBUF, timeout=EXPORT_TIMEOUT_S)
+                refusal = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                refusal = type(exc).__name__
+            elapsed_ms = (time.perf_counter() - sent) * 1000
+            with lock:
+                result.sent_spans += spans
+                result.latencies_ms.append(elapsed_ms)
+                if refusal:
+                    result.refused_spans += spans
+                    result.refusals[refusal] += 1
+                else:
+                    result.accepted_spans += spans
+                record.add(traces, refusal is None)
+
+    threads = [threading.Thread(target=sender, name=f"bench-sender-{n}") for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class QueryLoad:
+    """Threads running the fixed query mix until stopped; latencies and wrong answers per kind."""
+
+    def __init__(self, query_url: str, plan: QueryPlan, record: SentRecord, concurrency: int) -> None:
+        self.query_url = query_url
+        self.plan = plan
+        self.record = record
+        self.concurrency = concurrency
+        self.latencies_ms: dict[str, list[float]] = defaultdict(list)
+        self.failures: dict[str, Counter[str]] = defaultdict(Counter)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"bench-query-{n}", daemon=True) for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set():
+            with self._lock:  # the plan's random generator is shared: keep the mix reproducible
+                query = self.plan.next(self.record.sample_trace_id(self.plan.rand, QUERY_MIN_AGE_S))
+            started = time.perf_counter()
+            try:
+                response = session.get(f"{self.query_url}{query.path}", params=query.params, timeout=QUERY_TIMEOUT_S)
+                problem = check_answer(query, response.status_code, response.content)
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            with self._lock:
+                self.latencies_ms[query.kind].append(elapsed_ms)
+                if problem:
+                    # group by what went wrong, not by which trace it went wrong for
+                    self.failures[query.kind][problem.replace(query.trace_id or "\0", "<id>")[:80]] += 1

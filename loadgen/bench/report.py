@@ -1,0 +1,181 @@
+"""The benchmark's results as JSON (everything) and Markdown (the tables people read), with the context to compare them.
+
+Numbers from different days and machines only compare when the report says where they came
+from: the machine (CPU model, cores, memory), the software versions, the seed, base time and
+shape of the data (with a digest of the bytes sent), and the query mix.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from loadgen.bench.runner import BenchSettings, TargetReport
+from loadgen.jaeger_queries import QUERY_MIX
+
+PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "waitress", "grpcio")
+
+
+def machine() -> dict:
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model or platform.machine(),
+        "logical_cores": psutil.cpu_count(logical=True),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+    }
+
+
+def versions() -> dict:
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        )
+        if commit.returncode == 0:
+            found["git"] = commit.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return found
+
+
+def document(settings: BenchSettings, reports: list[TargetReport]) -> dict:
+    return {
+        "settings": {
+            "seed": settings.seed,
+            "base_time_ns": settings.base_time_ns,
+            "shape": asdict(settings.shape),
+            "rates_spans_per_s": settings.rates,
+            "step_seconds": settings.step_seconds,
+            "senders": settings.senders,
+            "query_concurrency": settings.query_concurrency,
+            "query_mix": QUERY_MIX,
+        },
+        "machine": machine(),
+        "versions": versions(),
+        "targets": [asdict(report) for report in reports],
+    }
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(doc: dict) -> str:
+    settings, host = doc["settings"], doc["machine"]
+    lines = [
+        "# Storage benchmark",
+        "",
+        f"Machine: {host['cpu_model']}, {host['logical_cores']} logical cores, {host['memory_gb']} GB; {host['os']}.  ",
+        "Versions: " + ", ".join(f"{name} {version}" for name, version in doc["versions"].items()) + ".  ",
+        f"Data: seed {settings['seed']}, base time {settings['base_time_ns']} ns, shape "
+        + ", ".join(f"{k}={v}" for k, v in settings["shape"].items())
+        + f"; steps of {settings['step_seconds']:g} s at "
+        + ", ".join(f"{r:,.0f}" for r in settings["rates_spans_per_s"])
+        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads.",
+        "",
+        "## Summary",
+        "",
+        "| target | best accepted spans/s | best stored spans/s | refused spans | complete | lost traces "
+        "| query p50 / p95 / p99 ms | bytes/span on disk | backend peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for target in doc["targets"]:
+        steps = target["steps"]
+        done = target["completeness"]
+        query = target["query_ms"].get("all", {})
+        lost = (done.get("missing_traces", 0) + done.get("incomplete_traces", 0)) if done else None
+        lines.append(
+            f"| {target['name']}{' (failed: ' + target['error'] + ')' if target['error'] else ''} "
+            f"| {_number(max((s['accepted_spans_per_s'] for s in steps), default=None))} "
+            f"| {_number(max((s['stored_spans_per_s'] or 0 for s in steps), default=None))} "
+            f"| {_number(sum(s['refused_spans'] for s in steps))} "
+            f"| {_number(done.get('percent'), 2)} % | {_number(lost)} "
+            f"| {_number(query.get('p50'), 1)} / {_number(query.get('p95'), 1)} / {_number(query.get('p99'), 1)} "
+            f"| {_number(target['bytes_per_span'])} | {_number(target['backend_peak_rss_mb'])} |"
+        )
+    lines += [
+        "",
+        "## Steps",
+        "",
+        "| target | offered | sent | accepted | stored | drain s | refused | export p99 ms | query p99 ms "
+        "| backend CPU % | driver CPU % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for target in doc["targets"]:
+        for step in target["steps"]:
+            lines.append(
+                f"| {target['name']} | {_number(step['offered_spans_per_s'])} | {_number(step['sent_spans_per_s'])} "
+                f"| {_number(step['accepted_spans_per_s'])} | {_number(step['stored_spans_per_s'])} "
+                f"| {_number(step['drain_seconds'], 2)} | {_number(step['refused_spans'])} "
+                f"| {_number(step['export_ms']['p99'], 1)} | {_number(step['query_ms']['all']['p99'], 1)} "
+                f"| {_number(step['backend_cpu_percent'])} | {_number(step['driver_cpu_percent'])} |"
+            )
+    lines += [
+        "",
+        "## Queries (all steps)",
+        "",
+        "| target | query | count | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for target in doc["targets"]:
+        for kind, stats in target["query_ms"].items():
+            lines.append(
+                f"| {target['name']} | {kind} | {stats['count']} | {_number(stats['p50'], 1)} "
+                f"| {_number(stats['p95'], 1)} | {_number(stats['p99'], 1)} |"
+            )
+    losses = [
+        t for t in doc["targets"] if t["completeness"].get("missing_ids") or t["completeness"].get("incomplete_ids")
+    ]
+    if losses:
+        lines += ["", "## Losses", ""]
+        for target in losses:
+            done = target["completeness"]
+            incomplete = [f"{k} ({v[1]}/{v[0]} spans)" for k, v in done["incomplete_ids"].items()]
+            missing = ", ".join(done["missing_ids"]) or "none"
+            lines.append(f"- {target['name']}: missing {missing}; incomplete {', '.join(incomplete) or 'none'}")
+    lines += [
+        "",
+        "Stored spans/s: a step's accepted spans over the time until its last traces were queryable. "
+        "Driver CPU near 100 % means the benchmark itself was the limit, not the backend.",
+        "",
+        "![throughput](throughput.png)",
+        "![query latency](query-latency.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(settings: BenchSettings, reports: list[TargetReport], output: Path) -> dict:
+    """results.json and report.md in ``output``; the returned document is what was written."""
+    from loadgen.bench.plots import plot  # matplotlib loads only when a report is written
+
+    output.mkdir(parents=True, exist_ok=True)
+    doc = document(settings, reports)
+    (output / "results.json").write_text(json.dumps(doc, indent=2))
+    (output / "report.md").write_text(markdown(doc))
+    plot(doc, output)
+    return doc

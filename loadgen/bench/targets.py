@@ -1,0 +1,211 @@
+"""What the benchmark runs against: a fresh ``hotrod backend`` per storage, or an external endpoint pair.
+
+A fresh process per storage keeps runs independent (no warm caches, no data from the previous
+backend) and lets the benchmark measure that process alone: CPU time, peak RSS, and the disk its
+storage took.  PostgreSQL gets a database of its own, created here and dropped afterwards, so its
+size is the benchmark's data and nothing else.  An external target (a real Jaeger, another
+collector) is only an OTLP URL and a query URL: nothing to start, nothing to measure inside.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+READY_LINE = re.compile(r"hotrod backend ready: (.*)")
+START_TIMEOUT_S = 60.0
+SAMPLE_INTERVAL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    otlp_http: str  # base URL; exports go to {otlp_http}/v1/traces
+    query: str  # Jaeger query API base URL
+
+
+@dataclass
+class ProcessUsage:
+    """CPU seconds and memory of one process, sampled while the benchmark runs."""
+
+    process: psutil.Process
+    peak_rss: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def cpu_seconds(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
+
+    def rss(self) -> int:
+        return self.process.memory_info().rss
+
+    def start_sampling(self) -> None:
+        threading.Thread(target=self._sample, name="bench-rss-sampler", daemon=True).start()
+
+    def stop_sampling(self) -> None:
+        self._stop.set()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_INTERVAL_S):
+            try:
+                self.peak_rss = max(self.peak_rss, self.rss(), _high_water_mark(self.process.pid))
+            except psutil.Error:
+                return
+
+
+def _high_water_mark(pid: int) -> int:
+    """Linux keeps the true peak RSS (VmHWM); sampling alone could miss a short spike."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class ExternalTarget:
+    """Any OTLP collector plus Jaeger-compatible query API, already running."""
+
+    def __init__(self, name: str, otlp_http: str, query: str) -> None:
+        self.name = name
+        self.endpoints = Endpoints(otlp_http.rstrip("/"), query.rstrip("/"))
+        self.usage: ProcessUsage | None = None
+
+    def start(self) -> Endpoints:
+        _wait_for_query_api(self.endpoints.query, None)
+        return self.endpoints
+
+    def stop(self) -> None:
+        """Nothing to stop: the endpoint is someone else's."""
+
+    def disk_bytes(self) -> int | None:
+        return None
+
+
+class BackendTarget:
+    """``hotrod backend --storage KIND`` in a process of its own, on ports it picks itself."""
+
+    def __init__(self, storage: str, workdir: Path, postgres_url: str) -> None:
+        self.name = storage
+        self.storage = storage
+        self.workdir = workdir
+        self.postgres_url = postgres_url
+        self.usage: ProcessUsage | None = None
+        self._process: subprocess.Popen | None = None
+        self._database: str | None = None
+        self._sqlite_file = workdir / f"{storage}-traces.db"
+        self.log_path = workdir / f"backend-{storage}.log"
+
+    def start(self) -> Endpoints:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-c", "from hotrod.cli import main; main()", "backend", "--storage", self.storage]
+        command += ["--bind", "127.0.0.1", "--log-level", "warning"]
+        for port in ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port"):
+            command += [port, "0"]
+        if self.storage == "sqlite":
+            command += ["--storage-url", f"sqlite:///{self._sqlite_file}"]
+        elif self.storage == "postgres":
+            command += ["--storage-url", self._create_database()]
+        # one pipe for both streams: the ready line is read from it, everything goes to the log
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        endpoints = self._read_ready_line()
+        self.usage = ProcessUsage(psutil.Process(self._process.pid))
+        self.usage.start_sampling()
+        _wait_for_query_api(endpoints.query, self._process)
+        return endpoints
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        if self.usage:
+            self.usage.stop_sampling()
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+
+    def drop(self) -> None:
+        """Remove what the run left behind (the PostgreSQL database; SQLite files stay in the output)."""
+        if self._database:
+            _admin_sql(self.postgres_url, f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
+            self._database = None
+
+    def disk_bytes(self) -> int | None:
+        if self.storage == "sqlite":
+            files = [self._sqlite_file, *self._sqlite_file.parent.glob(self._sqlite_file.name + "-*")]
+            return sum(f.stat().st_size for f in files if f.exists())
+        if self.storage == "postgres" and self._database:
+            return int(_admin_sql(self.postgres_url, "SELECT pg_database_size(:name)", {"name": self._database}))
+        return None
+
+    def _create_database(self) -> str:
+        self._database = f"hotrod_bench_{uuid.uuid4().hex[:12]}"
+        _admin_sql(self.postgres_url, f'CREATE DATABASE "{self._database}"')
+        return make_url(self.postgres_url).set(database=self._database).render_as_string(hide_password=False)
+
+    def _read_ready_line(self) -> Endpoints:
+        assert self._process is not None and self._process.stdout is not None
+        output = self._process.stdout
+        log = self.log_path.open("w")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            line = output.readline()
+            if not line and self._process.poll() is not None:
+                break
+            log.write(line)
+            match = READY_LINE.search(line)
+            if match:
+                log.flush()
+                threading.Thread(target=_copy, args=(output, log), daemon=True).start()  # keep the pipe drained
+                addresses = dict(part.strip().split(" ", 1) for part in match.group(1).split(","))
+                return Endpoints(f"http://{addresses['otlp/http']}", f"http://{addresses['jaeger_query']}")
+        log.close()
+        self.stop()
+        raise RuntimeError(f"backend ({self.storage}) did not start; see {self.log_path}")
+
+
+def _copy(source, log) -> None:
+    with log:
+        for line in source:
+            log.write(line)
+            log.flush()
+
+
+def _admin_sql(url: str, statement: str, parameters: dict | None = None) -> object:
+    """One statement outside a transaction (CREATE/DROP DATABASE need that); its scalar result."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(statement), parameters or {})
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def _wait_for_query_api(query_url: str, process: subprocess.Popen | None) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"backend exited with status {process.returncode} while starting")
+        try:
+            if requests.get(f"{query_url}/api/services", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"query API at {query_url} did not answer within {START_TIMEOUT_S:g}s")
