@@ -196,3 +196,12 @@ def test_a_ten_thousand_span_trace_renders_only_the_rows_in_view(site, page):
     page.locator("#waterfall").evaluate("box => box.scrollTop = box.scrollHeight")
     row(page, last).wait_for()
     assert page.locator("#waterfall .row").count() < 200
+
+
+def test_bars_are_labelled_with_their_durations(site, page):
+    specs = dispatch("r-1", sql_ms=900, drivers=1)
+    open_trace(site, page, specs)
+
+    assert row(page, specs[0]).locator(".bar-label").text_content() == "1s"
+    assert row(page, specs[2]).locator(".bar-label").text_content() == "900ms"
+    assert row(page, specs[3]).locator(".bar-label").text_content() == "25ms"

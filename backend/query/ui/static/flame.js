@@ -3,12 +3,11 @@
 "use strict";
 
 TraceUI.drawFlame = function (model, container, onSelect) {
-  const WIDTH = 1200, ROW = 18;
+  const WIDTH = Math.max(container.clientWidth - 8, 600), ROW = 18;
   let depth = 0;
   for (const span of model.order) depth = Math.max(depth, span.depth);
   const graph = TraceUI.svg("svg", { class: "flame-graph", viewBox: "0 0 " + WIDTH + " " + (depth + 1) * ROW, width: "100%" });
   graph.style.height = (depth + 1) * ROW + "px";
-  graph.setAttribute("preserveAspectRatio", "none");
   const fragment = document.createDocumentFragment();
   for (const span of model.order) {
     const x = ((span.startTime - model.start) / model.duration) * WIDTH;

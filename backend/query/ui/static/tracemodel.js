@@ -17,9 +17,15 @@ TraceUI.svg = function (tag, attributes) {
   return node;
 };
 
+// Three significant digits, as the server's duration filter writes them: 920ms, 1.25s, 48µs.
 TraceUI.formatDuration = function (us) {
-  if (us >= 1e6) return (us / 1e6).toPrecision(3).replace(/\.?0+$/, "") + "s";
-  if (us >= 1e3) return (us / 1e3).toPrecision(3).replace(/\.?0+$/, "") + "ms";
+  const short = function (value) {
+    if (value >= 100) return String(Math.round(value));
+    const text = value.toPrecision(3);
+    return text.indexOf(".") < 0 ? text : text.replace(/0+$/, "").replace(/\.$/, "");
+  };
+  if (us >= 1e6) return short(us / 1e6) + "s";
+  if (us >= 1e3) return short(us / 1e3) + "ms";
   return Math.round(us) + "µs";
 };
 
