@@ -32,6 +32,7 @@ SAMPLE_INTERVAL_S = 0.2
 class Endpoints:
     otlp_http: str  # base URL; exports go to {otlp_http}/v1/traces
     query: str  # Jaeger query API base URL
+    otlp_grpc: str = ""  # host:port, when known
 
 
 @dataclass
@@ -173,7 +174,9 @@ class BackendTarget:
                 log.flush()
                 threading.Thread(target=_copy, args=(output, log), daemon=True).start()  # keep the pipe drained
                 addresses = dict(part.strip().split(" ", 1) for part in match.group(1).split(","))
-                return Endpoints(f"http://{addresses['otlp/http']}", f"http://{addresses['jaeger_query']}")
+                return Endpoints(
+                    f"http://{addresses['otlp/http']}", f"http://{addresses['jaeger_query']}", addresses["otlp/grpc"]
+                )
         log.close()
         self.stop()
         raise RuntimeError(f"backend ({self.storage}) did not start; see {self.log_path}")

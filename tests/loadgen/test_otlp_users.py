@@ -1,0 +1,81 @@
+"""The firehose users against a real backend: exports counted, every accepted trace stored, refusals reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loadgen.bench.targets import Endpoints
+from loadgen.bench.verify import verify
+from loadgen.record import SentRecord
+from tests.loadgen.conftest import run_locust
+from tests.support import free_port
+
+SMALL = ["--otlp-spans-per-trace", "5", "--otlp-traces-per-request", "4", "--otlp-exports-per-second", "20"]
+
+
+def test_http_exports_are_counted_and_every_accepted_trace_is_stored(backend: Endpoints, tmp_path: Path):
+    record_file = tmp_path / "sent.json"
+    run = run_locust(
+        tmp_path, ["otlp_users.py"], "--host", backend.otlp_http, "--record-file", str(record_file), *SMALL,
+        "OtlpHttpUser",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    assert run.count("otlp-http export") >= 20
+    assert run.failures("otlp-http export") == 0
+    sent = SentRecord.load(record_file)
+    assert len(sent.accepted) == run.count("otlp-http export") * 4
+    assert not sent.refused
+    assert verify(backend.query, sent.accepted).complete
+
+
+def test_grpc_exports_are_counted_and_stored(backend: Endpoints, tmp_path: Path):
+    record_file = tmp_path / "sent.json"
+    run = run_locust(
+        tmp_path, ["otlp_users.py"], "--host", backend.otlp_grpc, "--record-file", str(record_file), *SMALL,
+        "OtlpGrpcUser",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    assert run.count("otlp-grpc export") >= 20
+    assert run.failures("otlp-grpc export") == 0
+    assert verify(backend.query, SentRecord.load(record_file).accepted).complete
+
+
+def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tmp_path: Path):
+    record_file = tmp_path / "sent.json"
+    closed = f"http://127.0.0.1:{free_port()}"
+    run = run_locust(
+        tmp_path, ["otlp_users.py"], "--host", closed, "--record-file", str(record_file), *SMALL, "OtlpHttpUser",
+        run_time="2s",
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.failures("otlp-http export") == run.count("otlp-http export") > 0
+    sent = SentRecord.load(record_file)
+    assert not sent.accepted and sent.refused
+
+
+def test_query_users_fetch_the_traces_a_firehose_run_recorded(backend: Endpoints, tmp_path: Path):
+    record_file = tmp_path / "sent.json"
+    firehose = run_locust(
+        tmp_path, ["otlp_users.py"], "--host", backend.otlp_http, "--record-file", str(record_file), *SMALL,
+        "OtlpHttpUser", run_time="2s",
+    )  # fmt: skip
+    assert firehose.returncode == 0, firehose.output
+    run = run_locust(
+        tmp_path, ["query_users.py"], "--host", backend.query, "--query-trace-ids", str(record_file),
+        "--query-think-time", "0.05", "--query-min-age", "0",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    assert run.count("trace-by-id") > 5
+    assert run.count("find-by-service") + run.count("find-by-attribute") > 0
+    assert run.total_failures() == 0
+
+
+def test_firehose_and_queries_run_together_in_one_locust(backend: Endpoints, tmp_path: Path):
+    run = run_locust(
+        tmp_path, ["otlp_users.py", "query_users.py"], "--otlp-http-endpoint", backend.otlp_http,
+        "--query-endpoint", backend.query, "--query-min-age", "1", "--query-think-time", "0.1", *SMALL,
+        "OtlpHttpUser", "JaegerQueryUser", run_time="4s",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    assert run.count("otlp-http export") > 0
+    assert run.count("trace-by-id") > 0
