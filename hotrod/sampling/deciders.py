@@ -84,7 +84,8 @@ class GuaranteedThroughput:
             self._limiter.try_spend()
             return verdict
         if self._limiter.try_spend():
-            return Verdict(True, LOWER_BOUND, self.lower_bound)
+            # tagged with the probability, as Jaeger's clients do: it tells the collector which one is in use
+            return Verdict(True, LOWER_BOUND, self.probabilistic.rate)
         return verdict
 
 

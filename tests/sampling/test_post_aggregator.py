@@ -83,3 +83,19 @@ def test_a_restarted_collector_reloads_recent_buckets() -> None:
     post = make(store, clock)
     assert len(post.buckets) == 1
     assert post.buckets[0].throughput["svc"]["op"].count == 30
+
+
+def test_an_interval_without_sampled_traces_doubles_the_probability() -> None:
+    store, clock = MemorySamplingStore(), Clock()
+    post = make(store, clock, initial_sampling_probability=0.5)
+    clock.now += 10 * S
+    store.insert_throughput([Throughput("svc", "op", 100, {"0.500000"}, requests=200.0)], clock.now - S)
+    post.run_calculation()
+    assert post.probabilities["svc"]["op"] == pytest.approx(0.05)  # 20 requests/s, target 1/s
+    clock.now += 10 * S
+    store.insert_throughput([Throughput("svc", "op", 10, {"0.050000"}, requests=200.0)], clock.now - S)
+    post.run_calculation()  # the service follows: 1 sampled trace/s, on target
+    assert post.probabilities["svc"]["op"] == pytest.approx(0.05)
+    clock.now += 10 * S
+    post.run_calculation()  # traffic stopped: nothing sampled at all in this interval
+    assert post.probabilities["svc"]["op"] == pytest.approx(0.1)

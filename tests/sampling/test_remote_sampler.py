@@ -133,6 +133,7 @@ def test_lower_bound_keeps_the_first_trace_of_a_starved_operation(traced, strate
     kept = t.roots("never", 50)
     assert len(kept) == 1
     assert kept[0].attributes["sampler.type"] == "lowerbound"
+    assert kept[0].attributes["sampler.param"] == 0.0  # the operation's probability
     assert kept[0].context.trace_state.get("ot") is None
 
 

@@ -6,9 +6,12 @@ had time to poll the previous probabilities), keeps ``aggregation_buckets``
 of those in memory (followers too, so that any of them can take over), and
 if this collector leads, computes new probabilities and stores them.
 
-One departure from Jaeger: a follower also keeps the probabilities the
-leader last stored, so when it becomes leader it continues from them instead
-of from the initial probability.
+Departures from Jaeger: a follower also keeps the probabilities the leader
+last stored, so when it becomes leader it continues from them instead of from
+the initial probability; an interval without any sampled trace of a known
+operation counts as a rate of 0 (so its probability grows back); and the
+request rate behind the sampled traces (sum of ``1/p``) is used where known,
+see ``calculation.next_probability``.
 """
 
 from __future__ import annotations
@@ -100,17 +103,31 @@ class PostAggregator:
         return True
 
     def _rates_per_operation(self) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
-        """(sampled traces/s, requests/s) per bucket, newest first, at most ``calculation_buckets`` each."""
+        """(sampled traces/s, requests/s) for the newest ``calculation_buckets`` buckets, newest first.
+
+        An operation seen in any bucket kept in memory but absent from one of
+        those counts 0 there (Jaeger skips such buckets, so a service whose
+        probability fell too low to be sampled at all would keep its stale
+        rate until a lower-bound trace came by).
+        """
+        seen = {
+            (service, operation)
+            for bucket in self.buckets
+            for service, ops in bucket.throughput.items()
+            for operation in ops
+        }
         result: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
-        for bucket in self.buckets:
-            seconds = bucket.interval_ns / 1e9
-            for service, operations in bucket.throughput.items():
-                per_service = result.setdefault(service, {})
-                for operation, entry in operations.items():
-                    sampled, requests = per_service.setdefault(operation, ([], []))
-                    if len(sampled) < self.options.calculation_buckets and seconds > 0:
-                        sampled.append(entry.count / seconds)
-                        requests.append(entry.requests / seconds)
+        for service, operation in seen:
+            sampled: list[float] = []
+            requests: list[float] = []
+            for bucket in self.buckets[: self.options.calculation_buckets]:
+                seconds = bucket.interval_ns / 1e9
+                if seconds <= 0:
+                    continue
+                entry = bucket.throughput.get(service, {}).get(operation)
+                sampled.append(entry.count / seconds if entry else 0.0)
+                requests.append(entry.requests / seconds if entry else 0.0)
+            result.setdefault(service, {})[operation] = (sampled, requests)
         return result
 
     def calculate(self) -> tuple[ServiceOperationValues, ServiceOperationValues]:
