@@ -5,7 +5,9 @@ New probability = old × target / observed, except that an increase is capped
 overshooting; an observed rate within the tolerance of the target leaves the
 probability alone; the result is clamped to ``[min_probability, 1]``.
 Observed rates over several buckets are averaged with weights ``i^4``,
-newest heaviest.
+newest heaviest.  Where the request rate behind the sampled traces is known,
+the "observed" rate is the one expected at the current probability (see
+``next_probability``).
 """
 
 from __future__ import annotations
