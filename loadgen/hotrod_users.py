@@ -35,7 +35,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from loadgen.faults import FaultSchedule, FaultStep
+from loadgen.faults import REQUEST_TIMEOUT_S, FaultSchedule, FaultStep
 from loadgen.locust_shape import SelectedShape  # noqa: F401 - Locust finds the shape class here
 
 SYNTHETIC_ATTRIBUTE = "user_agent.synthetic.type"
@@ -45,6 +45,7 @@ DEFAULT_CUSTOMERS = "123:4,392:3,731:2,567:1"
 
 _tracing: dict[str, TracerProvider] = {}
 _fault_stop = threading.Event()
+_fault_runs: list[gevent.Greenlet] = []
 
 
 @events.init_command_line_parser.add_listener
@@ -142,12 +143,15 @@ def _start_faults(environment, **_kwargs) -> None:
         )
 
     _fault_stop.clear()
-    gevent.spawn(schedule.run, _fault_stop, report)
+    _fault_runs.append(gevent.spawn(schedule.run, _fault_stop, report))
 
 
 @events.test_stop.add_listener
 def _stop_faults(**_kwargs) -> None:
+    """Stop the schedule and wait for its end-of-run values to be applied before Locust exits."""
     _fault_stop.set()
+    while _fault_runs:
+        _fault_runs.pop().join(timeout=2 * REQUEST_TIMEOUT_S)
 
 
 class HotrodUser(FastHttpUser):

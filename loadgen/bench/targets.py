@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 READY_LINE = re.compile(r"hotrod backend ready: (.*)")
 START_TIMEOUT_S = 60.0
+EXTERNAL_TIMEOUT_S = 10.0  # an external endpoint is already running: no start-up to wait for
 SAMPLE_INTERVAL_S = 0.2
 
 
@@ -84,7 +85,7 @@ class ExternalTarget:
         self.usage: ProcessUsage | None = None
 
     def start(self) -> Endpoints:
-        _wait_for_query_api(self.endpoints.query, None)
+        _wait_for_query_api(self.endpoints.query, None, EXTERNAL_TIMEOUT_S)
         return self.endpoints
 
     def stop(self) -> None:
@@ -123,7 +124,7 @@ class BackendTarget:
         endpoints = self._read_ready_line()
         self.usage = ProcessUsage(psutil.Process(self._process.pid))
         self.usage.start_sampling()
-        _wait_for_query_api(endpoints.query, self._process)
+        _wait_for_query_api(endpoints.query, self._process, START_TIMEOUT_S)
         return endpoints
 
     def stop(self) -> None:
@@ -200,8 +201,8 @@ def _admin_sql(url: str, statement: str, parameters: dict | None = None) -> obje
         engine.dispose()
 
 
-def _wait_for_query_api(query_url: str, process: subprocess.Popen | None) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def _wait_for_query_api(query_url: str, process: subprocess.Popen | None, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"backend exited with status {process.returncode} while starting")
@@ -211,4 +212,4 @@ def _wait_for_query_api(query_url: str, process: subprocess.Popen | None) -> Non
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"query API at {query_url} did not answer within {START_TIMEOUT_S:g}s")
+    raise RuntimeError(f"query API at {query_url} did not answer within {timeout_s:g}s")
