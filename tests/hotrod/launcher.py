@@ -87,16 +87,27 @@ def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | Non
 
 
 def find_trace(query: str, trace_id: str, services: set[str], timeout: float = 30.0) -> dict:
-    """The trace from the query API once it has spans from every one of ``services``."""
+    """The trace from the query API once it has its root, spans from every one of ``services``, and stopped growing.
+
+    Each service exports in its own batches, so a trace arrives in pieces; "stopped growing" means
+    the same span count on two reads more than one export interval (200 ms in these tests) apart.
+    """
+    last_count = [-1]
 
     def complete() -> dict | None:
         reply = requests.get(f"{query}/api/traces/{trace_id}", timeout=10)
         if reply.status_code != 200:
             return None
         trace = reply.json()["data"][0]
-        return trace if services <= {p["serviceName"] for p in trace["processes"].values()} else None
+        has_root = any(not span["references"] for span in trace["spans"])
+        has_services = services <= {p["serviceName"] for p in trace["processes"].values()}
+        stable = len(trace["spans"]) == last_count[0]
+        last_count[0] = len(trace["spans"])
+        return trace if has_root and has_services and stable else None
 
-    return wait_for(complete, timeout=timeout, what=f"trace {trace_id} with spans from {sorted(services)}")
+    return wait_for(
+        complete, timeout=timeout, interval=0.3, what=f"trace {trace_id} with spans from {sorted(services)}"
+    )
 
 
 def trace_id_of(reply: requests.Response) -> str:

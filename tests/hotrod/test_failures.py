@@ -7,6 +7,7 @@ import json
 import requests
 
 from tests.hotrod.launcher import HotrodAll, find_trace, trace_id_of
+from tests.support import wait_for
 
 
 def tags(span: dict) -> dict:
@@ -18,14 +19,19 @@ def test_injected_dispatch_failures_are_explained_by_the_route_spans(hotrod: Hot
     reply = requests.get(f"{hotrod.frontend}/dispatch", params={"customer": 731}, timeout=30)
     assert reply.status_code == 503
     assert "injected fault" in reply.json()["error"]
-    trace = find_trace(hotrod.query, trace_id_of(reply), {"frontend", "route"})
-    processes = trace["processes"]
-    route_errors = [
-        s for s in trace["spans"] if processes[s["processID"]]["serviceName"] == "route" and tags(s).get("error")
-    ]
-    assert route_errors
+    trace_id = trace_id_of(reply)
+
+    def root_and_route_errors() -> tuple[dict, list[dict]] | None:
+        trace = find_trace(hotrod.query, trace_id, {"frontend", "route"})
+        processes = trace["processes"]
+        roots = [s for s in trace["spans"] if not s["references"]]
+        errors = [
+            s for s in trace["spans"] if processes[s["processID"]]["serviceName"] == "route" and tags(s).get("error")
+        ]
+        return (roots[0], errors) if roots and errors else None  # spans arrive in batches: wait for both
+
+    root, route_errors = wait_for(root_and_route_errors, what="the failed dispatch's root and route spans")
     assert all("road graph shard" in json.dumps(s["logs"]) for s in route_errors)  # the exception event
-    root = next(s for s in trace["spans"] if not s["references"])
     assert tags(root).get("error") is True and tags(root)["http.status_code"] == 503
 
 
