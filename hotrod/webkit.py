@@ -95,9 +95,12 @@ def serve(name: str, app: Flask, host: str, port: int, threads: int, grace_s: fl
     under a running ``select`` from elsewhere breaks it, and keep-alive connections would
     otherwise keep a plain ``server.run()`` loop alive.
     """
-    server = create_server(
-        app, host=host, port=port, threads=threads, ident=f"hotrod-{name}", clear_untrusted_proxy_headers=True
-    )
+    try:
+        server = create_server(
+            app, host=host, port=port, threads=threads, ident=f"hotrod-{name}", clear_untrusted_proxy_headers=True
+        )
+    except OSError as exc:
+        raise OSError(exc.errno, f"{name} cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     stopping = threading.Event()
 
     def run() -> None:
