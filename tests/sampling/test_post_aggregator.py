@@ -99,3 +99,16 @@ def test_an_interval_without_sampled_traces_doubles_the_probability() -> None:
     clock.now += 10 * S
     post.run_calculation()  # traffic stopped: nothing sampled at all in this interval
     assert post.probabilities["svc"]["op"] == pytest.approx(0.1)
+
+
+def test_clients_still_on_the_previously_served_probability_count_as_following() -> None:
+    store, clock = MemorySamplingStore(), Clock()
+    post = make(store, clock, initial_sampling_probability=0.5)
+    clock.now += 10 * S
+    store.insert_throughput([Throughput("svc", "op", 100, {"0.500000"}, requests=200.0)], clock.now - S)
+    post.run_calculation()  # now serving 0.05
+    clock.now += 10 * S
+    # the clients have not polled yet: still sampling at 0.5, at 40 requests/s now
+    store.insert_throughput([Throughput("svc", "op", 200, {"0.500000"}, requests=400.0)], clock.now - S)
+    post.run_calculation()
+    assert post.probabilities["svc"]["op"] == pytest.approx(0.025)  # 40 requests/s × 0.025 = the target

@@ -165,11 +165,12 @@ class PostAggregator:
             return True  # first sight: assume it does; the next round will tell
         latest = self.buckets[0].throughput if self.buckets else {}
         entry = latest.get(service, {}).get(operation)
+        previous = self._service_cache[1].get((service, operation)) if len(self._service_cache) > 1 else None
         if entry is not None:
-            return truncate(probability) in entry.probabilities
-        if len(self._service_cache) > 1:
-            previous = self._service_cache[1].get((service, operation))
-            if previous is not None:
-                old, adaptive = previous
-                return adaptive and not float_equals(old, self.options.initial_sampling_probability)
+            # clients poll at their own pace: the probability served one round earlier still counts
+            served = {truncate(probability)} | ({truncate(previous[0])} if previous is not None else set())
+            return bool(served & entry.probabilities)
+        if previous is not None:
+            old, adaptive = previous
+            return adaptive and not float_equals(old, self.options.initial_sampling_probability)
         return False
