@@ -8,9 +8,10 @@ is the size of the request body, i.e. what was shipped.  An export counts as fai
 collector refuses it (non-2xx, a gRPC error, a refused connection, or a partial success that
 rejected spans).  With ``--record-file`` every trace id sent is saved with its span count and
 whether it was accepted, so a completeness check can later ask the backend for each one; the
-same record feeds ``query_users`` when both run in one Locust process.  Every setting is also an
-environment variable (``LOADGEN_*``), for compose.  Works against any collector, a real Jaeger
-included.
+same record feeds ``query_users`` when both run in one Locust process.  In a distributed run the
+master's options reach the workers, and each worker saves its part as ``<file>.worker<N>``.
+Every setting is also an environment variable (``LOADGEN_*``), for compose.  Works against any
+collector, a real Jaeger included.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import grpc
 from grpc.experimental import gevent as grpc_gevent
 from locust import FastHttpUser, User, events, task
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
@@ -93,6 +94,8 @@ def _save_record(environment, **_kwargs) -> None:
     path = getattr(environment.parsed_options, "record_file", "") if environment.parsed_options else ""
     if not path:
         return
+    if isinstance(environment.runner, MasterRunner):
+        return  # the workers sent the traces; each saves its own part
     if isinstance(environment.runner, WorkerRunner):
         path = f"{path}.worker{environment.runner.worker_index}"
     SENT.save(Path(path))

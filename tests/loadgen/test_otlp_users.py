@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from loadgen.bench.targets import Endpoints
 from loadgen.bench.verify import verify
 from loadgen.record import SentRecord
-from tests.loadgen.conftest import run_locust
+from tests.loadgen.conftest import LOADGEN, run_locust
 from tests.support import free_port
 
 SMALL = ["--otlp-spans-per-trace", "5", "--otlp-traces-per-request", "4", "--otlp-exports-per-second", "20"]
@@ -79,3 +81,26 @@ def test_firehose_and_queries_run_together_in_one_locust(backend: Endpoints, tmp
     assert run.returncode == 0, run.output
     assert run.count("otlp-http export") > 0
     assert run.count("trace-by-id") > 0
+
+
+def test_a_master_with_a_worker_runs_the_firehose_and_each_worker_saves_its_record(backend: Endpoints, tmp_path: Path):
+    master_port = free_port()
+    record_file = tmp_path / "sent.json"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOADGEN / "otlp_users.py"), "--worker",
+         "--master-host", "127.0.0.1", "--master-port", str(master_port), "--record-file", str(record_file), *SMALL],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        run = run_locust(
+            tmp_path, ["otlp_users.py"], "--master", "--master-bind-port", str(master_port), "--expect-workers", "1",
+            "--host", backend.otlp_http, "--record-file", str(record_file), *SMALL, "OtlpHttpUser",
+        )  # fmt: skip
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+    assert run.returncode == 0, run.output
+    assert run.count("otlp-http export") > 0
+    sent = SentRecord.load(Path(f"{record_file}.worker0"))
+    assert len(sent.accepted) == run.count("otlp-http export") * 4
+    assert verify(backend.query, sent.accepted).complete
