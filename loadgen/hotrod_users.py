@@ -24,7 +24,9 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, events, tag, task
@@ -35,8 +37,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from loadgen import stored_rate
 from loadgen.faults import REQUEST_TIMEOUT_S, FaultSchedule, FaultStep
 from loadgen.locust_shape import SelectedShape  # noqa: F401 - Locust finds the shape class here
+from loadgen.stored_rate import StoredRateSettings
 
 SYNTHETIC_ATTRIBUTE = "user_agent.synthetic.type"
 USER_AGENT = "hotrod-loadgen/1 (synthetic test traffic)"
@@ -44,8 +48,8 @@ USER_AGENT = "hotrod-loadgen/1 (synthetic test traffic)"
 DEFAULT_CUSTOMERS = "123:4,392:3,731:2,567:1"
 
 _tracing: dict[str, TracerProvider] = {}
-_fault_stop = threading.Event()
-_fault_runs: list[gevent.Greenlet] = []
+_stop = threading.Event()  # set when the run stops: ends the fault schedule and the stored-rate recorder
+_background: list[gevent.Greenlet] = []
 
 
 @events.init_command_line_parser.add_listener
@@ -75,6 +79,32 @@ def _options(parser) -> None:
         env_var="LOADGEN_NO_CLIENT_SPANS",
         default=False,
         help="send only baggage; let the frontend start (and sample) the traces",
+    )
+    group.add_argument(
+        "--dispatch-rate",
+        type=float,
+        env_var="LOADGEN_DISPATCH_RATE",
+        default=0.0,
+        help="dispatches per second per user at a fixed pace (overrides --think-time); for the sampling scenario",
+    )
+    group.add_argument(
+        "--stored-rate-file",
+        env_var="LOADGEN_STORED_RATE_FILE",
+        default="",
+        help="record the stored trace rate over time (CSV) here: the sampling scenario's curve",
+    )
+    group.add_argument(
+        "--stored-rate-query",
+        env_var="LOADGEN_STORED_RATE_QUERY",
+        default="http://127.0.0.1:16686",
+        help="Jaeger query API the stored rate is read from",
+    )
+    group.add_argument(
+        "--stored-rate-interval",
+        type=float,
+        env_var="LOADGEN_STORED_RATE_INTERVAL",
+        default=5.0,
+        help="seconds per stored-rate sample",
     )
     group.add_argument(
         "--faults",
@@ -126,6 +156,7 @@ def _flush_tracing(**_kwargs) -> None:
 
 @events.test_start.add_listener
 def _start_faults(environment, **_kwargs) -> None:
+    _stop.clear()
     options = environment.parsed_options
     if not options or not options.faults or isinstance(environment.runner, WorkerRunner):
         return
@@ -142,16 +173,32 @@ def _start_faults(environment, **_kwargs) -> None:
             context={},
         )
 
-    _fault_stop.clear()
-    _fault_runs.append(gevent.spawn(schedule.run, _fault_stop, report))
+    _background.append(gevent.spawn(schedule.run, _stop, report))
+
+
+@events.test_start.add_listener
+def _start_stored_rate(environment, **_kwargs) -> None:
+    options = environment.parsed_options
+    if not options or not options.stored_rate_file or isinstance(environment.runner, WorkerRunner):
+        return
+    settings = StoredRateSettings(
+        options.stored_rate_query, interval_s=options.stored_rate_interval, lag_s=options.stored_rate_interval
+    )
+
+    def dispatches() -> int:
+        return sum(
+            entry.num_requests for (name, _), entry in environment.stats.entries.items() if name.startswith("dispatch")
+        )
+
+    _background.append(gevent.spawn(stored_rate.record, settings, Path(options.stored_rate_file), dispatches, _stop))
 
 
 @events.test_stop.add_listener
-def _stop_faults(**_kwargs) -> None:
-    """Stop the schedule and wait for its end-of-run values to be applied before Locust exits."""
-    _fault_stop.set()
-    while _fault_runs:
-        _fault_runs.pop().join(timeout=2 * REQUEST_TIMEOUT_S)
+def _stop_background(**_kwargs) -> None:
+    """Stop the fault schedule and the stored-rate recorder; wait for the schedule's end-of-run values."""
+    _stop.set()
+    while _background:
+        _background.pop().join(timeout=2 * REQUEST_TIMEOUT_S)
 
 
 class HotrodUser(FastHttpUser):
@@ -163,6 +210,8 @@ class HotrodUser(FastHttpUser):
         options = self.environment.parsed_options
         self.customers, self.weights = parse_customers(options.customers)
         self.think = parse_think_time(options.think_time)
+        self.pace = 1.0 / options.dispatch_rate if options.dispatch_rate > 0 else 0.0
+        self.next_dispatch = time.monotonic()
         self.rand = random.Random()
         self.session = uuid.uuid4().hex[:8]
         self.requests_sent = 0
@@ -170,7 +219,10 @@ class HotrodUser(FastHttpUser):
         self.tracer = provider.get_tracer("loadgen.hotrod_users") if provider else None
 
     def wait_time(self) -> float:
-        return self.rand.uniform(*self.think)
+        if not self.pace:
+            return self.rand.uniform(*self.think)
+        self.next_dispatch = max(self.next_dispatch + self.pace, time.monotonic() - self.pace)
+        return max(0.0, self.next_dispatch - time.monotonic())
 
     @tag("browse")
     @task(8)

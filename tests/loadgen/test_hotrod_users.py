@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,3 +62,20 @@ def test_a_fault_schedule_switches_knobs_during_the_run_and_restores_them_at_the
     assert run.count("fault 0.5s driver_error_rate=0.6") == 1
     assert run.failures("fault 0.5s driver_error_rate=0.6") == 0
     assert requests.get(admin, timeout=10).json()["driver_error_rate"] == 0.1
+
+
+def test_the_sampling_scenario_records_dispatch_and_stored_trace_rates_over_time(hotrod, tmp_path: Path):
+    running, _ = hotrod
+    curve = tmp_path / "stored-rate.csv"
+    run = run_locust(
+        tmp_path, ["hotrod_users.py"], "--host", running.frontend, "--dispatch-rate", "2", "--tags", "browse",
+        "--no-client-spans", "--stored-rate-file", str(curve), "--stored-rate-query", running.query,
+        "--stored-rate-interval", "1", users=2, run_time="5s",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    with curve.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 3
+    assert all(row["error"] == "" for row in rows)
+    assert 2.0 <= max(float(row["dispatches_per_s"]) for row in rows) <= 6.0  # 2 users × 2/s
+    assert max(float(row["stored_traces_per_s"]) for row in rows) > 0
