@@ -9,7 +9,8 @@ what the window holds.  Tags are tested in Python by the shared
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,6 +23,7 @@ from backend.storage.sql_catalog import Catalog
 from backend.storage.sql_schema import Tables
 
 _STREAM_ROWS = 500
+T = TypeVar("T")
 
 
 class SqlReader:
@@ -65,7 +67,7 @@ class SqlReader:
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
         return self._read(lambda connection: self._find(connection, query))
 
-    def _read(self, work):  # noqa: ANN001, ANN202 - a callable over one connection
+    def _read(self, work: Callable[[Connection], T]) -> T:
         with self._connect() as connection:
             try:
                 return work(connection)

@@ -131,4 +131,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI typ
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoint every ~40 MB of WAL rather than 4 MB: index pages rewritten by many batches are
+    # copied back once, which measured ~15% faster inserts at a million spans.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()

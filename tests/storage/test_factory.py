@@ -14,7 +14,9 @@ def test_a_known_kind_builds_a_storage():
 
 
 def test_an_unknown_kind_names_the_known_kinds():
-    with pytest.raises(ConfigError, match=r"config.yaml: backends.main: unknown storage kind 'mongo'.*memory, sql"):
+    with pytest.raises(
+        ConfigError, match=r"config.yaml: backends.main: unknown storage kind 'mongo'; known kinds: .*memory.*sql"
+    ):
         create_storage("mongo", {}, "config.yaml: backends.main")
 
 
