@@ -7,9 +7,10 @@ Adding a component is one module with a ``FACTORY`` and one line here.
 from __future__ import annotations
 
 from backend.component import Factory, Kind
+from backend.exporters import otlp_forward
 from backend.exporters import storage as storage_exporter
 from backend.extensions import health, query, storage
-from backend.processors import batch
+from backend.processors import batch, spanmetrics
 from backend.receivers import otlp
 from backend.sampling import extension as remote_sampling
 from backend.sampling import processor as adaptive_sampling
@@ -20,8 +21,10 @@ _ALL: list[Factory] = [
     # processors: between receivers and exporters
     batch.FACTORY,
     adaptive_sampling.FACTORY,
+    spanmetrics.FACTORY,
     # exporters: data out
     storage_exporter.FACTORY,
+    otlp_forward.FACTORY,
     # extensions: beside the pipelines
     storage.FACTORY,
     query.FACTORY,

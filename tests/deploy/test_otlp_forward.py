@@ -1,0 +1,111 @@
+"""The ``otlp_forward`` exporter, between two real backend processes, as compose's `jaeger` profile uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+from tests.backend.clients import query_trace, sdk_spans, span_count, trace_hex
+from tests.backend.conftest import Launcher
+from tests.support import free_port, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+FORWARDING_CONFIG = REPO / "deploy" / "backend" / "postgres-jaeger.yaml"
+
+
+@pytest.fixture
+def backends(tmp_path: Path) -> Iterator[Launcher]:
+    launcher = Launcher(tmp_path)
+    yield launcher
+    launcher.close()
+
+
+def forwarding_backend(backends: Launcher, endpoint: str, *extra: str):
+    """The compose forwarding config, on memory storage and loopback, forwarding to ``endpoint``."""
+    return backends(
+        "--config", str(FORWARDING_CONFIG), "--storage", "memory", "--bind", "127.0.0.1",
+        "--set", f"exporters.otlp_forward.endpoint={endpoint}", "--set", "processors.batch/jaeger.timeout=50ms",
+        *extra,
+    )  # fmt: skip
+
+
+def export(backend, service: str) -> str:
+    spans = sdk_spans(service, children=3)
+    exporter = OTLPSpanExporter(endpoint=backend.url("otlp-http", "/v1/traces"))
+    assert exporter.export(spans) is SpanExportResult.SUCCESS
+    exporter.shutdown()
+    return trace_hex(spans)
+
+
+def metric(backend, name: str, exporter: str) -> float:
+    """One sample of the backend's own /metrics, 0 when absent."""
+    text = requests.get(backend.url("metrics", "/metrics"), timeout=5).text
+    line = f'{name}{{exporter="{exporter}"}} '
+    values = [float(row[len(line) :]) for row in text.splitlines() if row.startswith(line)]
+    return values[0] if values else 0.0
+
+
+def test_every_span_is_stored_here_and_forwarded_to_the_peer_unchanged(backends: Launcher) -> None:
+    peer = backends("--storage", "memory")
+    forwarder = forwarding_backend(backends, peer.url("otlp-http"))
+    trace_id = export(forwarder, "forwarded-service")
+
+    wait_for(lambda: span_count(peer.url("query"), trace_id) == 4, timeout=20, what="the forwarded trace at the peer")
+    wait_for(lambda: span_count(forwarder.url("query"), trace_id) == 4, timeout=20, what="the trace stored locally")
+    here = query_trace(forwarder.url("query"), trace_id)
+    there = query_trace(peer.url("query"), trace_id)
+    assert sorted(here["spans"], key=lambda s: s["spanID"]) == sorted(there["spans"], key=lambda s: s["spanID"])
+    assert here["processes"] == there["processes"]
+    wait_for(lambda: metric(forwarder, "otelcol_exporter_sent_spans_total", "otlp_forward") == 4, timeout=10)
+
+
+def test_an_unreachable_peer_costs_bounded_retries_counted_as_failures_and_never_storage(backends: Launcher) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    forwarder = forwarding_backend(
+        backends, closed,
+        "--set", "exporters.otlp_forward.retry_on_failure.max_attempts=2",
+        "--set", "exporters.otlp_forward.retry_on_failure.initial_interval=10ms",
+    )  # fmt: skip
+    trace_id = export(forwarder, "unforwarded-service")
+
+    wait_for(lambda: span_count(forwarder.url("query"), trace_id) == 4, timeout=20, what="the trace stored locally")
+    wait_for(
+        lambda: metric(forwarder, "otelcol_exporter_send_failed_spans_total", "otlp_forward") == 4,
+        timeout=20,
+        what="the 4 undeliverable spans counted",
+    )
+    assert "giving up forwarding 4 span(s)" in forwarder.log
+    assert forwarder.log.count("retrying in") == 1
+
+
+def test_a_peer_that_rejects_the_request_is_not_retried(backends: Launcher) -> None:
+    peer = backends("--storage", "memory")
+    forwarder = forwarding_backend(backends, peer.url("query", "/not-an-otlp-path"))
+    export(forwarder, "rejected-service")
+
+    wait_for(
+        lambda: metric(forwarder, "otelcol_exporter_send_failed_spans_total", "otlp_forward") == 4,
+        timeout=20,
+        what="the rejected spans counted",
+    )
+    assert "retrying in" not in forwarder.log
+    assert "answered 404" in forwarder.log
+
+
+@pytest.mark.parametrize(
+    "endpoint, error",
+    [("jaeger:4318", "expected an http(s) URL"), ("http://", "expected an http(s) URL")],
+)
+def test_a_forwarding_endpoint_that_is_not_a_url_is_a_config_error(tmp_path: Path, endpoint: str, error: str) -> None:
+    from tests.backend.conftest import run_backend
+
+    result = run_backend(
+        "--config", str(FORWARDING_CONFIG), "--set", f"exporters.otlp_forward.endpoint={endpoint}", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "exporters.otlp_forward.endpoint" in result.stderr and error in result.stderr
