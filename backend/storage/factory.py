@@ -18,6 +18,7 @@ from backend.storage.api import Storage
 KINDS: dict[str, str] = {
     "memory": "backend.storage.memory:PLUGIN",
     "sql": "backend.storage.sql:PLUGIN",
+    "redis": "backend.storage.redis_store:PLUGIN",
 }
 
 

