@@ -118,14 +118,13 @@ class SqlReader:
         if query.limit < 1:
             return []
         spans = self._tables.spans
-        services = self._catalog.services(connection)
         if query.service:
-            service_id = services.get(query.service)
+            service_id = self._catalog.service_id(connection, query.service)
             if service_id is None:
                 return []
             conditions = [spans.c.service_id == service_id]
         else:
-            conditions = [spans.c.service_id.in_(sorted(services.values()))]
+            conditions = [spans.c.service_id.in_(sorted(self._catalog.services(connection).values()))]
         if query.operation or query.span_kind:
             operation_ids = self._matching_operations(connection, query)
             if not operation_ids:
@@ -139,14 +138,17 @@ class SqlReader:
             conditions.append(spans.c.duration_ns >= query.duration_min_ns)
         if query.duration_max_ns is not None:
             conditions.append(spans.c.duration_ns <= query.duration_max_ns)
-        streaming = connection.execution_options(yield_per=_STREAM_ROWS)
+        # Per statement: Connection.execution_options would switch every later query to a server-side cursor.
+        streaming = {"yield_per": _STREAM_ROWS}
         if not query.tags:
             statement = select(spans.c.trace_id).where(*conditions).order_by(spans.c.start_ns.desc())
-            return _distinct_first(streaming.execute(statement).scalars(), query.limit)
+            with connection.execute(statement, execution_options=streaming) as result:
+                return _distinct_first(result.scalars(), query.limit)
         statement = select(*self._record_columns).where(*conditions).order_by(spans.c.start_ns.desc())
-        candidates = (self._record(connection, row) for row in streaming.execute(statement))
         matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
-        return newest_trace_ids(candidates, matcher, query.limit)
+        with connection.execute(statement, execution_options=streaming) as result:
+            candidates = (self._record(connection, row) for row in result)
+            return newest_trace_ids(candidates, matcher, query.limit)
 
     def _matching_operations(self, connection: Connection, query: TraceQuery) -> list[int]:
         kind = kind_filter(query.span_kind)
