@@ -11,13 +11,14 @@ from backend.exporters import otlp_forward
 from backend.exporters import storage as storage_exporter
 from backend.extensions import health, query, storage
 from backend.processors import batch, spanmetrics
-from backend.receivers import otlp
+from backend.receivers import jaeger, otlp
 from backend.sampling import extension as remote_sampling
 from backend.sampling import processor as adaptive_sampling
 
 _ALL: list[Factory] = [
     # receivers: data in
     otlp.FACTORY,
+    jaeger.FACTORY,
     # processors: between receivers and exporters
     batch.FACTORY,
     adaptive_sampling.FACTORY,

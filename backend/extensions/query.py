@@ -16,6 +16,7 @@ from backend.extensions.wsgi_server import WsgiServer
 class QueryStorage:
     traces: str = ""
     dependencies: str = ""  # defaults to the traces storage
+    metrics: str = ""  # the storage a spanmetrics processor keeps metrics in; empty: /api/metrics answers 501
 
 
 @dataclass
@@ -56,7 +57,13 @@ class QueryExtension(Extension):
         storage = self._options.storage
         traces = find_storage(host, storage.traces, f"{where}.storage.traces")
         dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
-        app = create_app(traces.reader(), dependencies.dependency_reader())
+        metrics = None
+        if storage.metrics:
+            from backend.spanmetrics.hub import hub_for
+            from backend.spanmetrics.queries import MetricsReader
+
+            metrics = MetricsReader(hub_for(find_storage(host, storage.metrics, f"{where}.storage.metrics")))
+        app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics)
         address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
         server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)
         server.start()

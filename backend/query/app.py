@@ -13,19 +13,27 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from backend.query import api_v3, jaeger_api, ui
+from backend.query import api_v3, jaeger_api, metrics_api, ui
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
+from backend.spanmetrics.queries import MetricsReader
 from backend.storage.api import DependencyReader, SpanReader
 
 log = logging.getLogger(__name__)
 
 
-def create_app(reader: SpanReader, dependencies: DependencyReader, *, limits: QueryLimits | None = None) -> Flask:
+def create_app(
+    reader: SpanReader,
+    dependencies: DependencyReader,
+    *,
+    limits: QueryLimits | None = None,
+    metrics: MetricsReader | None = None,
+) -> Flask:
     limits = limits or QueryLimits()
     app = Flask(__name__, static_folder=None)
     app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
     app.register_blueprint(api_v3.blueprint(reader, limits))
+    app.register_blueprint(metrics_api.blueprint(metrics))
     app.register_blueprint(ui.blueprint(reader, dependencies, limits))
 
     @app.errorhandler(HTTPException)

@@ -1,0 +1,65 @@
+"""Metric history survives a restart of the backend: kept in the SQL storage's database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.builders import SpanSpec
+from tests.spm.conftest import unique
+
+WINDOW = {"ratePer": 600_000, "lookback": 60_000, "step": 60_000}
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    url = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"spm_test_{uuid.uuid4().hex[:10]}"
+    yield url, schema
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def calls_after_restart(start_backend, storage: str, url: str, extra: dict) -> float:
+    service = unique("kept")
+    first = start_backend(storage, url, extra)
+    first.send([SpanSpec(service, "GET /kept") for _ in range(12)])
+    first.calls_counted(service, 12)
+    first.service.shutdown()
+    second = start_backend(storage, url, extra)
+    (series,) = second.metrics("calls", service=service, **WINDOW).json()["metrics"]
+    return series["metricPoints"][-1]["gaugeValue"]["doubleValue"] * 600
+
+
+def test_sqlite_history_survives_a_restart(start_backend, tmp_path: Path) -> None:
+    assert calls_after_restart(start_backend, "sqlite", f"sqlite:///{tmp_path / 'traces.db'}", {}) == pytest.approx(12)
+
+
+def test_postgresql_history_survives_a_restart(start_backend, postgres_schema: tuple[str, str]) -> None:
+    url, schema = postgres_schema
+    extra = {"extensions.jaeger_storage.backends.main.sql.schema": schema}
+    assert calls_after_restart(start_backend, "postgresql", url, extra) == pytest.approx(12)
+
+
+def test_spans_after_a_restart_add_to_the_same_bucket_without_double_counting(start_backend, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'traces.db'}"
+    service = unique("again")
+    hourly = {"processors.spanmetrics.resolution": "1h"}
+    first = start_backend("sqlite", url, hourly)
+    first.send([SpanSpec(service, "GET /a") for _ in range(3)])
+    first.calls_counted(service, 3)
+    first.service.shutdown()
+    second = start_backend("sqlite", url, hourly)
+    second.send([SpanSpec(service, "GET /a") for _ in range(2)])
+    second.calls_counted(service, 5)
+    second.service.shutdown()
+    third = start_backend("sqlite", url, hourly)
+    (series,) = third.metrics("calls", service=service, **WINDOW).json()["metrics"]
+    assert series["metricPoints"][-1]["gaugeValue"]["doubleValue"] * 600 == pytest.approx(5)
