@@ -1,0 +1,123 @@
+"""Jaeger clients' Thrift protocols: agent UDP (compact and binary) and collector HTTP, read back whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.legacy import jaeger_client as client
+from tests.legacy.conftest import MAX_PACKET, Backend
+from tests.support import wait_for
+
+FAILED = "otelcol_receiver_failed_requests_total"
+
+
+def new_trace() -> tuple[int, int]:
+    return client.random_id(), client.random_id()
+
+
+def stored(backend: Backend, trace: tuple[int, int], spans: int) -> dict:
+    found: dict = {}
+
+    def whole() -> bool:
+        found["trace"] = backend.trace(client.trace_hex(trace))
+        return found["trace"] is not None and len(found["trace"]["spans"]) == spans
+
+    wait_for(whole, timeout=10, what=f"{spans} span(s) of trace {client.trace_hex(trace)}")
+    return found["trace"]
+
+
+def tags_of(item: dict) -> dict:
+    return {t["key"]: t["value"] for t in item["tags"]}
+
+
+def two_spans(trace: tuple[int, int], service: str) -> tuple[object, object]:
+    root = client.span(trace, "GET /dispatch", tags={"span.kind": "server", "http.status_code": 200})
+    child = client.span(
+        trace,
+        "SQL SELECT",
+        parent=root.spanId,
+        tags={"span.kind": "client", "error": True, "db.rows": 3},
+        logs=[client.jaeger().Log(timestamp=root.startTime + 10, fields=[client.tag("event", "retry")])],
+    )
+    return root, client.batch(service, [root, child], {"hostname": "box-1", "jaeger.version": "Go-2.30"})
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "protocol"), [("jaeger/thrift_compact", "compact"), ("jaeger/thrift_binary", "binary")]
+)
+def test_an_agent_datagram_is_stored_with_parent_kinds_tags_and_logs(backend: Backend, endpoint: str, protocol: str):
+    trace = new_trace()
+    root, batch = two_spans(trace, f"legacy-udp-{protocol}")
+
+    client.send_udp(backend.address(endpoint), client.datagram(batch, protocol))
+
+    found = stored(backend, trace, 2)
+    by_name = {s["operationName"]: s for s in found["spans"]}
+    child = by_name["SQL SELECT"]
+    assert child["references"][0]["spanID"] == f"{root.spanId & (2**64 - 1):016x}"
+    assert tags_of(by_name["GET /dispatch"])["span.kind"] == "server"
+    assert tags_of(child)["span.kind"] == "client"
+    assert tags_of(child)["error"] is True
+    assert tags_of(child)["db.rows"] == 3
+    assert [log["fields"][0]["value"] for log in child["logs"]] == ["retry"]
+    process = found["processes"][child["processID"]]
+    assert process["serviceName"] == f"legacy-udp-{protocol}"
+    assert tags_of(process)["hostname"] == "box-1"
+
+
+def test_a_batch_posted_over_http_is_accepted_and_stored(backend: Backend):
+    trace = new_trace()
+    _root, batch = two_spans(trace, "legacy-http")
+
+    response = client.post_http(backend.url("jaeger/thrift_http", "/api/traces"), client.binary_batch(batch))
+
+    assert response.status_code == 202
+    assert stored(backend, trace, 2)["spans"][0]["startTime"] > 0
+
+
+def test_a_truncated_datagram_is_counted_and_the_port_keeps_serving(backend: Backend):
+    labels = {"receiver": "jaeger", "transport": "thrift_compact", "reason": "malformed"}
+    before = backend.metric(FAILED, **labels)
+    address = backend.address("jaeger/thrift_compact")
+    trace = new_trace()
+    whole = client.datagram(client.batch("legacy-truncated", [client.span(trace, "op")]), "compact")
+
+    client.send_udp(address, whole[: len(whole) // 2])
+    wait_for(lambda: backend.metric(FAILED, **labels) == before + 1, timeout=5, what="the bad datagram counted")
+    client.send_udp(address, whole)
+
+    assert len(stored(backend, trace, 1)["spans"]) == 1
+
+
+def test_an_oversized_datagram_is_counted_as_too_large(backend: Backend):
+    labels = {"receiver": "jaeger", "transport": "thrift_compact", "reason": "too_large"}
+    before = backend.metric(FAILED, **labels)
+    big = client.span(new_trace(), "op", tags={"blob": "x" * MAX_PACKET})
+
+    client.send_udp(
+        backend.address("jaeger/thrift_compact"), client.datagram(client.batch("legacy-big", [big]), "compact")
+    )
+
+    wait_for(lambda: backend.metric(FAILED, **labels) == before + 1, timeout=5, what="the oversized datagram counted")
+
+
+def test_http_answers_a_body_that_is_not_a_batch_with_400_and_the_reason(backend: Backend):
+    response = client.post_http(backend.url("jaeger/thrift_http", "/api/traces"), b"\x0c\x00\x01garbage")
+
+    assert response.status_code == 400
+    assert "Jaeger" in response.text
+
+
+def test_http_answers_a_span_with_a_zero_trace_id_with_400(backend: Backend):
+    batch = client.batch("legacy-bad-id", [client.span((0, 0), "op")])
+
+    response = client.post_http(backend.url("jaeger/thrift_http", "/api/traces"), client.binary_batch(batch))
+
+    assert response.status_code == 400
+    assert "trace id" in response.text
+
+
+def test_http_refuses_other_content_types_with_415(backend: Backend):
+    response = client.post_http(backend.url("jaeger/thrift_http", "/api/traces"), b"{}", "application/json")
+
+    assert response.status_code == 415
