@@ -41,7 +41,10 @@ class Refused(Exception):
 
 class Consumer(Protocol):
     def consume(self, batch: SpanBatch) -> None:
-        """Take ``batch`` or raise ``Refused``; returning means the batch is this consumer's to deliver."""
+        """Take ``batch`` or raise ``Refused``; returning means the batch is this consumer's to deliver.
+
+        Called from many threads at once (receiver threads, the batch processor's workers): be thread-safe.
+        """
 
 
 class Status(Enum):

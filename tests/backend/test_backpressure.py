@@ -26,6 +26,7 @@ def stalled(start_backend, tmp_path):
         "--storage", "sqlite", "--storage-url", f"sqlite:///{database}",
         "--set", f"processors.batch.queue_size={QUEUE}",
         "--set", f"processors.batch.send_batch_size={BATCH}",
+        "--set", "processors.batch.workers=1",
         "--set", "processors.batch.timeout=5ms",
         "--set", "processors.batch.retry_after=2s",
         "--set", "exporters.jaeger_storage_exporter.retry_on_failure={max_attempts: 1000, max_interval: 100ms}",

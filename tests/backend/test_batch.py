@@ -13,6 +13,7 @@ from backend.model import SpanBatch
 from backend.processors.batch import FACTORY as BATCH
 from backend.selfmetrics import SelfMetrics
 from tests.builders import SpanSpec, batch_of
+from tests.support import wait_for
 
 
 class Recorder:
@@ -49,7 +50,7 @@ def processor(recorder: Recorder, **options):
 def test_a_full_queue_refuses_immediately_and_takes_batches_again_once_drained():
     recorder = Recorder()
     recorder.open.clear()
-    batch = processor(recorder, queue_size=10, send_batch_size=5, timeout="1ms")
+    batch = processor(recorder, queue_size=10, send_batch_size=5, timeout="1ms", workers=1)
     batch.consume(spans(5))
     assert recorder.busy.wait(5)  # the worker holds one batch in the stalled consumer
     batch.consume(spans(5))
@@ -64,7 +65,7 @@ def test_a_full_queue_refuses_immediately_and_takes_batches_again_once_drained()
 
 def test_small_batches_are_grouped_up_to_send_batch_size():
     recorder = Recorder()
-    batch = processor(recorder, send_batch_size=6, timeout="10s")
+    batch = processor(recorder, send_batch_size=6, timeout="10s", workers=1)
     for _ in range(3):
         batch.consume(spans(2))
     batch.shutdown()
@@ -75,15 +76,13 @@ def test_the_timeout_sends_a_partial_batch():
     recorder = Recorder()
     batch = processor(recorder, send_batch_size=1000, timeout="20ms")
     batch.consume(spans(3))
-    from tests.support import wait_for
-
     wait_for(lambda: recorder.spans == 3, timeout=5, what="the timeout flush")
     batch.shutdown()
 
 
 def test_shutdown_delivers_everything_queued_and_then_refuses():
     recorder = Recorder()
-    batch = processor(recorder, send_batch_size=100_000, timeout="1h")
+    batch = processor(recorder, send_batch_size=7, timeout="1h", workers=3)
     for _ in range(10):
         batch.consume(spans(3))
     batch.shutdown()
@@ -101,7 +100,9 @@ def test_a_request_larger_than_the_whole_queue_still_fits_an_empty_queue():
     assert recorder.spans == 9
 
 
-@pytest.mark.parametrize(("option", "value"), [("queue_size", 0), ("send_batch_size", -1), ("timeout", "0s")])
+@pytest.mark.parametrize(
+    ("option", "value"), [("queue_size", 0), ("send_batch_size", -1), ("timeout", "0s"), ("workers", 0)]
+)
 def test_nonsense_options_are_config_errors(option, value):
     with pytest.raises(ConfigError, match=f"processors.batch.{option}"):
         BATCH.options({option: value}, "test: processors.batch")

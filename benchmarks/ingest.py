@@ -1,0 +1,304 @@
+"""End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
+
+Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
+       [--storages memory,sqlite,postgres] [--clients 4] [--postgres-url URL]
+
+For each storage, one ``hotrod backend`` process is started on free ports;
+seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
+spans per request) are POSTed as OTLP/HTTP protobuf by ``--clients`` threads,
+retrying on 429/503; the clock stops when the backend's own metrics say every
+span is stored, and a sample of traces is then read back in full through the
+query API.  The reference, measured in the same run on the same payloads:
+parse each request and touch every span field and every attribute once from
+Python ("decode-and-walk").  Also printed: bytes per span on disk (SQLite file
+with its WAL; PostgreSQL relation sizes), and get-trace / find-traces (service,
+last hour, limit 20) p50/p99 through the query API with ``--query-spans`` in
+SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
+
+from loadgen.synthetic import SyntheticTraces, TraceShape, service_name
+from tests.support import free_port, wait_for
+
+HOTROD = str(Path(sys.executable).with_name("hotrod"))
+SHAPE = TraceShape(spans_per_trace=10, traces_per_request=50)
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[tuple[str, int]]]:
+    generator = SyntheticTraces(SHAPE, seed=seed, base_time_ns=time.time_ns() - 1_800_000_000_000, stream=stream)
+    bodies = []
+    for _ in range(max(1, spans // SHAPE.spans_per_request)):
+        request, _ = generator.next_request()
+        bodies.append(request.SerializeToString())
+    return bodies, list(generator.produced.items())
+
+
+def decode_and_walk(bodies: list[bytes]) -> float:
+    """Spans per second to parse every request and touch every span field and attribute once."""
+    started = time.perf_counter()
+    spans = 0
+    sink = 0
+    for body in bodies:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in request.resource_spans:
+            for attribute in resource_spans.resource.attributes:
+                sink += len(attribute.key) + len(attribute.value.string_value)
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    spans += 1
+                    sink += len(span.trace_id) + len(span.span_id) + len(span.parent_span_id) + len(span.name)
+                    sink += span.kind + span.start_time_unix_nano + span.end_time_unix_nano + span.status.code
+                    for attribute in span.attributes:
+                        value = attribute.value
+                        sink += len(attribute.key) + len(
+                            str(getattr(value, value.WhichOneof("value") or "string_value"))
+                        )
+                    for event in span.events:
+                        sink += event.time_unix_nano + len(event.name) + len(event.attributes)
+                    for link in span.links:
+                        sink += len(link.trace_id) + len(link.attributes)
+    assert sink
+    return spans / (time.perf_counter() - started)
+
+
+class Backend:
+    """One ``hotrod backend`` process on free ports."""
+
+    def __init__(self, workdir: Path, args: list[str]) -> None:
+        self.ports = {name: free_port() for name in ("otlp-grpc", "otlp-http", "query", "health", "metrics")}
+        port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
+        self.log = (workdir / "backend.log").open("ab")
+        self.process = subprocess.Popen(
+            [HOTROD, "backend", "--log-level", "warning", *port_args, *args],
+            cwd=workdir,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        wait_for(self._healthy, timeout=60, what="backend health")
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            self.log.flush()
+            raise SystemExit(f"the backend exited with {self.process.returncode}; see {self.log.name}")
+        return requests.get(self.url("health", "/"), timeout=2).ok
+
+    def url(self, name: str, path: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    def stored(self) -> float:
+        families = text_string_to_metric_families(requests.get(self.url("metrics", "/metrics"), timeout=5).text)
+        return sum(s.value for f in families for s in f.samples if s.name == "otelcol_exporter_sent_spans_total")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=120)
+        self.log.close()
+
+
+def send_all(backend: Backend, bodies: list[bytes], clients: int) -> int:
+    """POST every body (retrying refusals); returns how many refusals were retried."""
+    url = backend.url("otlp-http", "/v1/traces")
+    position = iter(range(len(bodies)))
+    lock = threading.Lock()
+    refusals = [0]
+
+    def client() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                index = next(position, None)
+            if index is None:
+                return
+            while True:
+                response = session.post(url, data=bodies[index], headers=PROTOBUF, timeout=60)
+                if response.status_code == 200:
+                    break
+                if response.status_code not in (429, 503):
+                    raise RuntimeError(f"unexpected {response.status_code}: {response.text[:200]}")
+                with lock:
+                    refusals[0] += 1
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return refusals[0]
+
+
+def check_complete(backend: Backend, traces: list[tuple[str, int]], sample: int = 50) -> None:
+    for trace_id, spans in random.Random(1).sample(traces, min(sample, len(traces))) + traces[-1:]:
+        found = requests.get(backend.url("query", f"/api/traces/{trace_id}"), timeout=10).json()["data"][0]
+        assert len(found["spans"]) == spans, f"trace {trace_id}: {len(found['spans'])} of {spans} spans"
+
+
+@dataclass
+class IngestResult:
+    storage: str
+    walk_per_s: float
+    spans_per_s: float
+    refusals: int
+    bytes_per_span: float | None
+
+
+def ingest(name: str, args: list[str], bodies, traces, clients: int, disk) -> IngestResult:
+    # measured right before each run: other load on the machine then weighs on both alike
+    walk = max(decode_and_walk(bodies) for _ in range(2))
+    with tempfile.TemporaryDirectory(prefix=f"ingest-{name}-") as folder:
+        backend = Backend(Path(folder), [*args(Path(folder))])
+        try:
+            total = sum(spans for _, spans in traces)
+            started = time.perf_counter()
+            refusals = send_all(backend, bodies, clients)
+            wait_for(lambda: backend.stored() >= total, timeout=600, interval=0.01, what=f"{total} spans stored")
+            elapsed = time.perf_counter() - started
+            check_complete(backend, traces)
+        finally:
+            backend.stop()
+        size = disk(Path(folder))  # after the stop, so SQLite's WAL is checkpointed into the file
+    return IngestResult(name, walk, total / elapsed, refusals, size / total if size else None)
+
+
+def sqlite_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.glob("traces.db*"))
+
+
+def postgres_size(url: str, schema: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        size = connection.execute(
+            text(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind = 'r'"
+            ),
+            {"s": schema},
+        ).scalar()
+    engine.dispose()
+    return int(size)
+
+
+def drop_schema(url: str, schema: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+def query_latency(spans: int, clients: int, seed: int) -> dict[str, tuple[float, float]]:
+    """Load ``spans`` into SQLite through the backend, then time the query API."""
+    with tempfile.TemporaryDirectory(prefix="ingest-query-") as folder:
+        backend = Backend(Path(folder), ["--storage", "sqlite", "--storage-url", f"sqlite:///{folder}/traces.db"])
+        try:
+            traces: list[tuple[str, int]] = []
+            chunk = 100_000
+            for stream in range((spans + chunk - 1) // chunk):
+                bodies, produced = payloads(min(chunk, spans - stream * chunk), seed, stream=stream + 1)
+                send_all(backend, bodies, clients)
+                traces.extend(produced)
+            total = sum(n for _, n in traces)
+            wait_for(lambda: backend.stored() >= total, timeout=1200, what=f"{total} spans stored")
+            session = requests.Session()
+            ids = [trace_id for trace_id, _ in random.Random(seed).sample(traces, min(500, len(traces)))]
+            get_trace = []
+            for trace_id in ids:
+                begun = time.perf_counter()
+                assert session.get(backend.url("query", f"/api/traces/{trace_id}"), timeout=10).ok
+                get_trace.append(time.perf_counter() - begun)
+            now_us = time.time_ns() // 1000
+            find = []
+            for i in range(200):
+                params = {
+                    "service": service_name(i % SHAPE.services),
+                    "start": now_us - 3_600_000_000,
+                    "end": now_us,
+                    "limit": 20,
+                }
+                begun = time.perf_counter()
+                response = session.get(backend.url("query", "/api/traces"), params=params, timeout=30)
+                find.append(time.perf_counter() - begun)
+                assert response.ok and len(response.json()["data"]) == 20, response.text[:200]
+        finally:
+            backend.stop()
+    return {"get-trace": percentiles(get_trace), "find-traces": percentiles(find)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spans", type=int, default=200_000, help="spans per storage for the ingest rate")
+    parser.add_argument(
+        "--query-spans", type=int, default=1_000_000, help="spans in SQLite for query latency (0: skip)"
+    )
+    parser.add_argument("--storages", default="memory,sqlite,postgres")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    options = parser.parse_args()
+
+    bodies, traces = payloads(options.spans, options.seed)
+    print(f"payloads: {len(bodies)} requests x {SHAPE.spans_per_request} spans, {sum(map(len, bodies)):,} bytes")
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    postgres = f"extensions.jaeger_storage.backends.main={{sql: {{url: '{options.postgres_url}', schema: {schema}}}}}"
+    setups = {
+        "memory": (lambda _: ["--set", "extensions.jaeger_storage.backends.main={memory: {max_traces: 10000000}}"],
+                   lambda _: 0),
+        "sqlite": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db"], sqlite_size),
+        "postgres": (lambda _: ["--set", postgres], lambda _: postgres_size(options.postgres_url, schema)),
+    }  # fmt: skip
+    aims = {"memory": 1.0, "sqlite": 0.4, "postgres": 0.2}
+    results = []
+    try:
+        for name in options.storages.split(","):
+            args, disk = setups[name]
+            results.append(ingest(name, args, bodies, traces, options.clients, disk))
+    finally:
+        if "postgres" in options.storages:
+            drop_schema(options.postgres_url, schema)
+
+    print("\ndecode-and-walk: parse and touch every span and attribute once (best of 2, just before each run)")
+    print(f"{'storage':<10}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}")
+    for r in results:
+        size = f"{r.bytes_per_span:.0f}" if r.bytes_per_span else "-"
+        print(
+            f"{r.storage:<10}{r.walk_per_s:>10,.0f}{r.spans_per_s:>10,.0f}{r.spans_per_s / r.walk_per_s:>8.2f}"
+            f"{aims[r.storage]:>6}{r.refusals:>9}{size:>8}"
+        )
+    if options.query_spans:
+        latency = query_latency(options.query_spans, options.clients, options.seed)
+        print(f"\nquery API over {options.query_spans:,} spans in SQLite (ms): p50, p99 (aims p99 < 10 / 50)")
+        for name, (p50, p99) in latency.items():
+            print(f"  {name:<12}{p50:>8.2f}{p99:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
