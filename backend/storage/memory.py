@@ -4,13 +4,17 @@ For demos and tests: nothing to set up, lost on restart.  When ``max_traces``
 is reached, the trace that arrived first is dropped whole, so memory stays
 bounded however long the backend runs.
 
+Search walks a per-service index of spans by start time (``memory_index``)
+newest first and stops once it has ``limit`` traces.
+
 Concurrency: one lock guards every structure.  Writers hold it for a whole
-batch (so a batch appears at once); readers hold it only to collect
-candidates, and decode payloads for tag matching after releasing it.
+batch (so a batch appears at once); readers hold it only to copy what they
+need, and test candidates (decoding payloads for tags) after releasing it.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from backend.storage.api import DependencyLink, Operation, StorageError, Trace, 
 from backend.storage.dependencies import count_calls
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.memory_index import StartIndex
 
 
 @dataclass
@@ -46,7 +51,7 @@ class MemoryStorage:
         self._max_traces = (options or MemoryOptions()).max_traces
         self._lock = threading.Lock()
         self._traces: OrderedDict[bytes, _StoredTrace] = OrderedDict()
-        self._traces_by_service: dict[str, dict[bytes, None]] = {}
+        self._by_service: dict[str, StartIndex] = {}
         self._processes: dict[bytes, bytes] = {}
         self._process_refs: dict[bytes, int] = {}  # how many stored traces use each process
         self._operations: dict[str, dict[Operation, None]] = {}
@@ -71,7 +76,7 @@ class MemoryStorage:
     def close(self) -> None:
         with self._lock:
             self._traces.clear()
-            self._traces_by_service.clear()
+            self._by_service.clear()
             self._processes.clear()
             self._process_refs.clear()
 
@@ -108,10 +113,10 @@ class MemoryStorage:
                 self._processes[process_id] = blobs[process_id]
             self._process_refs[process_id] = refs + 1
         service = record.service
-        by_service = self._traces_by_service.get(service)
-        if by_service is None:
-            by_service = self._traces_by_service[service] = {}
-        by_service[trace_id] = None
+        index = self._by_service.get(service)
+        if index is None:
+            index = self._by_service[service] = StartIndex()
+        index.add(record)
         key = (service, record.name, record.kind)
         if key not in self._known_operations:
             self._known_operations.add(key)
@@ -120,8 +125,10 @@ class MemoryStorage:
 
     def _evict_oldest(self) -> None:
         trace_id, stored = self._traces.popitem(last=False)
+        for record in stored.spans.values():
+            self._by_service[record.service].stale += 1
         for service in {record.service for record in stored.spans.values()}:
-            self._traces_by_service[service].pop(trace_id, None)
+            self._by_service[service].compact_if_stale(self._is_stored)
         for process_id in stored.process_ids:
             refs = self._process_refs[process_id] - 1
             if refs:
@@ -145,16 +152,20 @@ class MemoryStorage:
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
         kind = kind_filter(query.span_kind)
         with self._lock:
-            trace_ids = self._traces_by_service.get(query.service, {}) if query.service else self._traces
-            candidates = [
-                record
-                for trace_id in trace_ids
-                for record in self._traces[trace_id].spans.values()
-                if indexed_match(record, query, kind)
-            ]
-        candidates.sort(key=lambda record: record.start_ns, reverse=True)
+            if query.service:
+                indexes = [self._by_service[query.service]] if query.service in self._by_service else []
+            else:
+                indexes = list(self._by_service.values())
+            windows = [index.window(query.start_min_ns, query.start_max_ns) for index in indexes]
+        newest_first = heapq.merge(*(reversed(window) for window in windows), key=_start, reverse=True)
+        candidates = (r for r in newest_first if indexed_match(r, query, kind) and self._is_stored(r))
         matcher = TagMatcher(query.tags, self._process_cache, self._process_blob)
         return newest_trace_ids(candidates, matcher, query.limit)
+
+    def _is_stored(self, record: SpanRecord) -> bool:
+        """False for an index entry whose trace was evicted (safe without the lock: single dict reads)."""
+        stored = self._traces.get(record.trace_id)
+        return stored is not None and stored.spans.get(record.span_id) is record
 
     def _process_blob(self, process_id: bytes) -> bytes | None:
         with self._lock:
@@ -181,6 +192,10 @@ class MemoryStorage:
         with self._lock:
             traces = [list(stored.spans.values()) for stored in self._traces.values()]
         return count_calls(traces, end_ns - lookback_ns, end_ns)
+
+
+def _start(record: SpanRecord) -> int:
+    return record.start_ns
 
 
 PLUGIN = StoragePlugin(MemoryOptions, lambda options, _where: MemoryStorage(options))

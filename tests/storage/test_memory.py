@@ -44,3 +44,24 @@ def test_max_traces_is_an_option_of_the_memory_kind():
     storage.writer().write(batch_of([second]))
 
     assert storage.reader().get_trace(first.trace_id) is None
+
+
+def test_search_after_many_evictions_finds_exactly_the_stored_traces_newest_first():
+    storage = MemoryStorage(MemoryOptions(max_traces=5))
+    specs = [SpanSpec("a", "op", start_ns=1_000_000 + i) for i in range(50)]
+    for spec in reversed(specs[25:]):
+        storage.write(batch_of([spec]))
+    for spec in specs[:25]:
+        storage.write(batch_of([spec]))
+
+    assert storage.find_trace_ids(TraceQuery(service="a", limit=10)) == [s.trace_id for s in reversed(specs[20:25])]
+
+
+def test_a_trace_stored_again_after_eviction_is_found_once():
+    storage = MemoryStorage(MemoryOptions(max_traces=1))
+    again, other = SpanSpec("a", "op", start_ns=2), SpanSpec("a", "op", start_ns=1)
+    storage.write(batch_of([again]))
+    storage.write(batch_of([other]))
+    storage.write(batch_of([again]))
+
+    assert storage.find_trace_ids(TraceQuery(service="a")) == [again.trace_id]
