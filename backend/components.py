@@ -11,7 +11,7 @@ from backend.exporters import otlp_forward
 from backend.exporters import storage as storage_exporter
 from backend.extensions import health, query, storage
 from backend.processors import batch, spanmetrics
-from backend.receivers import jaeger, otlp
+from backend.receivers import jaeger, otlp, zipkin
 from backend.sampling import extension as remote_sampling
 from backend.sampling import processor as adaptive_sampling
 
@@ -19,6 +19,7 @@ _ALL: list[Factory] = [
     # receivers: data in
     otlp.FACTORY,
     jaeger.FACTORY,
+    zipkin.FACTORY,
     # processors: between receivers and exporters
     batch.FACTORY,
     adaptive_sampling.FACTORY,

@@ -76,14 +76,14 @@ class JaegerHttpApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ.get("PATH_INFO") != TRACES_PATH:
-            return _text(start_response, "404 Not Found", f"only {TRACES_PATH} is served")
+            return plain_text(start_response, "404 Not Found", f"only {TRACES_PATH} is served")
         if environ.get("REQUEST_METHOD") != "POST":
-            return _text(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
+            return plain_text(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
         content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
         if content_type not in THRIFT_TYPES:
             self._ingest.failed("unsupported_media_type")
             message = f"Content-Type must be {THRIFT_TYPES[0]}, not {content_type or 'missing'!r}"
-            return _text(start_response, "415 Unsupported Media Type", message)
+            return plain_text(start_response, "415 Unsupported Media Type", message)
         encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
         try:
             body = environ["wsgi.input"].read()
@@ -91,22 +91,26 @@ class JaegerHttpApp:
                 body = inflate(body, self._max)
             elif encoding not in ("", "identity"):
                 self._ingest.failed("unsupported_media_type")
-                return _text(start_response, "415 Unsupported Media Type", f"unsupported Content-Encoding {encoding!r}")
+                return plain_text(
+                    start_response, "415 Unsupported Media Type", f"unsupported Content-Encoding {encoding!r}"
+                )
             ingest_batch(self._ingest, decode_batch(body))
         except TooLarge as exc:
             self._ingest.failed("too_large")
-            return _text(start_response, "413 Content Too Large", str(exc))
+            return plain_text(start_response, "413 Content Too Large", str(exc))
         except InvalidRequest as exc:
             self._ingest.failed("malformed")
-            return _text(start_response, "400 Bad Request", str(exc))
+            return plain_text(start_response, "400 Bad Request", str(exc))
         except Refused as exc:
             status = "429 Too Many Requests" if exc.overloaded else "503 Service Unavailable"
-            return _text(start_response, status, str(exc), [("Retry-After", str(max(1, math.ceil(exc.retry_after))))])
+            return plain_text(
+                start_response, status, str(exc), [("Retry-After", str(max(1, math.ceil(exc.retry_after))))]
+            )
         start_response("202 Accepted", [("Content-Length", "0")])
         return [b""]
 
 
-def _text(
+def plain_text(
     start_response: Callable[..., Any], status: str, message: str, headers: list[tuple[str, str]] | None = None
 ) -> list[bytes]:
     data = (message + "\n").encode()

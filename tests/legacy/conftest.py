@@ -26,7 +26,11 @@ def legacy_config() -> dict:
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query"],
             "pipelines": {
-                "traces": {"receivers": ["otlp", "jaeger"], "processors": [], "exporters": ["jaeger_storage_exporter"]}
+                "traces": {
+                    "receivers": ["otlp", "jaeger", "zipkin"],
+                    "processors": [],
+                    "exporters": ["jaeger_storage_exporter"],
+                }
             },
             "telemetry": {"metrics": {"address": at()}},
         },
@@ -36,6 +40,7 @@ def legacy_config() -> dict:
         },
         "receivers": {
             "otlp": {"protocols": {"http": {"endpoint": at()}}},
+            "zipkin": {"endpoint": at()},
             "jaeger": {
                 "protocols": {
                     "thrift_compact": {"endpoint": at(), "max_packet_size": MAX_PACKET},
