@@ -12,7 +12,7 @@ from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
 from backend.query.params import QueryLimits
-from backend.query.ui import map_view, search_view, trace_view
+from backend.query.ui import map_view, monitor_view, search_view, trace_view
 from backend.query.ui.formatting import FILTERS
 from backend.storage.api import DependencyReader, SpanReader
 
@@ -29,4 +29,5 @@ def blueprint(reader: SpanReader, dependencies: DependencyReader, limits: QueryL
     search_view.register(ui, reader, limits)
     trace_view.register(ui, reader)
     map_view.register(ui, dependencies, limits)
+    monitor_view.register(ui, reader)
     return ui
