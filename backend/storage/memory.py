@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from backend.model import KIND_NAMES, SpanBatch, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery
-from backend.storage.dependencies import count_calls
+from backend.storage.dependencies import sort_links
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
 from backend.storage.memory_index import StartIndex
@@ -189,9 +189,19 @@ class MemoryStorage:
     # DependencyReader
 
     def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
+        """Only spans starting in the window are visited (through the start index), not every trace."""
         with self._lock:
-            traces = [list(stored.spans.values()) for stored in self._traces.values()]
-        return count_calls(traces, end_ns - lookback_ns, end_ns)
+            windows = [index.window(end_ns - lookback_ns, end_ns) for index in self._by_service.values()]
+        counts: Counter[tuple[str, str]] = Counter()
+        for window in windows:
+            for record in window:
+                if not record.parent_span_id:
+                    continue
+                stored = self._traces.get(record.trace_id)
+                parent = stored.spans.get(record.parent_span_id) if stored is not None else None
+                if parent is not None and parent.service != record.service and self._is_stored(record):
+                    counts[parent.service, record.service] += 1
+        return sort_links(DependencyLink(parent, child, count) for (parent, child), count in counts.items())
 
 
 def _start(record: SpanRecord) -> int:
