@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
@@ -27,6 +28,7 @@ STORAGE_URLS = {
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 }
 _ENV = "HOTROD_BACKEND_"
+_HOST_PORT = re.compile(r"^[^/]*:\d+$")  # not a URL: exporters' remote endpoints are never rebound
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 EPILOG = f"""\b
@@ -64,7 +66,8 @@ def _port_option(name: str, what: str) -> Any:
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres).")  # fmt: skip
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
-              help="Host of every endpoint: OTLP, query, health, metrics (0.0.0.0 in containers).")  # fmt: skip
+              help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
+              "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip
 @_port_option("otlp-grpc", "OTLP/gRPC receiver port (0: any free port).")
 @_port_option("otlp-http", "OTLP/HTTP receiver port.")
 @_port_option("query", "Query API and UI port.")
@@ -133,6 +136,20 @@ def apply_flags(
         host = bind_host or host or "127.0.0.1"
         chosen = port if port is not None else int(current_port) if current_port.isdigit() else default_port
         set_path(tree, path, f"{host}:{chosen}", f"--{name}-port")
+    if bind_host is not None:
+        for section in ("receivers", "extensions"):
+            _rebind(tree.get(section), bind_host)
+
+
+def _rebind(node: Any, host: str) -> None:
+    """Every ``endpoint: host:port`` the config spells out (other receivers and extensions) gets ``host``."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "endpoint" and isinstance(value, str) and _HOST_PORT.match(value):
+            node[key] = f"{host}:{value.rpartition(':')[2]}"
+        else:
+            _rebind(value, host)
 
 
 def _has(tree: dict[str, Any], dotted: str) -> bool:

@@ -49,7 +49,7 @@ def test_named_components_are_type_slash_name(tmp_path):
     ("override", "where", "expected"),
     [
         ("receivers.otlp.protocols.http.endpoint=nope", "receivers.otlp.protocols.http.endpoint", "host:port"),
-        ("receivers.zipkin={}", "receivers.zipkin", "unknown receiver type 'zipkin'"),
+        ("receivers.pigeon={}", "receivers.pigeon", "unknown receiver type 'pigeon'"),
         ("service.pipelines.traces.exporters=[nothing]", "service.pipelines.traces.exporters[0]", "'nothing'"),
         ("processors.batch.queue_size=lots", "processors.batch.queue_size", "expected an integer"),
         ("processors.batch.colour=red", "processors.batch.colour", "unknown option"),
@@ -129,6 +129,15 @@ def test_bind_and_port_flags_rewrite_every_endpoint():
     assert tree["extensions"]["healthcheckv2"]["http"]["endpoint"] == "0.0.0.0:13133"
     assert tree["service"]["telemetry"]["metrics"]["address"] == "0.0.0.0:8888"
     assert tree["extensions"]["jaeger_storage"]["backends"] == {"main": {"memory": {}}}
+
+
+def test_bind_reaches_endpoints_of_other_receivers_and_extensions_but_not_exporters():
+    tree = read(None)
+    tree["receivers"]["custom"] = {"protocols": {"udp": {"endpoint": "127.0.0.1:6831"}}}
+    tree["exporters"]["forward"] = {"endpoint": "http://collector:4318"}
+    apply_flags(tree, None, None, "0.0.0.0", {})
+    assert tree["receivers"]["custom"]["protocols"]["udp"]["endpoint"] == "0.0.0.0:6831"
+    assert tree["exporters"]["forward"]["endpoint"] == "http://collector:4318"
 
 
 def test_a_port_flag_for_a_component_the_config_lacks_is_an_error():
