@@ -2,7 +2,7 @@
 
 ``protocols`` turns each on (an empty value takes the defaults):
 ``thrift_compact`` (agent UDP 6831), ``thrift_binary`` (agent UDP 6832) and
-``thrift_http`` (collector HTTP 14268).  Spans go through the same
+``thrift_http`` (collector HTTP 14268) and ``grpc`` (collector gRPC 14250).  Spans go through the same
 translation to OTLP and the same ``to_batch`` as every receiver.
 """
 
@@ -16,6 +16,7 @@ from backend.config import parse_endpoint
 from backend.config_binding import ConfigError, bind
 from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
+from backend.receivers.jaeger_grpc import JaegerGrpcServer
 from backend.receivers.jaeger_thrift import JaegerHttpApp
 from backend.receivers.jaeger_udp import UdpServer
 
@@ -39,9 +40,17 @@ class HttpOptions:
 
 
 @dataclass
+class GrpcOptions:
+    endpoint: str = "127.0.0.1:14250"
+    max_recv_msg_size_mib: int = 4
+    workers: int = 4
+
+
+@dataclass
 class JaegerOptions:
     udp: dict[str, UdpOptions]  # by protocol name
     http: HttpOptions | None = None
+    grpc: GrpcOptions | None = None
 
 
 @dataclass
@@ -52,7 +61,7 @@ class _Raw:
 def _options(raw: Any, where: str) -> JaegerOptions:
     protocols = bind(_Raw, raw, where).protocols
     where = f"{where}.protocols"
-    known = (*_UDP, "thrift_http")
+    known = (*_UDP, "thrift_http", "grpc")
     unknown = sorted(set(protocols) - set(known))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}", f"unknown protocol; expected one of {', '.join(known)}")
@@ -71,6 +80,11 @@ def _options(raw: Any, where: str) -> JaegerOptions:
         options.http = bind(HttpOptions, protocols["thrift_http"], at)
         parse_endpoint(options.http.endpoint, f"{at}.endpoint")
         _at_least_one(options.http, ("max_request_body_size", "threads"), at)
+    if "grpc" in protocols:
+        at = f"{where}.grpc"
+        options.grpc = bind(GrpcOptions, protocols["grpc"], at)
+        parse_endpoint(options.grpc.endpoint, f"{at}.endpoint")
+        _at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), at)
     return options
 
 
@@ -87,6 +101,7 @@ class JaegerReceiver(Receiver):
         self._next = next_consumer
         self._udp: dict[str, UdpServer] = {}
         self._http: WsgiServer | None = None
+        self._grpc: JaegerGrpcServer | None = None
 
     def _ingest(self, transport: str) -> Ingest:
         s = self._settings
@@ -124,6 +139,14 @@ class JaegerReceiver(Receiver):
                 )
                 server.start()
                 self._http = server
+            if self._options.grpc is not None:
+                grpc = self._options.grpc
+                address, port = parse_endpoint(grpc.endpoint, f"{where}.grpc.endpoint")
+                grpc_server = JaegerGrpcServer(
+                    self._ingest("grpc"), address, port, grpc.max_recv_msg_size_mib * MIB, grpc.workers
+                )
+                grpc_server.start()
+                self._grpc = grpc_server
         except OSError:
             self.shutdown()
             raise
@@ -132,6 +155,8 @@ class JaegerReceiver(Receiver):
         found = {f"{self._settings.id}/{name}": server.address for name, server in self._udp.items()}
         if self._http is not None:
             found[f"{self._settings.id}/thrift_http"] = self._http.address
+        if self._grpc is not None:
+            found[f"{self._settings.id}/grpc"] = self._grpc.address
         return found
 
     def shutdown(self) -> None:
@@ -139,6 +164,9 @@ class JaegerReceiver(Receiver):
         if self._http is not None:
             self._http.stop()
             self._http = None
+        if self._grpc is not None:
+            self._grpc.stop()
+            self._grpc = None
         for server in self._udp.values():
             server.stop()
         self._udp = {}

@@ -46,6 +46,7 @@ def legacy_config() -> dict:
                     "thrift_compact": {"endpoint": at(), "max_packet_size": MAX_PACKET},
                     "thrift_binary": {"endpoint": at()},
                     "thrift_http": {"endpoint": at()},
+                    "grpc": {"endpoint": at()},
                 }
             },
         },
