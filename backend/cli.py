@@ -60,11 +60,12 @@ def _port_option(name: str, what: str) -> Any:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override one config value (a YAML value), e.g. receivers.otlp.protocols.http.endpoint=:4318. "
               "Repeatable.")  # fmt: skip
-@click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres"]), envvar=_ENV + "STORAGE",
+@click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis"]), envvar=_ENV + "STORAGE",
               show_envvar=True, help="Replace every jaeger_storage backend with this kind.")  # fmt: skip
 @click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
-              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres).")  # fmt: skip
+              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db for redis "
+              "(default: an embedded Redis server).")  # fmt: skip
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
               help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
               "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip
@@ -119,6 +120,8 @@ def apply_flags(
             if url:
                 raise ConfigError("--storage-url", "the memory storage takes no URL")
             spec: dict[str, Any] = {"memory": {}}
+        elif storage == "redis":
+            spec = {"redis": {"url": url} if url else {}}
         else:
             spec = {"sql": {"url": url or STORAGE_URLS[storage or "sqlite"]}}
         for name in backends:

@@ -131,6 +131,22 @@ def test_bind_and_port_flags_rewrite_every_endpoint():
     assert tree["extensions"]["jaeger_storage"]["backends"] == {"main": {"memory": {}}}
 
 
+@pytest.mark.parametrize(
+    ("storage", "url", "expected"),
+    [
+        ("sqlite", None, {"sql": {"url": "sqlite:///data/traces.db"}}),
+        ("postgres", "postgresql+psycopg://u@db/t", {"sql": {"url": "postgresql+psycopg://u@db/t"}}),
+        ("redis", None, {"redis": {}}),
+        ("redis", "redis://cache:6379/2", {"redis": {"url": "redis://cache:6379/2"}}),
+        (None, "sqlite:///elsewhere.db", {"sql": {"url": "sqlite:///elsewhere.db"}}),
+    ],
+)
+def test_storage_flags_replace_the_storage_backends(storage, url, expected):
+    tree = read(None)
+    apply_flags(tree, storage, url, None, {})
+    assert tree["extensions"]["jaeger_storage"]["backends"] == {"main": expected}
+
+
 def test_bind_reaches_endpoints_of_other_receivers_and_extensions_but_not_exporters():
     tree = read(None)
     tree["receivers"]["custom"] = {"protocols": {"udp": {"endpoint": "127.0.0.1:6831"}}}
