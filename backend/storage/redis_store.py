@@ -39,6 +39,7 @@ from backend.storage.redis_layout import (
     unpack_index_entry,
     unpack_record,
 )
+from backend.storage.sampling_redis import RedisSamplingStore
 
 _HOUR_NS = 3_600_000_000_000
 
@@ -95,6 +96,10 @@ class RedisStorage:
 
     def dependency_reader(self) -> RedisStorage:
         return self
+
+    def sampling_store(self) -> RedisSamplingStore:
+        """Adaptive sampling's store in the same Redis, so every backend sharing it agrees."""
+        return RedisSamplingStore(self._client, self._keys.prefix)
 
     def purge_expired(self, now_ns: int) -> int:
         """Drop index entries older than the retention; the traces themselves expire by TTL."""
