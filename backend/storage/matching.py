@@ -115,6 +115,9 @@ class ProcessCache:
         return decoded
 
 
+_DERIVED_KEYS = frozenset({"span.kind", "otel.status_code", "error", "otel.status_description"})
+
+
 def _derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
     derived = {"span.kind": {KIND_NAMES.get(record.kind, "")}}
     status = _STATUS_NAMES.get(record.status_code)
@@ -136,6 +139,8 @@ class TagMatcher:
         self._tags = dict(tags)
         self._processes = processes
         self._load_process = load_process
+        # Keys that only the span's own bytes can hold: attribute keys appear there verbatim (UTF-8).
+        self._payload_keys = [(key, key.encode()) for key in self._tags if key not in _DERIVED_KEYS]
 
     def __bool__(self) -> bool:
         """False when there is nothing to test, so callers can skip decoding entirely."""
@@ -144,12 +149,13 @@ class TagMatcher:
     def matches(self, record: SpanRecord) -> bool:
         if not self._tags:
             return True
-        span = Span.FromString(record.payload)
-        sources = (
-            attribute_texts(span.attributes, self._tags),
-            self._processes.attributes(record.process_id, self._load_process),
-            _derived_texts(record, span),
-        )
+        process = self._processes.attributes(record.process_id, self._load_process)
+        payload = record.payload
+        for key, encoded in self._payload_keys:
+            if encoded not in payload and key not in process:
+                return False  # cheap rejection: most candidates are never decoded
+        span = Span.FromString(payload)
+        sources = (attribute_texts(span.attributes, self._tags), process, _derived_texts(record, span))
         event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
         for key, value in self._tags.items():
             if not any(value in source.get(key, ()) for source in sources) and not any(
