@@ -9,10 +9,12 @@ what the window holds.  Tags are tested in Python by the shared
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.model import KIND_NAMES, SpanRecord
@@ -22,7 +24,10 @@ from backend.storage.matching import ProcessCache, TagMatcher, kind_filter, newe
 from backend.storage.sql_catalog import Catalog
 from backend.storage.sql_schema import Tables
 
-_STREAM_ROWS = 500
+# Rows are streamed per statement, never by Connection.execution_options: that would switch every
+# later query on the connection to a server-side cursor (on PostgreSQL).
+_STREAMING = {"yield_per": 100}
+_MERGED_SERVICES = 64
 T = TypeVar("T")
 
 
@@ -120,11 +125,10 @@ class SqlReader:
         spans = self._tables.spans
         if query.service:
             service_id = self._catalog.service_id(connection, query.service)
-            if service_id is None:
-                return []
-            conditions = [spans.c.service_id == service_id]
+            service_ids = [] if service_id is None else [service_id]
         else:
-            conditions = [spans.c.service_id.in_(sorted(self._catalog.services(connection).values()))]
+            service_ids = sorted(self._catalog.services(connection).values())
+        conditions = []
         if query.operation or query.span_kind:
             operation_ids = self._matching_operations(connection, query)
             if not operation_ids:
@@ -138,17 +142,45 @@ class SqlReader:
             conditions.append(spans.c.duration_ns >= query.duration_min_ns)
         if query.duration_max_ns is not None:
             conditions.append(spans.c.duration_ns <= query.duration_max_ns)
-        # Per statement: Connection.execution_options would switch every later query to a server-side cursor.
-        streaming = {"yield_per": _STREAM_ROWS}
-        if not query.tags:
-            statement = select(spans.c.trace_id).where(*conditions).order_by(spans.c.start_ns.desc())
-            with connection.execute(statement, execution_options=streaming) as result:
-                return _distinct_first(result.scalars(), query.limit)
-        statement = select(*self._record_columns).where(*conditions).order_by(spans.c.start_ns.desc())
-        matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
-        with connection.execute(statement, execution_options=streaming) as result:
-            candidates = (self._record(connection, row) for row in result)
-            return newest_trace_ids(candidates, matcher, query.limit)
+        if not service_ids:
+            return []
+        with ExitStack() as results:
+            if not query.tags:
+                rows = self._newest_first(
+                    connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
+                )
+                return _distinct_first((row.trace_id for row in rows), query.limit)
+            rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
+            matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
+            return newest_trace_ids((self._record(connection, row) for row in rows), matcher, query.limit)
+
+    def _newest_first(
+        self, connection: Connection, results: ExitStack, columns: tuple, service_ids: list[int], conditions: list
+    ) -> Iterator[Row]:
+        """Rows newest first, streamed along the (service_id, start_ns) index.
+
+        Several services are read as one stream each, merged here, so every
+        stream stops early too; one ORDER BY over them all would sort the
+        whole window first.  Past ``_MERGED_SERVICES`` one query is cheaper.
+        """
+        spans = self._tables.spans
+        newest = spans.c.start_ns.desc()
+        if len(service_ids) == 1 or len(service_ids) > _MERGED_SERVICES:
+            where = (
+                spans.c.service_id.in_(service_ids) if len(service_ids) > 1 else spans.c.service_id == service_ids[0]
+            )
+            statement = select(*columns).where(where, *conditions).order_by(newest)
+            return iter(results.enter_context(connection.execute(statement, execution_options=_STREAMING)))
+        streams = [
+            results.enter_context(
+                connection.execute(
+                    select(*columns).where(spans.c.service_id == service_id, *conditions).order_by(newest),
+                    execution_options=_STREAMING,
+                )
+            )
+            for service_id in service_ids
+        ]
+        return heapq.merge(*streams, key=_row_start, reverse=True)
 
     def _matching_operations(self, connection: Connection, query: TraceQuery) -> list[int]:
         kind = kind_filter(query.span_kind)
@@ -206,6 +238,10 @@ class SqlReader:
         # Names after the query, so a service first seen meanwhile is known too.
         names = {service_id: name for name, service_id in self._catalog.services(connection).items()}
         return sort_links(DependencyLink(names[p], names[c], count) for p, c, count in rows)
+
+
+def _row_start(row: Row) -> int:
+    return row.start_ns
 
 
 def _distinct_first(trace_ids: Iterator[bytes], limit: int) -> list[bytes]:
