@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.backend.clients import sdk_spans, span_count, trace_hex
+from tests.backend.clients import post_otlp, sdk_spans, span_count, trace_hex
+from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
 
 
@@ -27,3 +31,19 @@ def test_postgresql_in_a_schema_of_its_own(start_backend, postgres_url):
         "--set", f"extensions.jaeger_storage.backends.main={{sql: {{url: '{url}', schema: {schema}}}}}"
     )
     send_and_find(backend)
+
+
+def test_the_storage_extension_purges_spans_past_retention(start_backend, tmp_path):
+    sql = f"{{sql: {{url: 'sqlite:///{tmp_path}/t.db', retention: 1h}}}}"
+    backend = start_backend(
+        "--set", f"extensions.jaeger_storage.backends.main={sql}",
+        "--set", "extensions.jaeger_storage.purge_interval=100ms",
+    )  # fmt: skip
+    old = SpanSpec("customer", "old", start_ns=time.time_ns() - 2 * 3600 * 10**9)
+    fresh = SpanSpec("customer", "fresh")
+    body = export_request([old, fresh]).SerializeToString()
+    assert post_otlp(backend.url("otlp-http", "/v1/traces"), body).status_code == 200
+    wait_for(lambda: span_count(backend.url("query"), fresh.trace_id.hex()) == 1, timeout=10, what="the fresh span")
+    purged = 'jaeger_storage_purged_spans_total{storage="main"} 1.0'
+    wait_for(lambda: purged in requests.get(backend.url("metrics", "/metrics"), timeout=5).text, what="a purge")
+    assert span_count(backend.url("query"), old.trace_id.hex()) == 0
