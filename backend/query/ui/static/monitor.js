@@ -42,7 +42,7 @@
   function chart(id, lines, format) {
     const svg = el("svg", { viewBox: "0 0 " + WIDTH + " " + HEIGHT, preserveAspectRatio: "none", role: "img" });
     const all = lines.flatMap(function (line) { return line.points; });
-    const top = Math.max(1e-9, ...all.map(function (p) { return p[1]; })) * 1.1;
+    const top = (Math.max(0, ...all.map(function (p) { return p[1]; })) || 1) * 1.1;
     const x = function (t) { return LEFT + (t - startTs) / lookbackMs * (WIDTH - LEFT - RIGHT); };
     const y = function (v) { return HEIGHT - BOTTOM - v / top * (HEIGHT - BOTTOM - TOP); };
     svg.appendChild(el("line", { class: "axis", x1: LEFT, x2: WIDTH - RIGHT, y1: HEIGHT - BOTTOM, y2: HEIGHT - BOTTOM }));
@@ -58,6 +58,7 @@
       if (!line.points.length) return;
       const path = line.points.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" ");
       svg.appendChild(el("polyline", { class: "line", points: path, stroke: line.color, "data-label": line.label }));
+      for (const p of line.points) svg.appendChild(el("circle", { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2, fill: line.color }));
       const last = line.points[line.points.length - 1];
       svg.appendChild(el("text", { class: "legend", x: LEFT + 6 + index * 90, y: TOP + 10, fill: line.color }, line.label + " " + format(last[1])));
     });
