@@ -212,13 +212,20 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--attribute-size", type=click.IntRange(min=0), default=16, help="Characters per attribute value.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.02)
 @click.option("--traces-per-request", type=click.IntRange(min=1), default=10)
-@click.option("--senders", type=click.IntRange(min=1), default=4, help="Concurrent export connections.")
+@click.option("--senders", type=click.IntRange(min=1), default=16, help="Concurrent export connections.")
 @click.option("--query-concurrency", type=click.IntRange(min=0), default=1, help="Query threads during ingest.")
 @click.option(
     "--postgres-url",
     default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     envvar="HOTROD_BENCH_POSTGRES_URL",
     help="Server where a scratch database is created and dropped.",
+)
+@click.option(
+    "--backend-set",
+    "backend_overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Passed to each started backend as --set (e.g. processors.batch.queue_size=50000). Repeatable.",
 )
 @click.option("--drain-timeout", default="60s", callback=_seconds, help="How long a step may take to become queryable.")
 @click.option(
@@ -238,6 +245,7 @@ def bench(
     query_concurrency,
     postgres_url,
     drain_timeout,
+    backend_overrides,
     output: Path | None,
     **shape,
 ) -> None:
@@ -271,7 +279,7 @@ def bench(
         storages=chosen, externals=externals, rates=rates, step_seconds=step_duration, shape=trace_shape, seed=seed,
         base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
         query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
-        drain_timeout_s=drain_timeout,
+        drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides),
     )  # fmt: skip
     console = Console()
     results = runner.run(settings, console)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from loadgen.bench.runner import BenchSettings, TargetReport
+from loadgen.bench.runner import BenchSettings, TargetReport, planned_traces
 from loadgen.jaeger_queries import QUERY_MIX
 
 PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "waitress", "grpcio")
@@ -73,6 +73,8 @@ def document(settings: BenchSettings, reports: list[TargetReport]) -> dict:
             "senders": settings.senders,
             "query_concurrency": settings.query_concurrency,
             "query_mix": QUERY_MIX,
+            "backend_overrides": settings.backend_overrides,
+            "memory_max_traces": planned_traces(settings),
         },
         "machine": machine(),
         "versions": versions(),
@@ -95,7 +97,10 @@ def markdown(doc: dict) -> str:
         + ", ".join(f"{k}={v}" for k, v in settings["shape"].items())
         + f"; steps of {settings['step_seconds']:g} s at "
         + ", ".join(f"{r:,.0f}" for r in settings["rates_spans_per_s"])
-        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads.",
+        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads; "
+        + f"memory store sized for {settings['memory_max_traces']:,} traces"
+        + "".join(f"; --set {o}" for o in settings["backend_overrides"])
+        + ".",
         "",
         "## Summary",
         "",
@@ -160,6 +165,7 @@ def markdown(doc: dict) -> str:
     lines += [
         "",
         "Stored spans/s: a step's accepted spans over the time until its last traces were queryable. "
+        "Sent below offered: the backend answered too slowly for the senders to keep the schedule. "
         "Driver CPU near 100 % means the benchmark itself was the limit, not the backend.",
         "",
         "![throughput](throughput.png)",

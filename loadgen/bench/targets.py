@@ -98,9 +98,10 @@ class ExternalTarget:
 class BackendTarget:
     """``hotrod backend --storage KIND`` in a process of its own, on ports it picks itself."""
 
-    def __init__(self, storage: str, workdir: Path, postgres_url: str) -> None:
+    def __init__(self, storage: str, workdir: Path, postgres_url: str, overrides: list[str] | None = None) -> None:
         self.name = storage
         self.storage = storage
+        self.overrides = overrides or []  # backend config "--set KEY=VALUE"s
         self.workdir = workdir
         self.postgres_url = postgres_url
         self.usage: ProcessUsage | None = None
@@ -115,6 +116,8 @@ class BackendTarget:
         command += ["--bind", "127.0.0.1", "--log-level", "warning"]
         for port in ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port"):
             command += [port, "0"]
+        for override in self.overrides:
+            command += ["--set", override]
         if self.storage == "sqlite":
             command += ["--storage-url", f"sqlite:///{self._sqlite_file}"]
         elif self.storage == "postgres":
