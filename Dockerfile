@@ -24,7 +24,8 @@ ENV PATH=/opt/hotrod/bin:$PATH \
     HOTROD_BIND=0.0.0.0 \
     HOTROD_BACKEND_BIND=0.0.0.0 \
     HOTROD_DATA_DIR=/var/lib/hotrod
-RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/hotrod --create-home hotrod
+RUN groupadd --system --gid 10001 hotrod \
+    && useradd --system --uid 10001 --gid hotrod --home-dir /var/lib/hotrod --create-home hotrod
 COPY --from=build /opt/hotrod /opt/hotrod
 COPY deploy/backend /app/deploy/backend
 USER 10001:10001

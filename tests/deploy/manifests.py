@@ -70,6 +70,7 @@ class Service:
     depends_on: dict[str, str]  # service → condition
     healthcheck: list[str]  # the test, without its CMD / CMD-SHELL marker
     profiles: list[str] = field(default_factory=list)
+    replicas: int = 1
 
     @property
     def is_ours(self) -> bool:
@@ -93,6 +94,7 @@ def compose_services(variables: dict[str, str] | None = None) -> dict[str, Servi
             depends_on={dep: options.get("condition", "service_started") for dep, options in depends.items()},
             healthcheck=list(test[1:]) if test and test[0] in ("CMD", "CMD-SHELL") else list(test),
             profiles=list(spec.get("profiles") or []),
+            replicas=int((spec.get("deploy") or {}).get("replicas", 1)),
         )
     return services
 

@@ -1,14 +1,14 @@
 """Start compose.yaml's services as local processes, from what the file says, without a Docker engine.
 
-Each service of the chosen profile runs ``hotrod`` with its compose ``command`` and its
+Each service chosen (replicas included) runs ``hotrod`` with its compose ``command`` and its
 ``environment`` (over the image's ENV from the Dockerfile), translated the way a container
 network would resolve it onto one machine:
 
 - a compose service name (or the container's own ``127.0.0.1``/``localhost``/``0.0.0.0``) with a
   port becomes ``127.0.0.1`` and a free ephemeral port, the same one everywhere that port appears,
   and so does every ``*_PORT`` variable;
-- ``0.0.0.0`` binds become ``127.0.0.1``; ``/app`` is this checkout; ``/var/lib/hotrod`` a folder
-  per service;
+- a bare service name given to a ``--...host`` option and a ``0.0.0.0`` bind become ``127.0.0.1``;
+- ``/app`` is this checkout; ``/var/lib/hotrod`` a folder per service;
 - the ``postgres`` and ``redis`` services are not started: URLs naming them point at the real
   servers of the test run instead (a database made for this run, a key prefix of its own).
 
@@ -54,6 +54,14 @@ class Translation:
         assert host in self.services or host in CONTAINER_HOSTS, host
         return f"http://127.0.0.1:{self.port(container_port)}{path}"
 
+    def command(self, service: Service) -> list[str]:
+        """The service's command; a service name given to a ``--...host`` option is a host name too."""
+        args = []
+        for previous, arg in zip(["", *service.command], service.command, strict=False):
+            host_value = previous.startswith("--") and previous.endswith("host") and arg in self.services
+            args.append("127.0.0.1" if host_value else self.text(arg, service.name))
+        return args
+
     def text(self, value: str, service: str) -> str:
         hosts = "|".join(re.escape(name) for name in (*self.services, *CONTAINER_HOSTS) if name not in STAND_INS)
         value = re.sub(rf"(?<![\w.-])(?:{hosts}):(\d+)\b", lambda m: f"127.0.0.1:{self.port(int(m.group(1)))}", value)
@@ -96,6 +104,11 @@ class Running:
     service: Service
     process: subprocess.Popen
     log: Path
+    replica: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.service.name if self.service.replicas == 1 else f"{self.service.name}-{self.replica}"
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
@@ -146,17 +159,18 @@ def start(services: dict[str, Service], translation: Translation) -> list[Runnin
             for dependency, condition in service.depends_on.items():
                 if condition == "service_healthy" and dependency not in STAND_INS:
                     wait_healthy(next(r for r in started if r.service.name == dependency), translation)
-            command = [HOTROD, *(translation.text(arg, name) for arg in service.command)]
-            log = translation.data_dir(name) / "process.log"
-            with log.open("wb") as sink:
-                process = subprocess.Popen(
-                    command,
-                    env={**base, **translation.environment(service)},
-                    cwd=translation.data_dir(name),
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                )
-            started.append(Running(service, process, log))
+            command = [HOTROD, *translation.command(service)]
+            for replica in range(1, service.replicas + 1):
+                log = translation.data_dir(name) / f"process-{replica}.log"
+                with log.open("wb") as sink:
+                    process = subprocess.Popen(
+                        command,
+                        env={**base, **translation.environment(service)},
+                        cwd=translation.data_dir(name),
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                started.append(Running(service, process, log, replica))
         for running in started:
             if running.service.healthcheck:
                 wait_healthy(running, translation)
@@ -173,8 +187,8 @@ def stop(started: list[Running]) -> dict[str, int]:
         if running.process.poll() is None:
             running.process.send_signal(signal.SIGTERM)
         try:
-            codes[running.service.name] = running.process.wait(30)
+            codes[running.name] = running.process.wait(30)
         except subprocess.TimeoutExpired:
             running.process.kill()
-            codes[running.service.name] = running.process.wait()
+            codes[running.name] = running.process.wait()
     return codes

@@ -9,7 +9,10 @@ the Dockerfile, the Kubernetes manifests and the README to them.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from functools import cache
 
 import click
 import opentelemetry.environment_variables as otel_api_env
@@ -30,7 +33,7 @@ from tests.deploy.manifests import (
     k8s_containers,
 )
 
-OUR_PREFIXES = ("HOTROD_", "OTEL_", "LOADGEN_")
+OUR_PREFIXES = ("HOTROD_", "OTEL_", "LOADGEN_", "LOCUST_")
 OTEL_NAMES = {
     value
     for module in (otel_sdk_env, otel_api_env)
@@ -40,6 +43,10 @@ OTEL_NAMES = {
 # compose subcommands whose positional words are all service names, and those with one service first
 ALL_SERVICES = {"up", "down", "start", "stop", "restart", "logs", "ps", "pull", "build", "create", "rm", "kill"}
 ONE_SERVICE = {"exec", "run"}
+LIST_LOCUST_ENV = (
+    "from locust.argument_parser import get_parser\n"
+    "print(*sorted({a.env_var for a in get_parser()._actions if getattr(a, 'env_var', None)}))"
+)
 VALUE_FLAGS = {"--profile", "-f", "--file", "-p", "--project-name", "--env-file", "--scale", "-t", "--timeout"}
 
 
@@ -57,9 +64,25 @@ def command_envvars(command: click.Command) -> set[str]:
     return names
 
 
+@cache
+def locust_envvars() -> frozenset[str]:
+    """Locust's own LOCUST_* options, read in a child process: importing Locust here would patch this one."""
+    listing = subprocess.run(
+        [sys.executable, "-c", LIST_LOCUST_ENV],
+        env={**os.environ, "LOCUST_SKIP_MONKEY_PATCH": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return frozenset(listing.stdout.split())
+
+
 def accepted(command: click.Command) -> set[str]:
-    """Variables ``command``'s process reads: its own options' and the SDK's; the admin token for services."""
-    return command_envvars(command) | OTEL_NAMES | {ADMIN_TOKEN_ENV}
+    """Variables ``command``'s process reads: its own options' and the SDK's; the admin token for services,
+    Locust's options for ``hotrod load`` (which becomes Locust)."""
+    extra = locust_envvars() if command.name == "load" else frozenset({ADMIN_TOKEN_ENV})
+    return command_envvars(command) | OTEL_NAMES | extra
 
 
 @pytest.fixture
@@ -88,7 +111,7 @@ def test_compose_sets_only_variables_its_command_reads(name: str) -> None:
     service = compose_services()[name]
     command = subcommand(service.command[0])
     ours = {key for key in service.environment if key.startswith(OUR_PREFIXES)}
-    assert ours, f"{name} sets no HOTROD_/OTEL_/LOADGEN_ variable"
+    assert ours, f"{name} sets none of our variables"
     assert ours - accepted(command) == set()
     assert set(service.environment) - ours == set(), "a hotrod process reads no other variables"
 

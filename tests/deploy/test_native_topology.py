@@ -1,4 +1,5 @@
-"""compose.yaml's default stack, started natively from what the file says, completes a traced dispatch.
+"""compose.yaml's default stack and its load profile, started natively from what the file says: a traced
+dispatch completes, and Locust's master and workers drive the frontend.
 
 No Docker engine runs here, so this is the stand-in for ``docker compose up``: the same commands,
 environment, start order and healthchecks, with hostnames and ports mapped onto this machine
@@ -20,6 +21,7 @@ from sqlalchemy import create_engine, make_url, text
 from tests.deploy import native
 from tests.deploy.manifests import compose_services
 from tests.hotrod.launcher import find_trace, trace_id_of
+from tests.support import wait_for
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -54,7 +56,7 @@ def redis_prefix() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, database: str, redis_prefix: str) -> Iterator[native.Translation]:
-    services = {name: s for name, s in compose_services(COMPOSE_VARIABLES).items() if not s.profiles}
+    services = {name: s for name, s in compose_services(COMPOSE_VARIABLES).items() if set(s.profiles) <= {"load"}}
     translation = native.Translation(
         services=list(services),
         postgres_url=database,
@@ -65,7 +67,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database: str, redis_prefix:
     started = native.start(services, translation)
     yield translation
     codes = native.stop(started)
-    assert set(codes.values()) == {0}, {r.service.name: r.log_text() for r in started if codes[r.service.name]}
+    assert set(codes.values()) == {0}, {r.name: r.log_text() for r in started if codes[r.name]}
 
 
 def test_the_stack_starts_in_compose_order() -> None:
@@ -95,3 +97,26 @@ def test_the_backend_stores_traces_in_the_compose_postgresql(stack: native.Trans
         stored = connection.execute(text("SELECT count(*) FROM traces.spans")).scalar_one()
     engine.dispose()
     assert stored > 0
+
+
+def test_the_load_profile_drives_the_frontend_from_locust_workers(stack: native.Translation) -> None:
+    master = stack.url("locust-master", 8089)
+    wait_for(lambda: len(requests.get(f"{master}/stats/requests", timeout=5).json()["workers"]) == 2, timeout=60,
+             what="both locust workers connected to the master")  # fmt: skip
+    started = requests.post(f"{master}/swarm", data={"user_count": 2, "spawn_rate": 2}, timeout=10)
+    assert started.json()["success"], started.text
+    try:
+        dispatches = wait_for(
+            lambda: dispatch_rows(master) if sum(row["num_requests"] for row in dispatch_rows(master)) >= 4 else None,
+            timeout=60,
+            what="dispatches from the locust users",
+        )
+    finally:
+        requests.get(f"{master}/stop", timeout=10)
+    assert sum(row["num_failures"] for row in dispatches) == 0, dispatches
+
+
+def dispatch_rows(master: str) -> list[dict]:
+    """Locust's statistics rows for the users' dispatch requests (named ``dispatch [scenario]``)."""
+    stats = requests.get(f"{master}/stats/requests", timeout=5).json()["stats"]
+    return [row for row in stats if row["name"].startswith("dispatch")]
