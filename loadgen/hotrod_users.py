@@ -41,8 +41,8 @@ from loadgen import stored_rate
 from loadgen.faults import REQUEST_TIMEOUT_S, FaultSchedule, FaultStep
 from loadgen.locust_shape import SelectedShape  # noqa: F401 - Locust finds the shape class here
 from loadgen.stored_rate import StoredRateSettings
+from loadgen.synthetic import SYNTHETIC_ATTRIBUTE
 
-SYNTHETIC_ATTRIBUTE = "user_agent.synthetic.type"
 USER_AGENT = "hotrod-loadgen/1 (synthetic test traffic)"
 # HotROD's customers with how often each orders in the default mix
 DEFAULT_CUSTOMERS = "123:4,392:3,731:2,567:1"

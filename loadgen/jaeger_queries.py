@@ -99,9 +99,3 @@ def check_answer(query: Query, status: int, body: bytes) -> str | None:
         if not spans:
             return f"trace {query.trace_id} came back without spans"
     return None
-
-
-def span_count(body: bytes) -> int:
-    """Spans in a get-trace answer (0 when there is none), for completeness checks."""
-    document = json.loads(body)
-    return sum(len(trace.get("spans", [])) for trace in document.get("data") or [])

@@ -40,10 +40,6 @@ class SentRecord:
                 self._accepted_at.append(time.monotonic())
             target[trace.trace_id] = trace.spans
 
-    @property
-    def accepted_spans(self) -> int:
-        return sum(self.accepted.values())
-
     def sample_trace_id(self, rand: random.Random, min_age_s: float = 0.0) -> str | None:
         """A random trace id accepted at least ``min_age_s`` ago, or None if there is none yet.
 
