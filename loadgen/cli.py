@@ -281,7 +281,7 @@ def bench(
         query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
         drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides),
     )  # fmt: skip
-    console = Console()
+    console = Console(soft_wrap=True)
     results = runner.run(settings, console)
     report.write(settings, results, settings.output)
     console.print(f"report: {settings.output / 'report.md'}")

@@ -79,3 +79,15 @@ def test_the_sampling_scenario_records_dispatch_and_stored_trace_rates_over_time
     assert all(row["error"] == "" for row in rows)
     assert 2.0 <= max(float(row["dispatches_per_s"]) for row in rows) <= 6.0  # 2 users × 2/s
     assert max(float(row["stored_traces_per_s"]) for row in rows) > 0
+
+
+def test_the_chosen_shape_drives_the_user_count(hotrod, tmp_path: Path):
+    running, _ = hotrod
+    run = run_locust(
+        tmp_path, ["hotrod_users.py"], "--host", running.frontend, "--think-time", "0.5", "--no-client-spans",
+        "--tags", "browse", "--shape", "step", users=4, run_time="4s",
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    counts = [int(row["User Count"]) for row in run.history]
+    assert counts == sorted(counts)
+    assert counts[0] < 4 and max(counts) == 4
