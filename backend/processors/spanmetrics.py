@@ -89,7 +89,10 @@ class SpanMetricsProcessor(Processor):
             loaded = self.store.load(self._points.load(since))
             self._settings.logger.info("loaded %d metric point(s) of history", loaded)
         hub = hub_for(storage)
-        hub.attach(self.store)
+        try:
+            hub.attach(self.store)
+        except ValueError as exc:  # two pipelines with their own spanmetrics over one storage
+            raise ConfigError(f"{self._settings.where}.storage", str(exc)) from exc
         self._hub = hub
         self._settings.metrics.registry.register(self._collector)
         self._flusher = threading.Thread(target=self._flush_loop, name=f"{self._settings.id}-flush", daemon=True)

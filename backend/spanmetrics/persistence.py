@@ -8,7 +8,8 @@ retention.  One row per (bucket, series), upserted whenever the bucket
 changed, so a flush may repeat without double counting.
 
 A SQL storage gets the table beside its span tables, on its own engine and
-schema; a memory storage needs none (its spans die with the process too).
+schema; a Redis storage gets a hash per bucket under its key prefix, indexed
+by a sorted set; a memory storage needs none (its spans die with the process too).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from collections.abc import Iterator
 from typing import Protocol
 
+import redis
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -95,13 +97,56 @@ class SqlPointStore:
             connection.execute(delete(self._points).where(self._points.c.bucket_ns < before_ns))
 
 
+class RedisPointStore:
+    """Bucket ``B`` is the hash ``<prefix>:spanmetrics:bucket:B`` (series JSON → cell JSON), its index a sorted set.
+
+    Index scores are microseconds: exact in a double, and bucket starts are whole milliseconds.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._client = client
+        self._index = f"{prefix}:spanmetrics:buckets"
+        self._bucket = f"{prefix}:spanmetrics:bucket:"
+
+    def save(self, buckets: dict[int, Bucket]) -> None:
+        if not buckets:
+            return
+        with self._client.pipeline(transaction=True) as pipe:
+            for bucket_ns, bucket in buckets.items():
+                fields = {
+                    json.dumps(list(key)): json.dumps(cell, separators=(",", ":")) for key, cell in bucket.items()
+                }
+                if fields:
+                    pipe.hset(self._bucket + str(bucket_ns), mapping=fields)
+                    pipe.zadd(self._index, {str(bucket_ns): bucket_ns // 1000})
+            pipe.execute()
+
+    def load(self, since_ns: int) -> Iterator[tuple[int, SeriesKey, Cell]]:
+        for member in self._client.zrangebyscore(self._index, since_ns // 1000, "+inf"):
+            bucket_ns = int(member)
+            for key, cell in self._client.hgetall(self._bucket + str(bucket_ns)).items():
+                service, operation, kind, status = json.loads(key)
+                yield bucket_ns, (service, operation, kind, status), json.loads(cell)
+
+    def purge(self, before_ns: int) -> None:
+        old = self._client.zrangebyscore(self._index, "-inf", f"({before_ns // 1000}")
+        if old:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(*(self._bucket + member.decode() for member in old))
+                pipe.zrem(self._index, *old)
+                pipe.execute()
+
+
 def point_store_for(storage: Storage) -> PointStore | None:
     """Where ``storage`` can keep metric history, or ``None`` when it cannot (or need not)."""
     offered = getattr(storage, "spanmetrics_store", None)
     if callable(offered):
         return offered()
+    from backend.storage.redis_store import RedisStorage
     from backend.storage.sql import SqlStorage
 
     if isinstance(storage, SqlStorage):
         return SqlPointStore(storage._engine, schema=storage._tables.metadata.schema)
+    if isinstance(storage, RedisStorage):
+        return RedisPointStore(storage._client, storage._keys.prefix)
     return None

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 
 from tests.builders import SpanSpec
@@ -46,6 +47,19 @@ def test_postgresql_history_survives_a_restart(start_backend, postgres_schema: t
     url, schema = postgres_schema
     extra = {"extensions.jaeger_storage.backends.main.sql.schema": schema}
     assert calls_after_restart(start_backend, "postgresql", url, extra) == pytest.approx(12)
+
+
+def test_redis_history_survives_a_restart(start_backend) -> None:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"spm-test-{uuid.uuid4().hex[:10]}"
+    try:
+        extra = {"extensions.jaeger_storage.backends.main.redis.prefix": prefix}
+        assert calls_after_restart(start_backend, "redis", url, extra) == pytest.approx(12)
+    finally:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()
 
 
 def test_spans_after_a_restart_add_to_the_same_bucket_without_double_counting(start_backend, tmp_path: Path) -> None:
