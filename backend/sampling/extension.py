@@ -84,7 +84,6 @@ class RemoteSamplingExtension(Extension):
 
     def start(self, host: Host) -> None:
         from backend.sampling.http import create_app  # Flask only when the extension runs
-        from backend.sampling.store_lookup import sampling_store_for
 
         where = self._settings.where
         if self._options.file is not None:
@@ -98,7 +97,7 @@ class RemoteSamplingExtension(Extension):
         else:
             adaptive = self._options.adaptive
             at = f"{where}.adaptive.sampling_store"
-            self._store = sampling_store_for(find_storage(host, adaptive.sampling_store, at), at)
+            self._store = find_storage(host, adaptive.sampling_store, at).sampling_store()
             self.adaptive = AdaptiveSampling(adaptive, self._store)
             self.adaptive.start()
             self._provider = self.adaptive

@@ -1,7 +1,7 @@
 """The storage plug-in interface, in the spirit of Jaeger's spanstore.
 
 A plug-in is a ``Storage``: it hands out a writer, a reader, a dependency
-reader (and later a sampling store).  The query API reads only through
+reader and a sampling store.  The query API reads only through
 these; receivers never see them; plug-ins know nothing of HTTP.  Every
 plug-in must pass ``tests/storage/conformance.py``.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from backend.model import SpanBatch, SpanRecord
+from backend.storage.sampling_store import SamplingStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,12 @@ class Storage(Protocol):
     def reader(self) -> SpanReader: ...
 
     def dependency_reader(self) -> DependencyReader: ...
+
+    def sampling_store(self) -> SamplingStore:
+        """Where adaptive sampling keeps throughput, probabilities and its leader lease.
+
+        The same object for every caller, so collectors sharing this storage share it too.
+        """
 
     def purge_expired(self, now_ns: int) -> int:
         """Delete data older than the retention; returns spans removed (0 if none kept)."""

@@ -25,6 +25,7 @@ from backend.storage.dependencies import sort_links
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
 from backend.storage.memory_index import StartIndex
+from backend.storage.sampling_memory import MemorySamplingStore
 
 
 @dataclass
@@ -57,6 +58,7 @@ class MemoryStorage:
         self._operations: dict[str, dict[Operation, None]] = {}
         self._known_operations: set[tuple[str, str, int]] = set()
         self._process_cache = ProcessCache()
+        self._sampling = MemorySamplingStore()
 
     # Storage
 
@@ -68,6 +70,9 @@ class MemoryStorage:
 
     def dependency_reader(self) -> MemoryStorage:
         return self
+
+    def sampling_store(self) -> MemorySamplingStore:
+        return self._sampling
 
     def purge_expired(self, now_ns: int) -> int:
         """Nothing expires by age here: ``max_traces`` bounds the store instead."""

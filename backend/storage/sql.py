@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.config_binding import ConfigError, Duration
 from backend.storage.api import StorageError
 from backend.storage.factory import StoragePlugin
+from backend.storage.sampling_sql import SqlSamplingStore
 from backend.storage.sql_catalog import Catalog
 from backend.storage.sql_reader import SqlReader
 from backend.storage.sql_schema import Tables, make_engine
@@ -63,6 +64,7 @@ class SqlStorage:
         catalog = Catalog(self._tables, param)
         self._writer = SqlWriter(self._engine, self._tables, catalog, param)
         self._reader = SqlReader(self._engine, self._tables, catalog)
+        self._sampling: SqlSamplingStore | None = None
 
     def writer(self) -> SqlWriter:
         return self._writer
@@ -72,6 +74,12 @@ class SqlStorage:
 
     def dependency_reader(self) -> SqlReader:
         return self._reader
+
+    def sampling_store(self) -> SqlSamplingStore:
+        """Sampling tables beside the spans, on the same engine (created on first use)."""
+        if self._sampling is None:
+            self._sampling = SqlSamplingStore(self._engine, schema=self._tables.metadata.schema)
+        return self._sampling
 
     def purge_expired(self, now_ns: int) -> int:
         if not self._retention_ns:

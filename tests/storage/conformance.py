@@ -350,3 +350,19 @@ class StorageConformance:
 
         assert errors == []
         assert len(find(storage, service="driver", limit=100)) == 40
+
+    # The sampling store that adaptive sampling shares through this storage
+
+    def test_sampling_store_is_one_shared_store_that_keeps_probabilities(self, storage: Storage):
+        sampling = storage.sampling_store()
+        sampling.insert_probabilities_and_qps("collector-1", {"frontend": {"/dispatch": 0.25}}, {}, BASE)
+
+        assert storage.sampling_store() is sampling
+        assert storage.sampling_store().get_latest_probabilities() == {"frontend": {"/dispatch": 0.25}}
+
+    def test_sampling_lease_has_one_holder_until_it_expires(self, storage: Storage):
+        sampling = storage.sampling_store()
+
+        assert sampling.acquire_lease("adaptive", "a", ttl_ns=10 * SECOND, now_ns=BASE)
+        assert not sampling.acquire_lease("adaptive", "b", ttl_ns=10 * SECOND, now_ns=BASE + SECOND)
+        assert sampling.acquire_lease("adaptive", "b", ttl_ns=10 * SECOND, now_ns=BASE + 11 * SECOND)
