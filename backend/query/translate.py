@@ -24,6 +24,7 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
+from backend.attributes import plain
 from backend.model import SpanRecord
 from backend.storage.api import Trace
 
@@ -79,20 +80,6 @@ def tag(key: str, value: AnyValue) -> dict[str, Any]:
     if kind is None:
         return {"key": key, "type": "string", "value": ""}
     return {"key": key, "type": "string", "value": json.dumps(plain(value), separators=(",", ":"))}
-
-
-def plain(value: AnyValue) -> Any:
-    """An attribute value as plain JSON data (bytes as base64), for arrays and maps rendered as text."""
-    kind = value.WhichOneof("value")
-    if kind == "array_value":
-        return [plain(item) for item in value.array_value.values]
-    if kind == "kvlist_value":
-        return {item.key: plain(item.value) for item in value.kvlist_value.values}
-    if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
-    if kind == "double_value" and not math.isfinite(value.double_value):
-        return str(value.double_value)
-    return None if kind is None else getattr(value, kind)
 
 
 class _Processes:

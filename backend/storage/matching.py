@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
+from backend.attributes import plain
 from backend.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
 from backend.storage.api import TraceQuery
 
@@ -43,20 +44,6 @@ def render_double(value: float) -> set[str]:
     return texts
 
 
-def _plain(value: AnyValue) -> object:
-    """An AnyValue as a JSON-able Python value (for arrays and maps rendered as JSON)."""
-    which = value.WhichOneof("value")
-    if which == "array_value":
-        return [_plain(v) for v in value.array_value.values]
-    if which == "kvlist_value":
-        return {kv.key: _plain(kv.value) for kv in value.kvlist_value.values}
-    if which == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
-    if which is None:
-        return None
-    return getattr(value, which)
-
-
 def render_value(value: AnyValue) -> set[str]:
     """The texts an attribute value matches: ``true``/``false``, decimal ints, doubles, strings as is."""
     which = value.WhichOneof("value")
@@ -72,7 +59,7 @@ def render_value(value: AnyValue) -> set[str]:
         return {base64.b64encode(value.bytes_value).decode()}
     if which is None:
         return {""}
-    return {json.dumps(_plain(value), separators=(",", ":"))}
+    return {json.dumps(plain(value), separators=(",", ":"))}
 
 
 def attribute_texts(attributes: Iterable[KeyValue], keys: Iterable[str]) -> dict[str, set[str]]:
@@ -118,7 +105,7 @@ class ProcessCache:
 _DERIVED_KEYS = frozenset({"span.kind", "otel.status_code", "error", "otel.status_description"})
 
 
-def _derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
+def derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
     derived = {"span.kind": {KIND_NAMES.get(record.kind, "")}}
     status = _STATUS_NAMES.get(record.status_code)
     if status:
@@ -155,7 +142,7 @@ class TagMatcher:
             if encoded not in payload and key not in process:
                 return False  # cheap rejection: most candidates are never decoded
         span = Span.FromString(payload)
-        sources = (attribute_texts(span.attributes, self._tags), process, _derived_texts(record, span))
+        sources = (attribute_texts(span.attributes, self._tags), process, derived_texts(record, span))
         event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
         for key, value in self._tags.items():
             if not any(value in source.get(key, ()) for source in sources) and not any(

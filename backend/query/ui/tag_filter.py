@@ -27,7 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 from backend.query.responses import ApiError
 from backend.query.tag_params import parse_tag_params
 from backend.storage.api import Trace
-from backend.storage.matching import _derived_texts, attribute_texts
+from backend.storage.matching import attribute_texts, derived_texts
 
 _CONDITION = re.compile(r'(!?)([^\s=!|"]+)(?:(!?=)("(?:[^"\\]|\\.)*"|[^\s|"]*))?')
 _OR = re.compile(r"\s*\|\s*")
@@ -125,5 +125,5 @@ def trace_texts(trace: Trace, keys: set[str]) -> dict[str, set[str]]:
         merge(attribute_texts(span.attributes, keys))
         for event in span.events:
             merge(attribute_texts(event.attributes, keys))
-        merge(_derived_texts(record, span))
+        merge(derived_texts(record, span))
     return found
