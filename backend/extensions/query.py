@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.component import Extension, Factory, Host, Settings
 from backend.config import parse_endpoint
-from backend.config_binding import ConfigError, bind
+from backend.config_binding import ConfigError, Duration, bind
 from backend.extensions.storage import find_storage
 from backend.extensions.wsgi_server import WsgiServer
 
@@ -26,9 +26,18 @@ class QueryHttp:
 
 
 @dataclass
+class QueryPrometheus:
+    """A Prometheus that scrapes the spanmetrics names, read for /api/metrics instead of storage.metrics."""
+
+    endpoint: str = ""  # http://host:9090
+    timeout: Duration = Duration(10_000_000_000)
+
+
+@dataclass
 class QueryOptions:
     storage: QueryStorage = field(default_factory=QueryStorage)
     http: QueryHttp = field(default_factory=QueryHttp)
+    prometheus: QueryPrometheus = field(default_factory=QueryPrometheus)
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -38,6 +47,13 @@ def _options(raw: Any, where: str) -> QueryOptions:
     parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
+    if options.prometheus.endpoint:
+        if not options.prometheus.endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.prometheus.endpoint", "expected an http:// or https:// URL")
+        if options.storage.metrics:
+            raise ConfigError(
+                f"{where}.prometheus.endpoint", "metrics come from storage.metrics or Prometheus: not both"
+            )
     return options
 
 
@@ -60,9 +76,14 @@ class QueryExtension(Extension):
         metrics = None
         if storage.metrics:
             from backend.spanmetrics.hub import hub_for
-            from backend.spanmetrics.queries import MetricsReader
+            from backend.spanmetrics.queries import StoreMetricsReader
 
-            metrics = MetricsReader(hub_for(find_storage(host, storage.metrics, f"{where}.storage.metrics")))
+            metrics = StoreMetricsReader(hub_for(find_storage(host, storage.metrics, f"{where}.storage.metrics")))
+        elif self._options.prometheus.endpoint:
+            from backend.spanmetrics.prometheus_reader import PrometheusMetricsReader
+
+            prometheus = self._options.prometheus
+            metrics = PrometheusMetricsReader(prometheus.endpoint, prometheus.timeout / 1e9)
         app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics)
         address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
         server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)

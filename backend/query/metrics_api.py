@@ -5,7 +5,8 @@ required), ``groupByOperation``, ``spanKind`` (repeated, default ``server``),
 ``endTs`` (unix ms, default now), ``lookback``, ``step`` and ``ratePer`` (ms;
 default 1h, 5s, 10m) and, for latencies, ``quantile``.  A bad parameter is a
 400 in the envelope; with no metrics reader configured every endpoint
-answers 501, as Jaeger's disabled metrics store does.
+answers 501, as Jaeger's disabled metrics store does; a Prometheus that
+fails is a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from werkzeug.datastructures import MultiDict
 from backend.model import KIND_BY_NAME
 from backend.query.params import parse_integer
 from backend.query.responses import ApiError, envelope, envelope_error, json_response
-from backend.spanmetrics.queries import DEFAULT_SPAN_KINDS, MAX_POINTS, MetricsQuery, MetricsReader, MetricsUnavailable
+from backend.spanmetrics.queries import (
+    DEFAULT_SPAN_KINDS,
+    MAX_POINTS,
+    MetricsQuery,
+    MetricsQueryFailed,
+    MetricsReader,
+    MetricsUnavailable,
+)
 
 _MS = 1_000_000
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -96,6 +104,8 @@ def blueprint(reader: MetricsReader | None) -> Blueprint:
             return envelope_error(exc.status, exc.message)
         except MetricsUnavailable as exc:
             return envelope_error(501, str(exc))
+        except MetricsQueryFailed as exc:
+            return envelope_error(500, str(exc))
 
     def query() -> MetricsQuery:
         return parse_metrics_query(request.args, time.time_ns())

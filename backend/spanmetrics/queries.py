@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from backend.model import KIND_SERVER, STATUS_ERROR
 from backend.spanmetrics.hub import MetricsHub
@@ -29,6 +29,10 @@ DEFAULT_SPAN_KINDS = frozenset({KIND_SERVER})  # Jaeger's default: a service's o
 
 class MetricsUnavailable(Exception):
     """No spanmetrics processor fills the metrics this API reads (HTTP 501, as Jaeger's disabled store)."""
+
+
+class MetricsQueryFailed(Exception):
+    """The metrics backend could not answer (HTTP 500, as Jaeger answers a failed Prometheus query)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,52 @@ def _timestamp(ns: int) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class MetricsReader:
+class MetricsReader(Protocol):
+    """What the metrics API reads through: this module's store reader, or a Prometheus."""
+
+    def min_step_ms(self) -> int: ...
+
+    def call_rates(self, query: MetricsQuery) -> dict[str, Any]: ...
+
+    def error_rates(self, query: MetricsQuery) -> dict[str, Any]: ...
+
+    def latencies(self, query: MetricsQuery, quantile: float) -> dict[str, Any]: ...
+
+
+CALLS_HELP = "calls/sec"
+ERRORS_HELP = "error rate, computed as a fraction of errors/sec over calls/sec"
+
+
+def latencies_help(quantile: float) -> str:
+    return f"{quantile:g}th quantile latency, in milliseconds"
+
+
+def family(name: str, help_text: str, query: MetricsQuery, metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Jaeger ``MetricFamily`` named as Jaeger names them (``service_operation_call_rate`` ...)."""
+    scope = "service_operation" if query.group_by_operation else "service"
+    grouped = "service & operation" if query.group_by_operation else "service"
+    return {
+        "name": f"{scope}_{name}",
+        "type": "GAUGE",
+        "help": f"{help_text}, grouped by {grouped}",
+        "metrics": metrics,
+    }
+
+
+def series(service: str, operation: str | None, points: list[dict[str, Any]]) -> dict[str, Any]:
+    labels = [{"name": "service_name", "value": service}]
+    if operation is not None:
+        labels.append({"name": "operation", "value": operation})
+    return {"labels": labels, "metricPoints": points}
+
+
+def point(value: float, time_ns: int) -> dict[str, Any]:
+    return {"gaugeValue": {"doubleValue": value}, "timestamp": _timestamp(time_ns)}
+
+
+class StoreMetricsReader:
+    """Answers from the in-process time-series store that a spanmetrics processor fills."""
+
     def __init__(self, hub: MetricsHub) -> None:
         self._hub = hub
 
@@ -112,7 +161,7 @@ class MetricsReader:
         def value(window: _Window, t: int) -> float:
             return window.calls_in(t - reach, t) / seconds
 
-        return self._family(query, "call_rate", "calls/sec", windows, value)
+        return self._family(query, "call_rate", CALLS_HELP, windows, value)
 
     def error_rates(self, query: MetricsQuery) -> dict[str, Any]:
         calls = self._windows(query, lambda status: True)
@@ -126,8 +175,7 @@ class MetricsReader:
             failed = errors[group].calls_in(t - reach, t) if group in errors else 0
             return failed / total
 
-        help_text = "error rate, computed as a fraction of errors/sec over calls/sec"
-        return self._family(query, "error_rate", help_text, calls, value, pass_group=True)
+        return self._family(query, "error_rate", ERRORS_HELP, calls, value, pass_group=True)
 
     def latencies(self, query: MetricsQuery, quantile: float) -> dict[str, Any]:
         windows = self._windows(query, lambda status: True)
@@ -137,7 +185,7 @@ class MetricsReader:
         def value(window: _Window, t: int) -> float | None:
             return quantile_ms(quantile, window.counts_in(t - reach, t), bounds)
 
-        return self._family(query, "latencies", f"{quantile:g}th quantile latency, in milliseconds", windows, value)
+        return self._family(query, "latencies", latencies_help(quantile), windows, value)
 
     def _reach(self, query: MetricsQuery) -> int:
         """How far before a step a bucket may start and still overlap its rate window."""
@@ -168,25 +216,14 @@ class MetricsReader:
         value: Callable[..., float | None],
         pass_group: bool = False,
     ) -> dict[str, Any]:
-        scope = "service_operation" if query.group_by_operation else "service"
-        grouped = "service & operation" if query.group_by_operation else "service"
         steps = list(range(query.end_ns - query.lookback_ns, query.end_ns + 1, query.step_ns))
-        stamps = [_timestamp(t) for t in steps]
         metrics = []
         for group in sorted(windows):
             window = windows[group]
             points = []
-            for t, stamp in zip(steps, stamps, strict=True):
-                point = value(window, t, group) if pass_group else value(window, t)
-                if point is not None:
-                    points.append({"gaugeValue": {"doubleValue": point}, "timestamp": stamp})
-            labels = [{"name": "service_name", "value": group[0]}]
-            if query.group_by_operation:
-                labels.append({"name": "operation", "value": group[1]})
-            metrics.append({"labels": labels, "metricPoints": points})
-        return {
-            "name": f"{scope}_{metric}",
-            "type": "GAUGE",
-            "help": f"{help_text}, grouped by {grouped}",
-            "metrics": metrics,
-        }
+            for t in steps:
+                found = value(window, t, group) if pass_group else value(window, t)
+                if found is not None:
+                    points.append(point(found, t))
+            metrics.append(series(group[0], group[1] if query.group_by_operation else None, points))
+        return family(metric, help_text, query, metrics)
