@@ -1,7 +1,7 @@
 """End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
 
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
-       [--storages memory,sqlite,postgres] [--clients 4] [--postgres-url URL]
+       [--storages memory,sqlite,postgres] [--clients 8] [--postgres-url URL]
 
 For each storage, one ``hotrod backend`` process is started on free ports;
 seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
@@ -256,7 +256,7 @@ def main() -> None:
         "--query-spans", type=int, default=1_000_000, help="spans in SQLite for query latency (0: skip)"
     )
     parser.add_argument("--storages", default="memory,sqlite,postgres")
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--postgres-url",
