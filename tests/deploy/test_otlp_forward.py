@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,16 @@ def forwarding_backend(backends: Launcher, endpoint: str, *extra: str):
     )  # fmt: skip
 
 
+@contextmanager
+def logs_on_failure(**backends) -> Iterator[None]:
+    """A failed assertion also shows what the backends logged (slow machines fail in new ways)."""
+    try:
+        yield
+    except AssertionError as exc:
+        logs = "\n".join(f"--- {name} log:\n{backend.log[-3000:]}" for name, backend in backends.items())
+        raise AssertionError(f"{exc}\n{logs}") from exc
+
+
 def export(backend, service: str) -> str:
     spans = sdk_spans(service, children=3)
     exporter = OTLPSpanExporter(endpoint=backend.url("otlp-http", "/v1/traces"))
@@ -53,15 +64,15 @@ def metric(backend, name: str, exporter: str) -> float:
 def test_every_span_is_stored_here_and_forwarded_to_the_peer_unchanged(backends: Launcher) -> None:
     peer = backends("--storage", "memory")
     forwarder = forwarding_backend(backends, peer.url("otlp-http"))
-    trace_id = export(forwarder, "forwarded-service")
-
-    wait_for(lambda: span_count(peer.url("query"), trace_id) == 4, timeout=20, what="the forwarded trace at the peer")
-    wait_for(lambda: span_count(forwarder.url("query"), trace_id) == 4, timeout=20, what="the trace stored locally")
-    here = query_trace(forwarder.url("query"), trace_id)
-    there = query_trace(peer.url("query"), trace_id)
-    assert sorted(here["spans"], key=lambda s: s["spanID"]) == sorted(there["spans"], key=lambda s: s["spanID"])
-    assert here["processes"] == there["processes"]
-    wait_for(lambda: metric(forwarder, "otelcol_exporter_sent_spans_total", "otlp_forward") == 4, timeout=10)
+    with logs_on_failure(forwarder=forwarder, peer=peer):
+        trace_id = export(forwarder, "forwarded-service")
+        wait_for(lambda: span_count(peer.url("query"), trace_id) == 4, timeout=30, what="the forwarded trace")
+        wait_for(lambda: span_count(forwarder.url("query"), trace_id) == 4, timeout=30, what="the local trace")
+        here = query_trace(forwarder.url("query"), trace_id)
+        there = query_trace(peer.url("query"), trace_id)
+        assert sorted(here["spans"], key=lambda s: s["spanID"]) == sorted(there["spans"], key=lambda s: s["spanID"])
+        assert here["processes"] == there["processes"]
+        wait_for(lambda: metric(forwarder, "otelcol_exporter_sent_spans_total", "otlp_forward") == 4, timeout=20)
 
 
 def test_an_unreachable_peer_costs_bounded_retries_counted_as_failures_and_never_storage(backends: Launcher) -> None:
