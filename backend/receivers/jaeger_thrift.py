@@ -10,13 +10,10 @@ Jaeger does; 400 with a plain-text reason for a body that is not a batch.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable
 from typing import Any
 
-from thriftpy2.protocol import TBinaryProtocol, TCompactProtocol
-from thriftpy2.thrift import TException, TMessageType
-from thriftpy2.transport import TMemoryBuffer, TTransportException
+from thriftpy2.thrift import TMessageType
 
 from backend.component import Refused
 from backend.otlp import InvalidRequest
@@ -24,17 +21,18 @@ from backend.receivers.idl import agent, jaeger
 from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_translate import to_request
 from backend.receivers.otlp_http import TooLarge, inflate
+from backend.receivers.thrift_limits import StrictBinaryProtocol, StrictBuffer, StrictCompactProtocol
 
-PROTOCOLS = {"compact": TCompactProtocol, "binary": TBinaryProtocol}
+# Pure-Python readers made strict (see thrift_limits): the Cython ones do not stop at the end of a
+# buffer, so a datagram claiming millions of list items would be read as millions of empty structs.
+PROTOCOLS = {"compact": StrictCompactProtocol, "binary": StrictBinaryProtocol}
 TRACES_PATH = "/api/traces"
 THRIFT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
-# Errors a malformed or truncated Thrift body raises from inside thriftpy2's readers.
-_DECODE_ERRORS = (TException, TTransportException, EOFError, struct.error, ValueError, TypeError, IndexError)
 
 
 def decode_datagram(data: bytes, protocol: str) -> Any:
     """The ``Batch`` of an agent ``emitBatch`` datagram; raises ``InvalidRequest`` saying what is wrong."""
-    reader = PROTOCOLS[protocol](TMemoryBuffer(data))
+    reader = PROTOCOLS[protocol](StrictBuffer(data))
     try:
         name, message_type, _seqid = reader.read_message_begin()
         if name != "emitBatch" or message_type not in (TMessageType.ONEWAY, TMessageType.CALL):
@@ -43,7 +41,7 @@ def decode_datagram(data: bytes, protocol: str) -> Any:
         reader.read_struct(args)
     except InvalidRequest:
         raise
-    except _DECODE_ERRORS as exc:
+    except Exception as exc:  # thriftpy2 raises many kinds (struct, EOF, Unicode, Key ...) on malformed input
         raise InvalidRequest(f"datagram is not a valid Thrift {protocol} emitBatch message: {exc!r}") from exc
     if args.batch is None:
         raise InvalidRequest("the emitBatch message carries no batch")
@@ -54,8 +52,8 @@ def decode_batch(body: bytes) -> Any:
     """A ``Batch`` serialized on its own in the binary protocol (the collector's HTTP body)."""
     batch = jaeger().Batch()
     try:
-        TBinaryProtocol(TMemoryBuffer(body)).read_struct(batch)
-    except _DECODE_ERRORS as exc:
+        StrictBinaryProtocol(StrictBuffer(body)).read_struct(batch)
+    except Exception as exc:  # as above: any failure to decode means the body is malformed
         raise InvalidRequest(f"body is not a valid Thrift binary Jaeger Batch: {exc!r}") from exc
     return batch
 

@@ -69,8 +69,16 @@ def _text(tag: Any) -> str:
 def to_request(batch: Any) -> ExportTraceServiceRequest:
     """One ResourceSpans for the batch's process, one ScopeSpans per instrumentation scope.
 
-    Raises ``InvalidRequest`` when the batch lacks the process or its service name.
+    Raises ``InvalidRequest`` when the batch lacks the process or its service name, or when a
+    value does not fit OTLP (a time past 2554, a negative time, a field of the wrong type).
     """
+    try:
+        return _request(batch)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidRequest(f"the Jaeger batch has a value OTLP cannot hold: {exc}") from exc
+
+
+def _request(batch: Any) -> ExportTraceServiceRequest:
     process = batch.process
     if process is None or not process.serviceName:
         raise InvalidRequest("the Jaeger batch has no process with a serviceName")

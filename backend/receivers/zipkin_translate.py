@@ -140,6 +140,16 @@ def _micros(span: dict[str, Any], key: str, index: int) -> int:
 
 
 def to_request(spans: list[dict[str, Any]]) -> ExportTraceServiceRequest:
+    """Raises ``InvalidRequest`` naming the first span that cannot be translated."""
+    try:
+        return _request(spans)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        if isinstance(exc, InvalidRequest):
+            raise
+        raise InvalidRequest(f"a span has a value OTLP cannot hold: {exc}") from exc
+
+
+def _request(spans: list[dict[str, Any]]) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     groups: dict[tuple[str, str, str], ScopeSpans] = {}
     resources: dict[str, ResourceSpans] = {}

@@ -121,3 +121,25 @@ def test_http_refuses_other_content_types_with_415(backend: Backend):
     response = client.post_http(backend.url("jaeger/thrift_http", "/api/traces"), b"{}", "application/json")
 
     assert response.status_code == 415
+
+
+def hostile_datagram() -> bytes:
+    """A binary emitBatch whose span list claims 2^31-1 elements of a type that does not exist."""
+    name = b"emitBatch"
+    header = b"\x80\x01\x00\x04" + len(name).to_bytes(4, "big") + name + b"\x00\x00\x00\x01"
+    return header + b"\x0c\x00\x01" + b"\x0f\x00\x02" + b"\xeb\x7f\xff\xff\xff"
+
+
+def test_a_datagram_claiming_billions_of_elements_is_rejected_at_once(backend: Backend):
+    labels = {"receiver": "jaeger", "transport": "thrift_binary", "reason": "malformed"}
+    before = backend.metric(FAILED, **labels)
+    address = backend.address("jaeger/thrift_binary")
+    trace = new_trace()
+
+    client.send_udp(address, hostile_datagram())
+    wait_for(lambda: backend.metric(FAILED, **labels) == before + 1, timeout=5, what="the hostile datagram counted")
+    client.send_udp(
+        address, client.datagram(client.batch("legacy-after-hostile", [client.span(trace, "op")]), "binary")
+    )
+
+    assert len(stored(backend, trace, 1)["spans"]) == 1
