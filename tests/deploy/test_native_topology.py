@@ -85,6 +85,8 @@ def test_a_dispatch_through_the_frontend_is_traced_into_the_backend(stack: nativ
     trace = find_trace(stack.url("backend", 16686), trace_id_of(reply), DEMO, timeout=30)
     systems = {tag["value"] for span in trace["spans"] for tag in span["tags"] if tag["key"] == "db.system"}
     assert {"postgresql", "redis"} <= systems, "the customer on PostgreSQL and the driver on Redis, as in compose"
+    root = next(span for span in trace["spans"] if not span["references"])
+    assert "sampler.type" in {tag["key"] for tag in root["tags"]}, "sampled by the backend's remote strategies"
 
 
 def test_the_backend_stores_traces_in_the_compose_postgresql(stack: native.Translation, database: str) -> None:
