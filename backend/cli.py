@@ -27,6 +27,7 @@ STORAGE_URLS = {
     "sqlite": "sqlite:///data/traces.db",
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 }
+POSTGRES_WORKERS = 4
 _ENV = "HOTROD_BACKEND_"
 _HOST_PORT = re.compile(r"^[^/]*:\d+$")  # not a URL: exporters' remote endpoints are never rebound
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,7 +62,8 @@ def _port_option(name: str, what: str) -> Any:
               help="Override one config value (a YAML value), e.g. receivers.otlp.protocols.http.endpoint=:4318. "
               "Repeatable.")  # fmt: skip
 @click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis"]), envvar=_ENV + "STORAGE",
-              show_envvar=True, help="Replace every jaeger_storage backend with this kind.")  # fmt: skip
+              show_envvar=True, help="Replace every jaeger_storage backend with this kind (postgres also gives "
+              "each batch processor 4 workers, as PostgreSQL takes parallel writes).")  # fmt: skip
 @click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db for redis "
@@ -126,6 +128,10 @@ def apply_flags(
             spec = {"sql": {"url": url or STORAGE_URLS[storage or "sqlite"]}}
         for name in backends:
             backends[name] = spec
+        if storage == "postgres":
+            for pid, options in (tree.get("processors") or {}).items():
+                if pid.split("/")[0] == "batch":
+                    tree["processors"][pid] = {"workers": POSTGRES_WORKERS, **(options or {})}
     for name, (path, default_port, needed) in ENDPOINTS.items():
         port = ports.get(name.replace("-", "_") + "_port")
         if port is None and bind_host is None:

@@ -99,8 +99,9 @@ class Backend:
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
-            self.log.flush()
-            raise SystemExit(f"the backend exited with {self.process.returncode}; see {self.log.name}")
+            self.log.close()
+            tail = Path(self.log.name).read_text(errors="replace")[-2000:]
+            raise SystemExit(f"the backend exited with {self.process.returncode}:\n{tail}")
         return requests.get(self.url("health", "/"), timeout=2).ok
 
     def url(self, name: str, path: str) -> str:
@@ -273,7 +274,8 @@ def main() -> None:
         "memory": (lambda _: ["--set", "extensions.jaeger_storage.backends.main={memory: {max_traces: 10000000}}"],
                    lambda _: 0),
         "sqlite": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db"], sqlite_size),
-        "postgres": (lambda _: ["--set", postgres], lambda _: postgres_size(options.postgres_url, schema)),
+        "postgres": (lambda _: ["--storage", "postgres", "--storage-url", options.postgres_url, "--set", postgres],
+                     lambda _: postgres_size(options.postgres_url, schema)),
     }  # fmt: skip
     aims = {"memory": 1.0, "sqlite": 0.4, "postgres": 0.2}
     results = []

@@ -28,9 +28,10 @@ class BatchOptions:
     timeout: Duration = Duration(200_000_000)
     queue_size: int = 200_000  # spans
     retry_after: Duration = Duration(1_000_000_000)  # the hint sent with a refusal
-    # threads delivering batches at once: PostgreSQL writes in parallel (about 2x with 4 than with 1 in
-    # benchmarks/ingest.py); SQLite and memory take one writer at a time, and lose nothing by it.
-    workers: int = 4
+    # threads delivering batches at once.  PostgreSQL takes parallel writes (about 2x the spans/s with 4
+    # than with 1 in benchmarks/ingest.py); SQLite has one writer, and its waiting writers poll the lock
+    # with sleeps, so more than one worker only slows it down.
+    workers: int = 1
 
 
 def _options(raw: Any, where: str) -> BatchOptions:

@@ -18,6 +18,8 @@ from tests.support import free_port, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
+# for a backend expected to fail: any free port, so that a clash with whatever else runs never decides the outcome
+ANY_PORTS = tuple(arg for name in PORT_FLAGS for arg in (f"--{name}-port", "0"))
 
 
 class BackendProcess:

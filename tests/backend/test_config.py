@@ -7,7 +7,7 @@ import pytest
 from backend.cli import apply_flags
 from backend.config import DEFAULT_SOURCE, load, read
 from backend.config_binding import ConfigError
-from tests.backend.conftest import run_backend
+from tests.backend.conftest import ANY_PORTS, run_backend
 
 
 def test_the_default_config_is_the_all_in_one_backend():
@@ -88,8 +88,9 @@ def test_a_missing_config_file_exits_2(tmp_path):
 
 def test_a_storage_name_nobody_defines_exits_2(tmp_path):
     result = run_backend(
-        "--storage", "memory", "--set", "exporters.jaeger_storage_exporter.trace_storage=elsewhere", cwd=tmp_path
-    )
+        *ANY_PORTS, "--storage", "memory", "--set", "exporters.jaeger_storage_exporter.trace_storage=elsewhere",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 2
     assert "exporters.jaeger_storage_exporter.trace_storage: storage 'elsewhere'" in result.stderr
 
@@ -97,9 +98,7 @@ def test_a_storage_name_nobody_defines_exits_2(tmp_path):
 def test_a_port_in_use_exits_1_with_a_message(tmp_path, start_backend):
     running = start_backend("--storage", "memory")
     result = run_backend(
-        "--storage", "memory", "--otlp-http-port", str(running.ports["otlp-http"]),
-        "--otlp-grpc-port", "0", "--query-port", "0", "--health-port", "0", "--metrics-port", "0",
-        cwd=tmp_path,
+        *ANY_PORTS, "--storage", "memory", "--otlp-http-port", str(running.ports["otlp-http"]), cwd=tmp_path
     )  # fmt: skip
     assert result.returncode == 1
     assert "cannot start" in result.stderr
@@ -115,7 +114,7 @@ def test_help_documents_the_environment_variables(tmp_path):
 
 def test_environment_variables_configure_like_flags(tmp_path):
     env = {"HOTROD_BACKEND_STORAGE": "sqlite", "HOTROD_BACKEND_STORAGE_URL": "not a url"}
-    result = run_backend("--metrics-port", "0", cwd=tmp_path, env=env)
+    result = run_backend(*ANY_PORTS, cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "extensions.jaeger_storage.backends.main.sql.url: not a database URL: 'not a url'" in result.stderr
 
@@ -145,6 +144,14 @@ def test_storage_flags_replace_the_storage_backends(storage, url, expected):
     tree = read(None)
     apply_flags(tree, storage, url, None, {})
     assert tree["extensions"]["jaeger_storage"]["backends"] == {"main": expected}
+
+
+def test_postgres_gives_batch_processors_parallel_workers_unless_configured():
+    tree = read(None)
+    tree["processors"]["batch/slow"] = {"workers": 2}
+    apply_flags(tree, "postgres", None, None, {})
+    assert tree["processors"]["batch"] == {"workers": 4}
+    assert tree["processors"]["batch/slow"] == {"workers": 2}
 
 
 def test_bind_reaches_endpoints_of_other_receivers_and_extensions_but_not_exporters():
