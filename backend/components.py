@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from backend.component import Factory, Kind
 from backend.exporters import otlp_forward
+from backend.exporters import redis_streams as redis_streams_exporter
 from backend.exporters import storage as storage_exporter
 from backend.extensions import health, query, storage
 from backend.processors import batch, spanmetrics
-from backend.receivers import jaeger, otlp, zipkin
+from backend.receivers import jaeger, otlp, redis_streams, zipkin
 from backend.sampling import extension as remote_sampling
 from backend.sampling import processor as adaptive_sampling
 
@@ -20,6 +21,7 @@ _ALL: list[Factory] = [
     otlp.FACTORY,
     jaeger.FACTORY,
     zipkin.FACTORY,
+    redis_streams.FACTORY,
     # processors: between receivers and exporters
     batch.FACTORY,
     adaptive_sampling.FACTORY,
@@ -27,6 +29,7 @@ _ALL: list[Factory] = [
     # exporters: data out
     storage_exporter.FACTORY,
     otlp_forward.FACTORY,
+    redis_streams_exporter.FACTORY,
     # extensions: beside the pipelines
     storage.FACTORY,
     query.FACTORY,

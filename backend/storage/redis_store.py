@@ -85,6 +85,7 @@ class RedisStorage:
             self.close()
             raise StorageError(f"cannot reach Redis at {options.url or options.path}: {exc}") from exc
         self._process_cache = ProcessCache()
+        self._sampling = RedisSamplingStore(self._client, self._keys.prefix)
 
     # Storage
 
@@ -99,7 +100,7 @@ class RedisStorage:
 
     def sampling_store(self) -> RedisSamplingStore:
         """Adaptive sampling's store in the same Redis, so every backend sharing it agrees."""
-        return RedisSamplingStore(self._client, self._keys.prefix)
+        return self._sampling
 
     def purge_expired(self, now_ns: int) -> int:
         """Drop index entries older than the retention; the traces themselves expire by TTL."""
