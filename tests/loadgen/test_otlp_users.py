@@ -10,7 +10,13 @@ from loadgen.bench.targets import Endpoints
 from loadgen.bench.verify import verify
 from loadgen.record import SentRecord
 from tests.loadgen.conftest import LOADGEN, run_locust
-from tests.support import free_port
+from tests.support import free_port, wait_for
+
+
+def assert_all_stored(backend: Endpoints, accepted: dict[str, int]) -> None:
+    """Every accepted trace becomes queryable with all its spans (after the backend's batching delay)."""
+    wait_for(lambda: verify(backend.query, accepted).complete, timeout=30, what="every accepted trace stored")
+
 
 SMALL = ["--otlp-spans-per-trace", "5", "--otlp-traces-per-request", "4", "--otlp-exports-per-second", "20"]
 
@@ -27,7 +33,7 @@ def test_http_exports_are_counted_and_every_accepted_trace_is_stored(backend: En
     sent = SentRecord.load(record_file)
     assert len(sent.accepted) == run.count("otlp-http export") * 4
     assert not sent.refused
-    assert verify(backend.query, sent.accepted).complete
+    assert_all_stored(backend, sent.accepted)
 
 
 def test_grpc_exports_are_counted_and_stored(backend: Endpoints, tmp_path: Path):
@@ -39,7 +45,7 @@ def test_grpc_exports_are_counted_and_stored(backend: Endpoints, tmp_path: Path)
     assert run.returncode == 0, run.output
     assert run.count("otlp-grpc export") >= 20
     assert run.failures("otlp-grpc export") == 0
-    assert verify(backend.query, SentRecord.load(record_file).accepted).complete
+    assert_all_stored(backend, SentRecord.load(record_file).accepted)
 
 
 def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tmp_path: Path):
@@ -103,4 +109,4 @@ def test_a_master_with_a_worker_runs_the_firehose_and_each_worker_saves_its_reco
     assert run.count("otlp-http export") > 0
     sent = SentRecord.load(Path(f"{record_file}.worker0"))
     assert len(sent.accepted) == run.count("otlp-http export") * 4
-    assert verify(backend.query, sent.accepted).complete
+    assert_all_stored(backend, sent.accepted)
