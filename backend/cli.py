@@ -22,6 +22,7 @@ ENDPOINTS: dict[str, tuple[str, int, str]] = {
     "query": ("extensions.jaeger_query.http.endpoint", 16686, "extensions.jaeger_query"),
     "health": ("extensions.healthcheckv2.http.endpoint", 13133, "extensions.healthcheckv2"),
     "metrics": ("service.telemetry.metrics.address", 8888, ""),
+    "sampling": ("extensions.remote_sampling.http.endpoint", 5778, "extensions.remote_sampling"),
 }
 STORAGE_URLS = {
     "sqlite": "sqlite:///data/traces.db",
@@ -36,11 +37,11 @@ EPILOG = f"""\b
 Configuration, highest precedence first: --set, the other flags, their
 environment variables, the --config file (or the built-in all-in-one
 default: OTLP on 4317/4318, SQLite at data/traces.db, query API on 16686,
-health on 13133, metrics on 8888).
+health on 13133, metrics on 8888, remote sampling on 5778).
 \b
 Environment variables: {_ENV}CONFIG, {_ENV}STORAGE, {_ENV}STORAGE_URL,
 {_ENV}BIND, {_ENV}OTLP_GRPC_PORT, {_ENV}OTLP_HTTP_PORT, {_ENV}QUERY_PORT,
-{_ENV}HEALTH_PORT, {_ENV}METRICS_PORT, {_ENV}LOG_LEVEL.
+{_ENV}HEALTH_PORT, {_ENV}METRICS_PORT, {_ENV}SAMPLING_PORT, {_ENV}LOG_LEVEL.
 \b
 Examples:
   hotrod backend --storage memory
@@ -76,6 +77,7 @@ def _port_option(name: str, what: str) -> Any:
 @_port_option("query", "Query API and UI port.")
 @_port_option("health", "Health check port.")
 @_port_option("metrics", "Self-metrics (/metrics) port.")
+@_port_option("sampling", "Remote sampling strategies (/api/sampling) port.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               envvar=_ENV + "LOG_LEVEL", show_envvar=True, help="Default: service.telemetry.logs.level.")  # fmt: skip
 def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | None, storage_url: str | None,

@@ -24,6 +24,7 @@ def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
         f"extensions.jaeger_query.http.endpoint={host}:{ports['query_port']}",
         f"extensions.healthcheckv2.http.endpoint={host}:{ports['health_port']}",
         f"service.telemetry.metrics.address={host}:{ports['metrics_port']}",
+        f"extensions.remote_sampling.http.endpoint={host}:{ports['sampling_port']}",
         f"extensions.jaeger_storage.backends.main.sql.url=sqlite:///{settings.data_dir / 'traces.db'}",
     ]
 
@@ -49,10 +50,24 @@ def _loopback(address: str) -> str:
 @click.option("--query-port", type=click.IntRange(0, 65535), default=16686, show_default=True)
 @click.option("--health-port", type=click.IntRange(0, 65535), default=13133, show_default=True)
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=8888, show_default=True)
+@click.option("--sampling-port", type=click.IntRange(0, 65535), default=5778, show_default=True)
+@click.option(
+    "--backend-set",
+    "backend_sets",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override one value of the backend config, as `hotrod backend --set` does. Repeatable.",
+)
 @click.option("--skip-check", is_flag=True, help="Do not send the start-up dispatch.")
 @settings_options
-def all_in_one(settings: Settings, backend_config: str | None, skip_check: bool, **ports: int) -> None:
-    """Run the backend and all four services in this process, with embedded SQLite and Redis."""
+def all_in_one(
+    settings: Settings, backend_config: str | None, backend_sets: tuple[str, ...], skip_check: bool, **ports: int
+) -> None:
+    """Run the backend and all four services in this process, with embedded SQLite and Redis.
+
+    The services sample with the backend's adaptive strategies (``OTEL_TRACES_SAMPLER=jaeger_remote``)
+    unless OTEL_TRACES_SAMPLER says otherwise or the backend config serves no strategies.
+    """
     from backend import config as backend_config_module
     from backend.config_binding import ConfigError
     from backend.service import BackendService
@@ -60,7 +75,7 @@ def all_in_one(settings: Settings, backend_config: str | None, skip_check: bool,
     logs.configure()
     with stop_signal() as stop:
         try:
-            overrides = [] if backend_config else _backend_overrides(settings, ports)
+            overrides = [*([] if backend_config else _backend_overrides(settings, ports)), *backend_sets]
             backend = BackendService(backend_config_module.load(backend_config, overrides))
             backend.start()
         except ConfigError as exc:
@@ -73,7 +88,8 @@ def all_in_one(settings: Settings, backend_config: str | None, skip_check: bool,
         query = _loopback(_endpoint(backend.endpoints, "jaeger_query extension", lambda n: n == "jaeger_query"))
         if settings.trace_ui_url == DEFAULT_TRACE_UI:
             settings.trace_ui_url = query
-        telemetry = Telemetry(SERVICES, endpoint=otlp)
+        sampling = backend.endpoints.get("remote_sampling")
+        telemetry = Telemetry(SERVICES, endpoint=otlp, sampling_endpoint=_loopback(sampling) if sampling else None)
         try:
             stack = runner.start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
         except Exception as exc:

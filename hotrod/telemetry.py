@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OTLP_HTTP = "http://127.0.0.1:4318"
 DEFAULT_OTLP_GRPC = "http://127.0.0.1:4317"
+DEFAULT_POLLING_MS = 5000  # how soon a service follows new adaptive probabilities (the spec's default: 60 s)
 BAGGAGE_KEYS = ("session", "request", "customer")
 
 ROUTING = RoutingTracerProvider()
@@ -96,16 +97,32 @@ def _otlp_exporter(endpoint: str | None) -> SpanExporter:
     return HttpExporter(endpoint=(endpoint or DEFAULT_OTLP_HTTP).rstrip("/") + "/v1/traces")
 
 
-def make_sampler(service: str, closables: list[Any]) -> sampling.Sampler:
-    """The sampler ``OTEL_TRACES_SAMPLER`` names: the SDK's built-ins, Jaeger remote, or an entry point."""
-    name = os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip().lower()
+def remote_sampling_arg(sampling_endpoint: str) -> str:
+    """``OTEL_TRACES_SAMPLER_ARG`` for a bundled backend: every trace until the first strategy arrives.
+
+    The user's own ``OTEL_TRACES_SAMPLER_ARG`` comes last, so each key it names wins.
+    """
+    endpoint = sampling_endpoint.rstrip("/") + "/sampling"
+    ours = f"endpoint={endpoint},pollingIntervalMs={DEFAULT_POLLING_MS},initialSamplingRate=1.0"
+    theirs = os.environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    return f"{ours},{theirs}" if theirs else ours
+
+
+def make_sampler(service: str, closables: list[Any], sampling_endpoint: str | None = None) -> sampling.Sampler:
+    """The sampler ``OTEL_TRACES_SAMPLER`` names: the SDK's built-ins, Jaeger remote, or an entry point.
+
+    Unset, it is ``parentbased_always_on``, or Jaeger remote against ``sampling_endpoint`` when given.
+    """
+    chosen = os.environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    name = chosen or ("jaeger_remote" if sampling_endpoint else "parentbased_always_on")
     if name in sampling._KNOWN_SAMPLERS:
         return sampling._get_from_env_or_default()
     if name in ("jaeger_remote", "parentbased_jaeger_remote"):  # needs this service's name, so built here
         from hotrod.sampling.entry_point import parse_sampler_arg
         from hotrod.sampling.remote import JaegerRemoteSampler
 
-        endpoint, interval_s, rate = parse_sampler_arg(os.environ.get("OTEL_TRACES_SAMPLER_ARG"))
+        arg = remote_sampling_arg(sampling_endpoint) if sampling_endpoint else os.environ.get("OTEL_TRACES_SAMPLER_ARG")
+        endpoint, interval_s, rate = parse_sampler_arg(arg)
         remote = JaegerRemoteSampler(
             service, endpoint=endpoint, polling_interval_s=interval_s, initial_sampling_rate=rate
         )
@@ -136,7 +153,9 @@ def _instrument_process() -> None:
 class Telemetry:
     """Tracing for the services of one process; ``shutdown`` flushes every span still queued."""
 
-    def __init__(self, services: Iterable[str], endpoint: str | None = None) -> None:
+    def __init__(
+        self, services: Iterable[str], endpoint: str | None = None, sampling_endpoint: str | None = None
+    ) -> None:
         self.enabled = tracing_enabled()
         self.providers: dict[str, trace.TracerProvider] = {}
         self._closables: list[Any] = []
@@ -145,7 +164,8 @@ class Telemetry:
         _instrument_process()
         for service in services:
             provider = TracerProvider(
-                resource=Resource.create({"service.name": service}), sampler=make_sampler(service, self._closables)
+                resource=Resource.create({"service.name": service}),
+                sampler=make_sampler(service, self._closables, sampling_endpoint),
             )
             provider.add_span_processor(BaggageSpanProcessor())
             for exporter in make_exporters(endpoint):

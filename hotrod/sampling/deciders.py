@@ -101,10 +101,19 @@ class PerOperation:
         self.update(strategy)
 
     def update(self, strategy: RemoteStrategy) -> None:
-        """Adopt new probabilities, keeping each operation's earned lower-bound credit."""
+        """Adopt new probabilities, keeping each operation's earned lower-bound credit.
+
+        An operation the strategy does not list yet keeps its sampler, at the new
+        default probability: replacing it would refill its lower-bound credit at
+        every poll and keep one trace per poll whatever the probability.
+        """
         with self._lock:
             lower_bound = strategy.lower_bound_per_second
             samplers: dict[str, GuaranteedThroughput] = {}
+            for operation, sampler in self._samplers.items():
+                if operation not in strategy.operations:
+                    sampler.update(strategy.default_probability, lower_bound)
+                    samplers[operation] = sampler
             for operation, rate in strategy.operations.items():
                 sampler = self._samplers.get(operation)
                 if sampler is None:

@@ -114,7 +114,8 @@ class BackendTarget:
         self.workdir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-c", "from hotrod.cli import main; main()", "backend", "--storage", self.storage]
         command += ["--bind", "127.0.0.1", "--log-level", "warning"]
-        for port in ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port"):
+        ports = ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port")
+        for port in (*ports, "--sampling-port"):
             command += [port, "0"]
         for override in self.overrides:
             command += ["--set", override]

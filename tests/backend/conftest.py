@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from tests.support import free_port, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
-PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
+PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics", "sampling")
 # for a backend expected to fail: any free port, so that a clash with whatever else runs never decides the outcome
 ANY_PORTS = tuple(arg for name in PORT_FLAGS for arg in (f"--{name}-port", "0"))
 

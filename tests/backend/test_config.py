@@ -16,7 +16,7 @@ def test_the_default_config_is_the_all_in_one_backend():
     assert pipeline.receivers == ["otlp"]
     assert pipeline.processors[0] == "batch"
     assert pipeline.exporters == ["jaeger_storage_exporter"]
-    assert config.service_extensions == ["jaeger_storage", "jaeger_query", "healthcheckv2"]
+    assert config.service_extensions == ["jaeger_storage", "jaeger_query", "healthcheckv2", "remote_sampling"]
     otlp = config.receivers["otlp"].options
     assert (otlp.grpc.endpoint, otlp.http.endpoint) == ("127.0.0.1:4317", "127.0.0.1:4318")
     assert config.extensions["jaeger_query"].options.http.endpoint == "127.0.0.1:16686"

@@ -19,6 +19,7 @@ EPHEMERAL = [
     "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
     "extensions.healthcheckv2.http.endpoint=127.0.0.1:0",
     "service.telemetry.metrics.address=127.0.0.1:0",
+    "extensions.remote_sampling.http.endpoint=127.0.0.1:0",
 ]
 
 
@@ -39,7 +40,8 @@ def services():
 
 def test_two_backends_run_side_by_side_in_one_process(services):
     first, second = services(), services()
-    assert set(first.endpoints) == {"otlp/grpc", "otlp/http", "jaeger_query", "healthcheckv2", "metrics"}
+    served = {"otlp/grpc", "otlp/http", "jaeger_query", "healthcheckv2", "metrics", "remote_sampling"}
+    assert set(first.endpoints) == served
     assert not set(first.endpoints.values()) & set(second.endpoints.values())
     for port in (a.rpartition(":")[2] for a in first.endpoints.values()):
         assert port != "0"

@@ -56,7 +56,7 @@ def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | Non
         "all",
         "--data-dir", str(data_dir),
         *(f"--{name}-port={port}" for name, port in ports.items()),
-        "--otlp-http-port=0", "--otlp-grpc-port=0", "--health-port=0", "--metrics-port=0",
+        "--otlp-http-port=0", "--otlp-grpc-port=0", "--health-port=0", "--metrics-port=0", "--sampling-port=0",
         *extra_args,
     ]  # fmt: skip
     child_env = {**os.environ, "OTEL_BSP_SCHEDULE_DELAY": "200", **(env or {})}

@@ -23,6 +23,7 @@ from tests.support import wait_for
 
 BASE = [
     "extensions.jaeger_storage.backends.main={memory: {max_traces: 200000}}",
+    "service.pipelines.traces.processors=[batch]",
     "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
     "receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
     "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
@@ -141,6 +142,7 @@ def test_configuration_mistakes_are_located(setting: str, complaint: str) -> Non
 def test_adaptive_processor_without_the_extension_fails_at_start() -> None:
     overrides = [
         *BASE[:-1],
+        "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2]",
         "processors.adaptive_sampling={}",
         "service.pipelines.traces.processors=[adaptive_sampling, batch]",
     ]

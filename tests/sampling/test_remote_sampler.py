@@ -137,6 +137,26 @@ def test_lower_bound_keeps_the_first_trace_of_a_starved_operation(traced, strate
     assert kept[0].context.trace_state.get("ot") is None
 
 
+def test_an_unlisted_operation_keeps_its_spent_lower_bound_across_polls(
+    traced, strategy_server: StrategyServer
+) -> None:
+    strategy_server.strategy = {
+        "strategyType": "PROBABILISTIC",
+        "probabilisticSampling": {"samplingRate": 0.0},
+        "operationSampling": {
+            "defaultSamplingProbability": 0.0,
+            "defaultLowerBoundTracesPerSecond": 0.0,
+            "perOperationStrategies": [],
+        },
+    }
+    t = traced(strategy_server.url, interval=0.05)
+    adopted(t)
+    assert len(t.roots("unlisted", 1)) == 1  # the first trace of a new operation
+    updates = t.sampler.updates
+    adopted(t, updates + 3)
+    assert len(t.roots("unlisted", 20)) == 1  # polls do not hand out another first trace
+
+
 def _under_parent(t: Traced, sampled: bool) -> list:
     parent = SpanContext(
         trace_id=0x1234,

@@ -17,7 +17,7 @@ from tests.builders import SpanSpec, export_request
 from tests.support import free_port, wait_for
 from tests.ui.conftest import browser, page  # noqa: F401 - the UI tests' headless Chromium fixtures
 
-PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port")
+PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port", "sampling_port")
 
 
 @dataclass

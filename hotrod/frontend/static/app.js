@@ -1,4 +1,5 @@
-// The ride-ordering page: one dispatch per click, one line per dispatch, links into the trace UI.
+// The ride-ordering page: one dispatch per click, one line per dispatch, links into the trace UI
+// (or, when the dispatch was not sampled, a note saying so: its trace does not exist).
 // Every value is written with textContent or as an attribute, never as HTML.
 "use strict";
 
@@ -9,10 +10,18 @@ let traceUi = null;
 document.getElementById("session-id").textContent = sessionId;
 fetch("/config").then((r) => r.json()).then((c) => { traceUi = c.trace_ui_url; }).catch(() => {});
 
-// traceresponse: version-traceid-spanid-flags (W3C Trace Context Level 2)
-function traceIdOf(header) {
-  const match = /^\s*[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}\s*$/.exec(header || "");
-  return match && !/^0+$/.test(match[1]) ? match[1] : null;
+// traceresponse: version-traceid-spanid-flags (W3C Trace Context Level 2); flag bit 0 = sampled
+function traceOf(header) {
+  const match = /^\s*[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})\s*$/.exec(header || "");
+  if (!match || /^0+$/.test(match[1])) return null;
+  return { id: match[1], sampled: (parseInt(match[2], 16) & 1) === 1 };
+}
+
+function sampledOut(item) {
+  const note = document.createElement("span");
+  note.className = "sampled-out";
+  note.textContent = " [sampled out: under load the sampling probability fell, so this dispatch was not traced]";
+  item.appendChild(note);
 }
 
 function link(text, href) {
@@ -45,7 +54,7 @@ async function dispatch(customer) {
       headers: { baggage: "session=" + sessionId + ",request=" + requestId },
     });
     const latency = Date.now() - started;
-    const traceId = traceIdOf(reply.headers.get("traceresponse"));
+    const trace = traceOf(reply.headers.get("traceresponse"));
     const body = await reply.json();
     if (reply.ok) {
       const minutes = Math.round(body.eta_seconds / 60);
@@ -56,7 +65,8 @@ async function dispatch(customer) {
       text.textContent = "Dispatch failed: " + (body.error || reply.status) +
         " [req: " + requestId + ", latency: " + latency + " ms]";
     }
-    traceLinks(item, requestId, traceId);
+    if (trace && !trace.sampled) sampledOut(item);
+    else traceLinks(item, requestId, trace && trace.id);
   } catch (err) {
     item.className = "error";
     text.textContent = "Dispatch failed: " + err + " [req: " + requestId + "]";
