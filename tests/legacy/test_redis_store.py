@@ -86,7 +86,7 @@ def test_every_key_of_a_trace_hashes_to_one_cluster_slot(prefix: str, client: re
 
 
 def test_without_a_url_the_plug_in_runs_its_own_embedded_server(tmp_path):  # noqa: ANN001
-    storage = create_storage("redis", {"path": str(tmp_path / "traces.rdb")}, "tests")
+    storage = create_storage("redis", {"path": str(tmp_path / "data" / "traces.rdb")}, "tests")
     root = SpanSpec("frontend", "op")
     try:
         storage.writer().write(batch_of([root]))
