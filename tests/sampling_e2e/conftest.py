@@ -40,16 +40,21 @@ def trace_of(reply: requests.Response) -> tuple[str, bool]:
 
 @pytest.fixture
 def start_sampled_hotrod(tmp_path: Path) -> Iterator[Callable[..., SampledHotrod]]:
-    """``start(*backend_sets, env=...)``: ``hotrod all`` with ``--backend-set`` values, stopped at the end."""
+    """``start(*backend_sets, delay_scale=, env=, args=)``: ``hotrod all`` with ``--backend-set`` values.
+
+    Each one is stopped at the end of the test and must exit cleanly.
+    """
     started: list[HotrodAll] = []
 
-    def start(*backend_sets: str, delay_scale: float = 0.01, env: dict[str, str] | None = None) -> SampledHotrod:
+    def start(
+        *backend_sets: str, delay_scale: float = 0.01, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> SampledHotrod:
         port = free_port()
-        args = [f"--sampling-port={port}", f"--delay-scale={delay_scale}", "--skip-check"]
-        args += [f"--backend-set={value}" for value in backend_sets]
+        options = [f"--sampling-port={port}", f"--delay-scale={delay_scale}", "--skip-check", *args]
+        options += [f"--backend-set={value}" for value in backend_sets]
         folder = tmp_path / f"hotrod-{len(started)}"
         folder.mkdir()
-        running = start_hotrod_all(folder, *args, env=env)
+        running = start_hotrod_all(folder, *options, env=env)
         started.append(running)
         return SampledHotrod(running, port)
 

@@ -1,0 +1,55 @@
+"""A scripted load on the HotROD frontend: many requests per second per endpoint, counted per operation."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+import requests
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    operation: str  # the root span name the frontend gives it
+    path: str
+    threads: int
+
+
+@dataclass
+class Load:
+    """Threads that each call one endpoint in a loop until ``stop``; ``counts`` per operation."""
+
+    base_url: str
+    endpoints: list[Endpoint]
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for endpoint in self.endpoints:
+            for index in range(endpoint.threads):
+                thread = threading.Thread(target=self._run, args=(endpoint,), name=f"load-{endpoint.path}-{index}")
+                thread.start()
+                self._threads.append(thread)
+
+    def _run(self, endpoint: Endpoint) -> None:
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                reply = session.get(self.base_url + endpoint.path, timeout=30)
+                with self._lock:
+                    if reply.ok:
+                        self.counts[endpoint.operation] += 1
+                    else:
+                        self.failures.append(f"{endpoint.path}: HTTP {reply.status_code} {reply.text[:200]}")
+
+    def snapshot(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.counts)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
