@@ -3,7 +3,8 @@
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
        [--storages memory,sqlite,postgres] [--clients 8] [--postgres-url URL]
 
-For each storage, one ``hotrod backend`` process is started on free ports;
+For each storage, one ``hotrod backend`` process (pipeline otlp → batch →
+jaeger_storage_exporter, extensions storage, query, health) is started on free ports;
 seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
 spans per request) are POSTed as OTLP/HTTP protobuf by ``--clients`` threads,
 retrying on 429/503; the clock stops when the backend's own metrics say every
@@ -43,6 +44,13 @@ from tests.support import free_port, wait_for
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 SHAPE = TraceShape(spans_per_trace=10, traces_per_request=50)
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
+# the path measured: receivers -> batch -> storage exporter, with the storage, query and health extensions
+# (the default config may add processors and extensions, e.g. sampling on a fixed port)
+CORE = [
+    "--set", "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2]",
+    "--set", "service.pipelines.traces.processors=[batch]",
+]  # fmt: skip
 
 
 def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[tuple[str, int]]]:
@@ -86,23 +94,26 @@ class Backend:
     """One ``hotrod backend`` process on free ports."""
 
     def __init__(self, workdir: Path, args: list[str]) -> None:
-        self.ports = {name: free_port() for name in ("otlp-grpc", "otlp-http", "query", "health", "metrics")}
-        port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
         self.log = (workdir / "backend.log").open("ab")
-        self.process = subprocess.Popen(
-            [HOTROD, "backend", "--log-level", "warning", *port_args, *args],
-            cwd=workdir,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        wait_for(self._healthy, timeout=60, what="backend health")
-
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            self.log.close()
+        for attempt in range(3):  # a free port can be taken by another program before the backend binds it
+            self.ports = {name: free_port() for name in PORT_FLAGS}
+            port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
+            self.process = subprocess.Popen(
+                [HOTROD, "backend", "--log-level", "warning", *port_args, *CORE, *args],
+                cwd=workdir,
+                stdout=self.log,
+                stderr=self.log,
+            )
+            wait_for(self._up_or_exited, timeout=60, what="backend health")
+            if self.process.poll() is None:
+                return
+            self.log.flush()
             tail = Path(self.log.name).read_text(errors="replace")[-2000:]
-            raise SystemExit(f"the backend exited with {self.process.returncode}:\n{tail}")
-        return requests.get(self.url("health", "/"), timeout=2).ok
+            if "Address already in use" not in tail or attempt == 2:
+                raise SystemExit(f"the backend exited with {self.process.returncode}:\n{tail}")
+
+    def _up_or_exited(self) -> bool:
+        return self.process.poll() is not None or requests.get(self.url("health", "/"), timeout=2).ok
 
     def url(self, name: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
