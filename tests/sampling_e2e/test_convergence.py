@@ -31,9 +31,9 @@ ADAPTIVE = (
 CHEAP_DISPATCHES = ("--driver-error-rate=0", "--fix-disable-db-conn-mutex", "--fix-route-worker-pool-size=10")
 ENDPOINTS = [
     Endpoint("GET /dispatch", "/dispatch?customer=123", threads=10),
-    Endpoint("GET /config", "/config", threads=1),
-    Endpoint("GET /", "/", threads=1),
-    Endpoint("GET /static/<name>", "/static/app.js", threads=1),
+    Endpoint("GET /config", "/config", threads=1, per_second=35),
+    Endpoint("GET /", "/", threads=1, per_second=35),
+    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=35),
 ]
 OPERATIONS = [endpoint.operation for endpoint in ENDPOINTS]
 SEARCH_LIMIT = 1500  # the query API's maximum
