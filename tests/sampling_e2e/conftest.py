@@ -11,7 +11,6 @@ import requests
 
 from tests.hotrod.launcher import HotrodAll, start_hotrod_all
 from tests.support import free_port
-from tests.ui.conftest import browser, page  # noqa: F401 - the UI tests' headless Chromium fixtures
 
 TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$")
 

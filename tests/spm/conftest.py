@@ -15,7 +15,6 @@ from backend.config import from_mapping, read, set_path
 from backend.service import BackendService
 from tests.builders import SpanSpec, export_request
 from tests.support import free_port, wait_for
-from tests.ui.conftest import browser, page  # noqa: F401 - the UI tests' headless Chromium fixtures
 
 PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port", "sampling_port")
 

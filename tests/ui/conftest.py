@@ -1,9 +1,4 @@
-"""The query app (API + UI) over real memory storage on a real port, and headless Chromium to drive it.
-
-Browser tests skip, saying why, only when Debian's Chromium is not installed
-(``apt-get install -y chromium``); Playwright drives that binary, never a
-downloaded one.
-"""
+"""The query app (API + UI) over real memory storage on a real port (the browser is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,18 +15,6 @@ from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
 from tests.support import free_port, wait_for
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclass
@@ -60,31 +43,6 @@ def site() -> Iterator[Site]:
     yield Site(base, storage)
     server.stop()
     storage.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator:
-    """A page whose script errors fail the test (a broken script is a broken page)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on("dialog", lambda dialog: errors.append(f"unexpected dialog: {dialog.message}"))
-    yield opened
-    context.close()
-    assert not errors, errors
 
 
 def screenshots_wanted() -> Path | None:

@@ -1,0 +1,53 @@
+"""Fixtures every test area shares: headless Chromium, started once per session.
+
+One browser for the whole session: Playwright's sync API allows one running
+instance per thread, so every area that drives pages (UI, Monitor, HotROD
+page) uses these fixtures rather than starting its own.  Browser tests skip,
+saying why, only when Debian's Chromium is not installed
+(``apt-get install -y chromium``); Playwright drives that binary, never a
+downloaded one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A page whose script errors fail the test (a broken script is a broken page)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("dialog", lambda dialog: errors.append(f"unexpected dialog: {dialog.message}"))
+    yield opened
+    context.close()
+    assert not errors, errors
