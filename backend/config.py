@@ -184,8 +184,9 @@ def from_mapping(tree: dict[str, Any], source: str) -> Config:
     for i, ext in enumerate(service.extensions):
         if ext not in sections["extensions"]:
             raise ConfigError(f"{source}: service.extensions[{i}]", f"{ext!r} is not defined under extensions")
-    if not service.pipelines:
-        raise ConfigError(f"{source}: service.pipelines", "expected at least one pipeline, e.g. traces")
+    if not service.pipelines and not service.extensions:
+        # A query-only role runs extensions alone; a config with neither would do nothing.
+        raise ConfigError(f"{source}: service", "expected at least one pipeline (e.g. traces) or extension")
     pipelines = {}
     for pid, pipe in service.pipelines.items():
         where = f"{source}: service.pipelines.{pid}"
