@@ -39,15 +39,17 @@ def _get(url: str, what: str, **kwargs: object) -> requests.Response:
         raise CheckFailed(f"{what} is not reachable at {url}: {exc}") from exc
 
 
-def _dispatch(frontend: str, customer: int) -> tuple[str, bool]:
-    """One dispatch; returns its trace id and whether it was sampled."""
+def _dispatch(frontend: str, customer: int, sampled_parent: bool = False) -> tuple[str, bool]:
+    """One dispatch; returns its trace id and whether it was sampled.
+
+    ``sampled_parent`` sends it as part of a sampled trace (W3C ``traceparent``), as a traced caller
+    would: parent-based samplers then trace it whatever their own probability.
+    """
     request_id = f"doctor-{uuid.uuid4().hex[:8]}"
-    reply = _get(
-        f"{frontend}/dispatch",
-        "the frontend",
-        params={"customer": customer},
-        headers={"baggage": f"session=doctor,request={request_id}"},
-    )
+    headers = {"baggage": f"session=doctor,request={request_id}"}
+    if sampled_parent:
+        headers["traceparent"] = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    reply = _get(f"{frontend}/dispatch", "the frontend", params={"customer": customer}, headers=headers)
     if not reply.ok:
         raise CheckFailed(f"the dispatch failed: HTTP {reply.status_code} from {reply.url}: {reply.text[:300]}")
     header = reply.headers.get("traceresponse")
@@ -94,10 +96,12 @@ def check(
     frontend, query = frontend.rstrip("/"), query.rstrip("/")
     _get(f"{query}/api/services", "the query API")  # fail fast before the dispatch
     trace_id, sampled = _dispatch(frontend, customer)
+    if not sampled:  # (adaptive) sampling may leave any one dispatch out: ask for a traced one
+        trace_id, sampled = _dispatch(frontend, customer, sampled_parent=True)
     if not sampled:
         raise CheckFailed(
-            f"trace {trace_id} was sampled out (the traceresponse flags say not sampled): nothing was exported; "
-            "check OTEL_TRACES_SAMPLER / the sampling strategy, then try again"
+            f"trace {trace_id} was sampled out (the traceresponse flags say not sampled), even as part of a "
+            "sampled trace: nothing was exported; check OTEL_TRACES_SAMPLER (use a parentbased_ sampler)"
         )
     if flush is not None:
         flush()
