@@ -106,3 +106,10 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
 
 def _name(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
+
+
+def require_at_least_one(options: Any, names: tuple[str, ...], where: str) -> None:
+    """Counts and sizes that must be positive (threads, workers, byte limits)."""
+    for name in names:
+        if getattr(options, name) < 1:
+            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
-from backend.config_binding import ConfigError, bind
+from backend.config_binding import ConfigError, bind, require_at_least_one
 from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_grpc import JaegerGrpcServer
@@ -73,25 +73,19 @@ def _options(raw: Any, where: str) -> JaegerOptions:
             at = f"{where}.{name}"
             udp = bind(UdpOptions, {"endpoint": endpoint, **(protocols[name] or {})}, at)
             parse_endpoint(udp.endpoint, f"{at}.endpoint")
-            _at_least_one(udp, ("max_packet_size", "queue_size", "workers"), at)
+            require_at_least_one(udp, ("max_packet_size", "queue_size", "workers"), at)
             options.udp[name] = udp
     if "thrift_http" in protocols:
         at = f"{where}.thrift_http"
         options.http = bind(HttpOptions, protocols["thrift_http"], at)
         parse_endpoint(options.http.endpoint, f"{at}.endpoint")
-        _at_least_one(options.http, ("max_request_body_size", "threads"), at)
+        require_at_least_one(options.http, ("max_request_body_size", "threads"), at)
     if "grpc" in protocols:
         at = f"{where}.grpc"
         options.grpc = bind(GrpcOptions, protocols["grpc"], at)
         parse_endpoint(options.grpc.endpoint, f"{at}.endpoint")
-        _at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), at)
+        require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), at)
     return options
-
-
-def _at_least_one(options: Any, names: tuple[str, ...], where: str) -> None:
-    for name in names:
-        if getattr(options, name) < 1:
-            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
 
 
 class JaegerReceiver(Receiver):

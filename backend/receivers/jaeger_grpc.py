@@ -9,7 +9,6 @@ reason; a refusal is RESOURCE_EXHAUSTED or UNAVAILABLE, as for OTLP/gRPC.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -17,6 +16,7 @@ from google.protobuf.message import DecodeError
 
 from backend.component import Refused
 from backend.otlp import InvalidRequest
+from backend.receivers.grpc_server import serve_grpc
 from backend.receivers.idl import jaeger
 from backend.receivers.idl.jaeger_proto import SERVICE, messages
 from backend.receivers.ingest import Ingest
@@ -113,20 +113,7 @@ class JaegerGrpcServer:
                 )
             },
         )
-        server = grpc.server(
-            ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="jaeger-grpc"),
-            handlers=[handler],
-            options=[("grpc.max_receive_message_length", self._max), ("grpc.so_reuseport", 0)],
-        )
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        try:
-            self._bound = server.add_insecure_port(f"{host}:{self._port}")
-        except RuntimeError as exc:
-            raise OSError(f"cannot listen on {host}:{self._port} for Jaeger gRPC: {exc}") from exc
-        if self._bound == 0:
-            raise OSError(f"cannot listen on {host}:{self._port} for Jaeger gRPC (address in use?)")
-        server.start()
-        self._server = server
+        self._server, self._bound = serve_grpc(handler, self._host, self._port, self._max, self._workers, "Jaeger gRPC")
 
     @property
     def address(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
-from backend.config_binding import ConfigError, bind
+from backend.config_binding import ConfigError, bind, require_at_least_one
 from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.otlp_grpc import OtlpGrpcServer
@@ -57,18 +57,12 @@ def _options(raw: Any, where: str) -> OtlpOptions:
     if "grpc" in protocols:
         options.grpc = bind(GrpcOptions, protocols["grpc"], f"{where}.grpc")
         parse_endpoint(options.grpc.endpoint, f"{where}.grpc.endpoint")
-        _at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), f"{where}.grpc")
+        require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), f"{where}.grpc")
     if "http" in protocols:
         options.http = bind(HttpOptions, protocols["http"], f"{where}.http")
         parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
-        _at_least_one(options.http, ("max_request_body_size", "threads"), f"{where}.http")
+        require_at_least_one(options.http, ("max_request_body_size", "threads"), f"{where}.http")
     return options
-
-
-def _at_least_one(options: Any, names: tuple[str, ...], where: str) -> None:
-    for name in names:
-        if getattr(options, name) < 1:
-            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
 
 
 class OtlpReceiver(Receiver):

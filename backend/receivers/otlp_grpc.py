@@ -9,8 +9,6 @@ with a ``google.rpc.RetryInfo`` detail that OTLP exporters honour.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import grpc
 from google.protobuf.any_pb2 import Any as AnyProto
 from google.protobuf.duration_pb2 import Duration
@@ -21,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.component import Refused
 from backend.otlp import InvalidRequest, parse_protobuf
+from backend.receivers.grpc_server import serve_grpc
 from backend.receivers.ingest import Ingest
 
 SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
@@ -47,23 +46,7 @@ class OtlpGrpcServer:
                 )
             },
         )
-        server = grpc.server(
-            ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="otlp-grpc"),
-            handlers=[handler],
-            options=[
-                ("grpc.max_receive_message_length", self._max),
-                ("grpc.so_reuseport", 0),  # a port in use must fail, not be shared silently
-            ],
-        )
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        try:
-            self._bound = server.add_insecure_port(f"{host}:{self._port}")
-        except RuntimeError as exc:
-            raise OSError(f"cannot listen on {host}:{self._port} for OTLP/gRPC: {exc}") from exc
-        if self._bound == 0:
-            raise OSError(f"cannot listen on {host}:{self._port} for OTLP/gRPC (address in use?)")
-        server.start()
-        self._server = server
+        self._server, self._bound = serve_grpc(handler, self._host, self._port, self._max, self._workers, "OTLP/gRPC")
 
     @property
     def address(self) -> str:
