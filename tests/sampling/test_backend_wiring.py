@@ -89,14 +89,25 @@ def test_adaptive_loop_converges_on_the_target(backend: BackendService) -> None:
         query = TraceQuery(
             service="loadtest", operation="GET /dispatch", start_min_ns=start_ns, start_max_ns=end_ns, limit=100_000
         )
-        stored = wait_for(lambda: reader.find_trace_ids(query), timeout=10, what="stored traces")
+        counts: list[int] = []
+
+        def settled() -> bool:  # accepted is not yet stored: wait until the count stops growing
+            counts.append(len(reader.find_trace_ids(query)))
+            return len(counts) > 1 and counts[-1] > 0 and counts[-1] == counts[-2]
+
+        wait_for(settled, timeout=15, interval=0.5, what="stored traces to settle")
+        stored = reader.find_trace_ids(query)
         seconds = (end_ns - start_ns) / 1e9
         stored_rate, request_rate = len(stored) / seconds, (requests_made - made_before) / seconds
         assert request_rate >= 20 * 10
         assert 7.5 <= stored_rate <= 12.5, (stored_rate, request_rate)
-        strategy = served(backend, "loadtest")["operationSampling"]["perOperationStrategies"]
-        served_rate = {s["operation"]: s["probabilisticSampling"]["samplingRate"] for s in strategy}["GET /dispatch"]
-        assert sampler.probability_for("GET /dispatch") == pytest.approx(served_rate)
+
+        def applies_what_is_served() -> bool:  # the sampler takes a new probability at its next poll
+            strategy = served(backend, "loadtest")["operationSampling"]["perOperationStrategies"]
+            rate = {s["operation"]: s["probabilisticSampling"]["samplingRate"] for s in strategy}["GET /dispatch"]
+            return sampler.probability_for("GET /dispatch") == pytest.approx(rate)
+
+        wait_for(applies_what_is_served, timeout=5, what="the sampler to apply the served probability")
     finally:
         sampler.close()
         provider.shutdown()
