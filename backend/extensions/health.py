@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.component import Extension, Factory, Host, Settings, Status
+from backend.component import Factory, Host, Settings, Status
 from backend.config import parse_endpoint
 from backend.config_binding import bind
-from backend.extensions.wsgi_server import WsgiServer
+from backend.extensions.http_extension import HttpExtension
 
 
 @dataclass
@@ -61,27 +61,18 @@ def _send(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]
     return [data]
 
 
-class HealthExtension(Extension):
+class HealthExtension(HttpExtension):
     start_order = -10
 
     def __init__(self, settings: Settings, options: HealthOptions):
         self._settings = settings
         self._options = options
-        self._server: WsgiServer | None = None
 
     def start(self, host: Host) -> None:
-        address, port = parse_endpoint(self._options.http.endpoint, f"{self._settings.where}.http.endpoint")
-        server = WsgiServer(HealthApp(host), address, port, name="health", threads=2)
-        server.start()
-        self._server = server
-
-    def endpoints(self) -> dict[str, str]:
-        return {self._settings.id: self._server.address} if self._server else {}
+        self.serve(HealthApp(host), self._options.http.endpoint, "health", threads=2)
 
     def shutdown(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self.stop_serving()
 
 
 FACTORY = Factory("extension", "healthcheckv2", _options, HealthExtension)

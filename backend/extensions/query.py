@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.component import Extension, Factory, Host, Settings
+from backend.component import Factory, Host, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import ConfigError, Duration, bind
+from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage import find_storage
-from backend.extensions.wsgi_server import WsgiServer
 
 
 @dataclass
@@ -57,13 +57,12 @@ def _options(raw: Any, where: str) -> QueryOptions:
     return options
 
 
-class QueryExtension(Extension):
+class QueryExtension(HttpExtension):
     start_order = 20
 
     def __init__(self, settings: Settings, options: QueryOptions):
         self._settings = settings
         self._options = options
-        self._server: WsgiServer | None = None
 
     def start(self, host: Host) -> None:
         # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
@@ -85,18 +84,10 @@ class QueryExtension(Extension):
             prometheus = self._options.prometheus
             metrics = PrometheusMetricsReader(prometheus.endpoint, prometheus.timeout / 1e9)
         app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics)
-        address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
-        server = WsgiServer(app, address, port, name="jaeger-query", threads=self._options.http.threads)
-        server.start()
-        self._server = server
-
-    def endpoints(self) -> dict[str, str]:
-        return {self._settings.id: self._server.address} if self._server else {}
+        self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
 
     def shutdown(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self.stop_serving()
 
 
 FACTORY = Factory("extension", "jaeger_query", _options, QueryExtension)

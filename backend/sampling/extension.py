@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.component import Extension, Factory, Host, Settings
+from backend.component import Factory, Host, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import ConfigError, Duration, bind
+from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage import find_storage
-from backend.extensions.wsgi_server import WsgiServer
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.file_strategies import DEFAULT_SAMPLING_PROBABILITY, FileStrategyProvider, StrategyFileError
@@ -71,13 +71,12 @@ def _options(raw: Any, where: str) -> RemoteSamplingOptions:
     return options
 
 
-class RemoteSamplingExtension(Extension):
+class RemoteSamplingExtension(HttpExtension):
     start_order = 10  # after jaeger_storage, whose sampling store adaptive sampling uses
 
     def __init__(self, settings: Settings, options: RemoteSamplingOptions):
         self._settings = settings
         self._options = options
-        self._server: WsgiServer | None = None
         self._provider: StrategyProvider | None = None
         self._store: SamplingStore | None = None
         self.adaptive: AdaptiveSampling | None = None
@@ -101,23 +100,15 @@ class RemoteSamplingExtension(Extension):
             self.adaptive = AdaptiveSampling(adaptive, self._store)
             self.adaptive.start()
             self._provider = self.adaptive
-        address, port = parse_endpoint(self._options.http.endpoint, f"{where}.http.endpoint")
-        server = WsgiServer(
-            create_app(self._provider), address, port, name="remote-sampling", threads=self._options.http.threads
+        server = self.serve(
+            create_app(self._provider), self._options.http.endpoint, "remote-sampling", self._options.http.threads
         )
-        server.start()
-        self._server = server
         self._settings.logger.info(
             "remote sampling (%s) on %s", "file" if self.adaptive is None else "adaptive", server.address
         )
 
-    def endpoints(self) -> dict[str, str]:
-        return {self._settings.id: self._server.address} if self._server else {}
-
     def shutdown(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        self.stop_serving()
         if self._provider is not None:
             self._provider.close()
             self._provider = None
