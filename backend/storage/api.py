@@ -57,6 +57,23 @@ class TraceQuery:
     limit: int = 20
 
 
+SORT_ORDERS = ("newest", "oldest", "slowest", "fastest", "most_spans")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    """What search results are sorted by: the whole trace's extent and size, not just its matching spans.
+
+    ``start_ns`` is the earliest span's start, ``duration_ns`` runs from there
+    to the latest span end, ``span_count`` counts every stored span.
+    """
+
+    trace_id: bytes
+    start_ns: int
+    duration_ns: int
+    span_count: int
+
+
 class StorageError(Exception):
     """A storage operation failed; the message says what and where."""
 
@@ -79,6 +96,16 @@ class SpanReader(Protocol):
         """Ids of matching traces, newest first, at most ``query.limit``."""
 
     def find_traces(self, query: TraceQuery) -> list[Trace]: ...
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        """(number of matching traces, the page ``offset:offset+limit`` of them in ``sort`` order).
+
+        Matching is ``find_trace_ids``'s with no limit (``query.limit`` is
+        ignored); the count and the order cover every match.  ``sort`` is one
+        of ``SORT_ORDERS``; ties are broken by ascending trace id (for
+        ``most_spans``: newest first, then trace id), so pages never overlap.
+        A bad ``sort``, offset or limit raises ``ValueError``.
+        """
 
     def get_services(self) -> list[str]: ...
 

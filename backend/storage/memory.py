@@ -15,17 +15,19 @@ need, and test candidates (decoding payloads for tags) after releasing it.
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from backend.model import KIND_NAMES, SpanBatch, SpanRecord
-from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery
+from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import sort_links
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
 from backend.storage.memory_index import StartIndex
 from backend.storage.sampling_memory import MemorySamplingStore
+from backend.storage.summaries import check_page, page_of, record_times, summary_of
 
 
 @dataclass
@@ -155,6 +157,22 @@ class MemoryStorage:
         return Trace(spans, processes)
 
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        return self._matching(query, query.limit)
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        """Visits every matching span in the window and every span of the matching traces."""
+        check_page(sort, offset, limit)
+        summaries = []
+        for trace_id in self._matching(query, sys.maxsize):
+            with self._lock:
+                stored = self._traces.get(trace_id)
+                spans = list(stored.spans.values()) if stored is not None else []
+            summary = summary_of(trace_id, record_times(spans))
+            if summary is not None:
+                summaries.append(summary)
+        return page_of(summaries, sort, offset, limit)
+
+    def _matching(self, query: TraceQuery, limit: int) -> list[bytes]:
         kind = kind_filter(query.span_kind)
         with self._lock:
             if query.service:
@@ -165,7 +183,7 @@ class MemoryStorage:
         newest_first = heapq.merge(*(reversed(window) for window in windows), key=_start, reverse=True)
         candidates = (r for r in newest_first if indexed_match(r, query, kind) and self._is_stored(r))
         matcher = TagMatcher(query.tags, self._process_cache, self._process_blob)
-        return newest_trace_ids(candidates, matcher, query.limit)
+        return newest_trace_ids(candidates, matcher, limit)
 
     def _is_stored(self, record: SpanRecord) -> bool:
         """False for an index entry whose trace was evicted (safe without the lock: single dict reads)."""

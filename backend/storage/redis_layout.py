@@ -63,6 +63,12 @@ def pack_record(record: SpanRecord) -> bytes:
     return b"".join((header, record.parent_span_id, service, name, record.process_id, record.payload))
 
 
+def span_times(value: bytes) -> tuple[int, int]:
+    """A packed span's (start, duration), read from its header alone."""
+    start, duration = _RECORD.unpack_from(value)[:2]
+    return start, duration
+
+
 def unpack_record(trace_id: bytes, span_id: bytes, value: bytes) -> SpanRecord:
     start, duration, kind, status, parent_len, service_len, name_len, process_len = _RECORD.unpack_from(value)
     at = _RECORD.size

@@ -12,12 +12,18 @@ query's time bounds: O(log N) to seek plus the entries it reads.  Operation,
 kind and duration filters run on the index members themselves; only tag
 searches fetch spans, a page at a time, and stop at ``limit`` traces.  A
 selective tag search over a long time window therefore reads many entries:
-narrow the window or the service.  On Redis Cluster the per-service index
+narrow the window or the service.
+
+Sorted, counted search (``search_summaries``) has no early stop: it reads
+every index entry in the window, then every matching trace's hash whole (a
+pipelined ``HGETALL`` per ``scan_page`` traces) to learn its extent and
+size, and sorts in Python.  Its cost grows with the match set.  On Redis Cluster the per-service index
 keys spread over slots while each trace stays on one slot.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +32,7 @@ import redis
 
 from backend.config_binding import ConfigError, Duration
 from backend.model import KIND_BY_NAME, KIND_NAMES, SpanBatch, SpanRecord
-from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery
+from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import count_calls
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
@@ -37,10 +43,12 @@ from backend.storage.redis_layout import (
     pack_index_entry,
     pack_record,
     score,
+    span_times,
     unpack_index_entry,
     unpack_record,
 )
 from backend.storage.sampling_redis import RedisSamplingStore
+from backend.storage.summaries import check_page, page_of, summary_of
 
 _HOUR_NS = 3_600_000_000_000
 
@@ -168,10 +176,30 @@ class RedisStorage:
         return _trace(trace_id, fields)
 
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        return self._matching(query, query.limit)
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        check_page(sort, offset, limit)
+        trace_ids = self._matching(query, sys.maxsize)
+        summaries = []
+        for at in range(0, len(trace_ids), self._page):
+            chunk = trace_ids[at : at + self._page]
+            with self._client.pipeline(transaction=False) as pipe:
+                for trace_id in chunk:
+                    pipe.hgetall(self._keys.trace(trace_id))
+                found = self._call(pipe.execute)
+            for trace_id, fields in zip(chunk, found, strict=True):
+                times = (span_times(value) for field, value in fields.items() if field[:1] == SPAN_FIELD)
+                summary = summary_of(trace_id, times)
+                if summary is not None:  # None: the trace expired since the index was read
+                    summaries.append(summary)
+        return page_of(summaries, sort, offset, limit)
+
+    def _matching(self, query: TraceQuery, limit: int) -> list[bytes]:
         processes: dict[bytes, bytes] = {}  # blobs of this query's candidates, for the matcher
         matcher = TagMatcher(query.tags, self._process_cache, processes.get)
         candidates = self._candidates(query, processes if matcher else None)
-        return newest_trace_ids(candidates, matcher, query.limit)
+        return newest_trace_ids(candidates, matcher, limit)
 
     def _candidates(self, query: TraceQuery, processes: dict[bytes, bytes] | None) -> Iterator[SpanRecord]:
         """Index entries that pass the indexed filters, newest first.
@@ -180,7 +208,7 @@ class RedisStorage:
         fetched instead, and their processes' blobs added to ``processes``.
         """
         kind = kind_filter(query.span_kind)
-        if kind == -1 or query.limit < 1:
+        if kind == -1:
             return
         key = self._keys.index(query.service) if query.service else self._keys.index_all
         high = "+inf" if query.start_max_ns is None else score(query.start_max_ns + 999)

@@ -10,6 +10,7 @@ what the window holds.  Tags are tested in Python by the shared
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import TypeVar
@@ -18,11 +19,13 @@ from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.model import KIND_NAMES, SpanRecord
-from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery
+from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import sort_links
 from backend.storage.matching import ProcessCache, TagMatcher, kind_filter, newest_trace_ids
 from backend.storage.sql_catalog import Catalog
 from backend.storage.sql_schema import Tables
+from backend.storage.sql_summaries import SummaryQueries
+from backend.storage.summaries import check_page
 
 # Rows are streamed per statement, never by Connection.execution_options: that would switch every
 # later query on the connection to a server-side cursor (on PostgreSQL).
@@ -37,6 +40,7 @@ class SqlReader:
         self._tables = tables
         self._catalog = catalog
         self._process_cache = ProcessCache()
+        self._summary_queries = SummaryQueries(tables.spans)
         spans = tables.spans
         self._record_columns = (
             spans.c.trace_id,
@@ -71,6 +75,10 @@ class SqlReader:
 
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
         return self._read(lambda connection: self._find(connection, query))
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        check_page(sort, offset, limit)
+        return self._read(lambda connection: self._summaries(connection, query, sort, offset, limit))
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self._connect() as connection:
@@ -122,17 +130,39 @@ class SqlReader:
     def _find(self, connection: Connection, query: TraceQuery) -> list[bytes]:
         if query.limit < 1:
             return []
+        return self._find_up_to(connection, query, query.limit)
+
+    def _find_up_to(self, connection: Connection, query: TraceQuery, limit: int) -> list[bytes]:
+        found = self._filters(connection, query)
+        if found is None:
+            return []
+        service_ids, conditions = found
+        spans = self._tables.spans
+        with ExitStack() as results:
+            if not query.tags:
+                rows = self._newest_first(
+                    connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
+                )
+                return _distinct_first((row.trace_id for row in rows), limit)
+            rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
+            matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
+            return newest_trace_ids((self._record(connection, row) for row in rows), matcher, limit)
+
+    def _filters(self, connection: Connection, query: TraceQuery) -> tuple[list[int], list] | None:
+        """The service ids to read and the SQL conditions on indexed fields; None when nothing can match."""
         spans = self._tables.spans
         if query.service:
             service_id = self._catalog.service_id(connection, query.service)
             service_ids = [] if service_id is None else [service_id]
         else:
             service_ids = sorted(self._catalog.services(connection).values())
+        if not service_ids:
+            return None
         conditions = []
         if query.operation or query.span_kind:
             operation_ids = self._matching_operations(connection, query)
             if not operation_ids:
-                return []
+                return None
             conditions.append(spans.c.operation_id.in_(operation_ids))
         if query.start_min_ns is not None:
             conditions.append(spans.c.start_ns >= query.start_min_ns)
@@ -142,17 +172,19 @@ class SqlReader:
             conditions.append(spans.c.duration_ns >= query.duration_min_ns)
         if query.duration_max_ns is not None:
             conditions.append(spans.c.duration_ns <= query.duration_max_ns)
-        if not service_ids:
-            return []
-        with ExitStack() as results:
-            if not query.tags:
-                rows = self._newest_first(
-                    connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
-                )
-                return _distinct_first((row.trace_id for row in rows), query.limit)
-            rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
-            matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
-            return newest_trace_ids((self._record(connection, row) for row in rows), matcher, query.limit)
+        return service_ids, conditions
+
+    def _summaries(
+        self, connection: Connection, query: TraceQuery, sort: str, offset: int, limit: int
+    ) -> tuple[int, list[TraceSummary]]:
+        found = self._filters(connection, query)
+        if found is None:
+            return 0, []
+        if query.tags:
+            # Tags are matched in Python, so every candidate span in the window is read and tested first.
+            trace_ids = self._find_up_to(connection, query, sys.maxsize)
+            return self._summary_queries.page_of_ids(connection, trace_ids, sort, offset, limit)
+        return self._summary_queries.page(connection, *found, sort, offset, limit)
 
     def _newest_first(
         self, connection: Connection, results: ExitStack, columns: tuple, service_ids: list[int], conditions: list

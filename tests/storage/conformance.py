@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from backend.model import SpanBatch
-from backend.storage.api import DependencyLink, Operation, Storage, TraceQuery
+from backend.storage.api import SORT_ORDERS, DependencyLink, Operation, Storage, TraceQuery, TraceSummary
 from tests.builders import SpanSpec, batch_of
 
 SECOND = 1_000_000_000
@@ -29,6 +30,45 @@ def store(storage: Storage, *specs: SpanSpec) -> SpanBatch:
 
 def find(storage: Storage, **fields) -> list[bytes]:  # noqa: ANN003 - TraceQuery fields
     return storage.reader().find_trace_ids(TraceQuery(**fields))
+
+
+# What each sort order means, written out independently of any plug-in.
+EXPECTED_ORDER = {
+    "newest": lambda s: (-s.start_ns, s.trace_id),
+    "oldest": lambda s: (s.start_ns, s.trace_id),
+    "slowest": lambda s: (-s.duration_ns, s.trace_id),
+    "fastest": lambda s: (s.duration_ns, s.trace_id),
+    "most_spans": lambda s: (-s.span_count, -s.start_ns, s.trace_id),
+}
+
+
+def seven_traces(storage: Storage) -> list[TraceSummary]:
+    """Seven "driver" traces with distinct starts and durations, 1-3 spans each (ties in count).
+
+    Trace i's root is ``op`` (``other`` when i is a multiple of 3), tagged ``even``,
+    lasting (3i mod 7 + 1) * 10 ms; its ``route`` children sit inside it, except
+    trace 5's, which runs to 201 ms: a trace's duration is all its spans'.
+    """
+    summaries = []
+    for i in range(7):
+        name = "other" if i % 3 == 0 else "op"
+        duration = ((3 * i) % 7 + 1) * 10 * MS
+        root = SpanSpec(
+            "driver", name, start_ns=BASE + i * SECOND, duration_ns=duration, attributes={"even": i % 2 == 0}
+        )
+        child_ms = 200 if i == 5 else 5
+        children = [
+            root.child("route", "call", start_ns=root.start_ns + MS, duration_ns=child_ms * MS) for _ in range(i % 3)
+        ]
+        spans = [root, *children]
+        store(storage, *spans)
+        end = max(spec.start_ns + spec.duration_ns for spec in spans)
+        summaries.append(TraceSummary(root.trace_id, root.start_ns, end - root.start_ns, len(spans)))
+    return summaries
+
+
+def summaries_page(storage: Storage, sort: str = "newest", offset: int = 0, limit: int = 20, **fields):  # noqa: ANN003, ANN201
+    return storage.reader().search_summaries(TraceQuery(**fields), sort, offset, limit)
 
 
 class StorageConformance:
@@ -294,6 +334,67 @@ class StorageConformance:
             specs[6].trace_id,
             specs[4].trace_id,
         ]
+
+    # Sorted, counted search over the whole match set
+
+    def test_summaries_count_every_match_not_only_the_page(self, storage: Storage):
+        seven_traces(storage)
+
+        total, page = summaries_page(storage, limit=3, service="driver")
+
+        assert total == 7
+        assert len(page) == 3
+
+    @pytest.mark.parametrize("sort", SORT_ORDERS)
+    def test_summaries_pages_follow_one_order_over_the_whole_match_set(self, storage: Storage, sort: str):
+        expected = sorted(seven_traces(storage), key=EXPECTED_ORDER[sort])
+
+        pages = [summaries_page(storage, sort, offset, 3, service="driver") for offset in (0, 3, 6)]
+
+        assert [total for total, _ in pages] == [7, 7, 7]
+        assert [summary for _, page in pages for summary in page] == expected
+
+    def test_a_summary_covers_the_whole_trace_not_only_its_matching_spans(self, storage: Storage):
+        summaries = seven_traces(storage)
+
+        _, (slowest, *_) = summaries_page(storage, "slowest", service="driver")
+
+        assert slowest == summaries[5]
+        assert slowest.duration_ns == 201 * MS and slowest.span_count == 3
+
+    def test_a_page_past_the_end_is_empty_and_still_counted(self, storage: Storage):
+        seven_traces(storage)
+
+        assert summaries_page(storage, offset=7, limit=3, service="driver") == (7, [])
+
+    def test_summaries_filter_by_operation(self, storage: Storage):
+        summaries = seven_traces(storage)
+
+        total, page = summaries_page(storage, "oldest", service="driver", operation="other")
+
+        assert (total, page) == (3, [summaries[0], summaries[3], summaries[6]])
+
+    def test_summaries_filter_by_tags_and_duration_and_count_only_those(self, storage: Storage):
+        summaries = seven_traces(storage)
+
+        total, page = summaries_page(
+            storage, "fastest", limit=2, service="driver", tags={"even": "true"}, duration_min_ns=40 * MS
+        )
+
+        assert total == 3  # traces 2, 4 and 6 (70, 60 and 50 ms); trace 0 is too short
+        assert page == [summaries[6], summaries[4]]
+
+    def test_summaries_of_another_service_count_its_traces(self, storage: Storage):
+        seven_traces(storage)
+
+        total, page = summaries_page(storage, "most_spans", limit=1, service="route")
+
+        assert total == 4  # the traces with children: 1, 2, 4 and 5
+        assert page[0].span_count == 3
+
+    def test_an_unknown_sort_is_refused(self, storage: Storage):
+        with pytest.raises(ValueError, match="unknown sort"):
+            summaries_page(storage, "random")
 
     # Dependencies
 
