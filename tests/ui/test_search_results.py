@@ -108,13 +108,54 @@ def test_most_spans_puts_the_biggest_trace_first(client):
     assert client.search(sort="most-spans") == ids(big, small)
 
 
-def test_the_count_says_when_storage_stopped_at_the_scan_limit(client):
-    client.store(*[trace() for _ in range(12)])
+def timed(count: int, **attributes_of) -> list[SpanSpec]:  # noqa: ANN003 - index → attributes
+    """``count`` traces one millisecond apart, oldest first; trace i gets ``attributes_of.get(f"t{i}")``."""
+    start = SpanSpec("svc", "op").start_ns - 10_000 * MS
+    return [
+        SpanSpec("svc", "op", start_ns=start + i * MS, attributes=attributes_of.get(f"t{i}", {})) for i in range(count)
+    ]
 
-    shown = client.search(limit=3)
 
-    assert len(shown) == 3
-    assert "at least" in client.count_line and "10" in client.count_line
+def test_the_total_and_the_order_cover_matches_beyond_the_scan_limit(client):
+    specs = timed(12)  # the client's scan limit is 10
+    client.store(*specs)
+
+    assert client.search(sort="oldest", limit=3) == ids(*specs[:3])
+    assert client.count_line == "12 traces"
+
+
+def test_offset_pages_through_every_match_in_order(client):
+    specs = timed(12)
+    client.store(*specs)
+
+    pages = [client.search(sort="newest", limit=5, offset=offset) for offset in (0, 5, 10)]
+
+    assert [trace_id for page in pages for trace_id in page] == ids(*reversed(specs))
+    assert "showing 11–12" in client.page and 'id="next-page"' not in client.page
+
+
+def test_a_bad_offset_is_refused(client):
+    client.search(status=400, offset="-1")
+
+    assert "offset must be a non-negative integer" in client.page
+
+
+def test_extended_terms_count_exactly_when_every_match_was_tested(client):
+    specs = timed(4, t3={"customer": "1"})
+    client.store(*specs)
+
+    assert client.search(tags="!customer") == ids(*reversed(specs[:3]))
+    assert client.count_line == "3 traces"
+
+
+def test_extended_terms_past_the_scan_limit_make_the_count_an_upper_bound(client):
+    specs = timed(12, t11={"customer": "1"}, t10={"customer": "2"})
+    client.store(*specs)
+
+    shown = client.search(tags="!customer", limit=3)
+
+    assert shown == ids(*reversed(specs[7:10]))
+    assert client.count_line.startswith("at most 10 traces") and "first 10" in client.count_line
 
 
 @pytest.mark.parametrize(

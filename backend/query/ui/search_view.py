@@ -3,10 +3,14 @@
 The form's fields travel in the URL (``service``, ``operation``, ``tags``,
 ``lookback``, ``minDuration``, ``maxDuration``, ``limit``, plus ``sort``), so
 a search can be shared and the HotROD page's "find trace" link lands here.
-Storage is asked for up to ``QueryLimits.max_search_limit`` candidates;
-extended tag terms filter them, and sorting and the total count cover all
-of them, ``limit`` only cuts the list shown.  When the candidates reach that
-cap, the page says the count is a lower bound.
+Storage sorts, counts and pages the matches (``search_summaries``), so
+order and total cover every match however many there are; ``offset`` and
+``limit`` pick the page, and only that page's traces are read whole.
+
+Extended tag terms (``!=``, presence, ``|``) are not storage queries: they
+are tested on the whole traces of the first ``QueryLimits.max_search_limit``
+matches, in the chosen order.  When storage has more matches than that, the
+page counts the untested ones as matches and says the total is "at most".
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from werkzeug.datastructures import MultiDict
 from backend.query.params import QueryLimits, parse_search
 from backend.query.responses import ApiError
 from backend.query.ui.scatter import plot
-from backend.query.ui.summary import SORTS, sort_summaries, summarize
-from backend.query.ui.tag_filter import parse_tag_expression
-from backend.storage.api import SpanReader, StorageError
+from backend.query.ui.summary import SORTS, TraceSummary, summarize
+from backend.query.ui.tag_filter import TagExpression, parse_tag_expression
+from backend.storage.api import SpanReader, StorageError, Trace, TraceQuery
 
 LOOKBACKS = [
     ("5m", "Last 5 minutes"),
@@ -52,6 +56,7 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
             "maxDuration": args.get("maxDuration", ""),
             "limit": args.get("limit", str(min(DEFAULT_LIMIT, limits.max_search_limit))),
             "sort": args.get("sort", "newest"),
+            "offset": args.get("offset", "0"),
         }
         context = {
             "form": form,
@@ -78,26 +83,58 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
 def _results(reader: SpanReader, limits: QueryLimits, args: MultiDict, form: dict[str, str]) -> dict:
     if form["sort"] not in SORTS:
         raise ApiError(400, f"unknown sort {form['sort']!r} (one of {', '.join(SORTS)})")
+    offset = _offset(form["offset"])
     expression = parse_tag_expression(form["tags"])
-    plain_args = MultiDict([(key, value) for key, value in args.items(multi=True) if key not in ("tags", "sort")])
+    plain_args = MultiDict(
+        [(key, value) for key, value in args.items(multi=True) if key not in ("tags", "sort", "offset")]
+    )
     plain_args.setdefault("lookback", DEFAULT_LOOKBACK)
     plain_args.setdefault("limit", form["limit"])
     request_ = parse_search(plain_args, time.time_ns(), limits)
+    size = request_.query.limit
+    upper_bound = False
     if request_.trace_ids:
         traces = [trace for trace in map(reader.get_trace, request_.trace_ids) if trace is not None]
-        capped = False
+        matched = [summarize(trace) for trace in traces if trace.spans]
+        total, results = len(matched), matched[offset : offset + size]
     else:
-        query = dataclasses.replace(
-            request_.query, tags={**request_.query.tags, **expression.plain}, limit=limits.max_search_limit
-        )
-        traces = reader.find_traces(query)
-        capped = len(traces) >= limits.max_search_limit
-    matched = [summarize(trace) for trace in traces if trace.spans and expression.matches(trace)]
-    ordered = sort_summaries(matched, form["sort"])
+        query = dataclasses.replace(request_.query, tags={**request_.query.tags, **expression.plain})
+        order = SORTS[form["sort"]][1]
+        if expression.terms:
+            total, matched, upper_bound = _post_filtered(reader, query, order, expression, limits.max_search_limit)
+            results = matched[offset : offset + size]
+        else:
+            total, page = reader.search_summaries(query, order, offset, size)
+            results = [summarize(trace) for trace in _whole(reader, [s.trace_id for s in page])]
     return {
-        "results": ordered[: request_.query.limit],
-        "total": len(ordered),
-        "capped": capped,
+        "results": results,
+        "total": total,
+        "offset": offset,
+        "upper_bound": upper_bound,
         "scan_limit": limits.max_search_limit,
-        "plot": plot(ordered),
+        "previous_offset": max(offset - size, 0) if offset else None,
+        "next_offset": offset + size if offset + len(results) < total else None,
+        "plot": plot(results),
     }
+
+
+def _post_filtered(
+    reader: SpanReader, query: TraceQuery, order: str, expression: TagExpression, scan_limit: int
+) -> tuple[int, list[TraceSummary], bool]:
+    """(total, every tested match in order, whether the total is only an upper bound)."""
+    total, candidates = reader.search_summaries(query, order, 0, scan_limit)
+    traces = _whole(reader, [candidate.trace_id for candidate in candidates])
+    matched = [summarize(trace) for trace in traces if expression.matches(trace)]
+    untested = total - len(candidates)
+    return len(matched) + untested, matched, untested > 0
+
+
+def _whole(reader: SpanReader, trace_ids: list[bytes]) -> list[Trace]:
+    """The traces behind a page, in its order (one that expired meanwhile is left out)."""
+    return [trace for trace in map(reader.get_trace, trace_ids) if trace is not None and trace.spans]
+
+
+def _offset(text: str) -> int:
+    if not text.isdigit():
+        raise ApiError(400, f"invalid parameter: offset must be a non-negative integer, got {text!r}")
+    return int(text)

@@ -7,7 +7,6 @@ decoded), so summarising every trace of a large match set stays cheap.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.model import STATUS_ERROR
@@ -49,15 +48,11 @@ def summarize(trace: Trace) -> TraceSummary:
     )
 
 
-SORTS: dict[str, tuple[str, Callable[[TraceSummary], tuple]]] = {
-    "newest": ("Most recent", lambda s: (-s.start_ns, s.trace_id)),
-    "oldest": ("Oldest first", lambda s: (s.start_ns, s.trace_id)),
-    "slowest": ("Longest first", lambda s: (-s.duration_ns, s.trace_id)),
-    "fastest": ("Shortest first", lambda s: (s.duration_ns, s.trace_id)),
-    "most-spans": ("Most spans", lambda s: (-s.span_count, -s.start_ns, s.trace_id)),
+# The page's sort names (kept for shared URLs) → (label, the storage's ``SORT_ORDERS`` name).
+SORTS: dict[str, tuple[str, str]] = {
+    "newest": ("Most recent", "newest"),
+    "oldest": ("Oldest first", "oldest"),
+    "slowest": ("Longest first", "slowest"),
+    "fastest": ("Shortest first", "fastest"),
+    "most-spans": ("Most spans", "most_spans"),
 }
-
-
-def sort_summaries(summaries: list[TraceSummary], order: str) -> list[TraceSummary]:
-    """Sorted by one of ``SORTS`` (unknown names raise ``KeyError``); ties broken by id so pages are stable."""
-    return sorted(summaries, key=SORTS[order][1])
