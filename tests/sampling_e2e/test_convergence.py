@@ -1,9 +1,13 @@
 """The adaptive sampling loop under load: ``hotrod all`` keeps ~1 trace/s per endpoint while serving 20x that.
 
-Short intervals (a calculation every 4 s, services polling every 250 ms) so that the loop converges
-within seconds.  With 1 trace/s, one operation's count over the window varies by ~15 % from
-sampling alone, so the ±25 % bound is held by the rate per root operation averaged over the four
-endpoints the load drives (~180 traces); each operation alone must stay within ±60 %.
+Short intervals (a calculation every 5 s, services polling every 250 ms) so that the loop converges
+within seconds.  Each root operation is held to ±25 % of the target on its own, so the window is
+long: at 1 trace/s a 45 s window varies by ~15 % from sampling alone, 120 s by ~9 % (and the loop's
+feedback, which lowers the probability after a lucky interval, narrows that further).  The
+tolerance is 10 % instead of Jaeger's 30 %: with ~5 sampled traces per bucket the weighted rate
+varies by ~25 % per calculation, and a 30 % dead band then leaves a probability parked wherever a
+noisy calculation put it, up to ~40 % off for the rest of the run.  Every endpoint is paced, so
+that each operation's request rate (and with it its probability) stays steady on a busy machine.
 """
 
 from __future__ import annotations
@@ -19,21 +23,21 @@ from tests.sampling_e2e.load import Endpoint, Load
 from tests.support import wait_for
 
 TARGET = 1.0  # traces per second per operation
-INTERVAL_S = 4
-WINDOW_S = 45
+INTERVAL_S = 5
+WINDOW_S = 120
 ADAPTIVE = (
     "extensions.jaeger_storage.backends.main={memory: {max_traces: 100000}}",
     "extensions.remote_sampling.adaptive={sampling_store: main, target_samples_per_second: 1,"
     f" initial_sampling_probability: 1.0, calculation_interval: {INTERVAL_S}s, calculation_delay: 0s,"
-    " calculation_buckets: 10, aggregation_buckets: 10}",
+    " calculation_buckets: 10, aggregation_buckets: 10, delta_tolerance: 0.1}",
 )
 # cheap dispatches: no simulated delays, no driver timeouts, no DB mutex, a wide route pool
 CHEAP_DISPATCHES = ("--driver-error-rate=0", "--fix-disable-db-conn-mutex", "--fix-route-worker-pool-size=10")
 ENDPOINTS = [
-    Endpoint("GET /dispatch", "/dispatch?customer=123", threads=10),
-    Endpoint("GET /config", "/config", threads=1, per_second=35),
-    Endpoint("GET /", "/", threads=1, per_second=35),
-    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=35),
+    Endpoint("GET /dispatch", "/dispatch?customer=123", threads=10, per_second=3),
+    Endpoint("GET /config", "/config", threads=1, per_second=30),
+    Endpoint("GET /", "/", threads=1, per_second=30),
+    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=30),
 ]
 OPERATIONS = [endpoint.operation for endpoint in ENDPOINTS]
 SEARCH_LIMIT = 1500  # the query API's maximum
@@ -117,14 +121,13 @@ def test_stored_traces_converge_on_the_target_while_requests_run_20x_higher(star
     wait_for(settled, timeout=20, interval=1.0, what="the stored root spans to stop growing")
     request_rates = {op: (after[op] - before[op]) / seconds for op in OPERATIONS}
     stored_rates = {op: counts[op] / seconds for op in OPERATIONS}
-    report = f"requests/s {request_rates}, stored traces/s {stored_rates}, served {served.latest}"
+    wanted = {op: round(TARGET / rate, 4) for op, rate in request_rates.items() if rate > 0}
+    report = f"requests/s {request_rates}, stored traces/s {stored_rates}, served {served.latest}, ideal {wanted}"
     print(report)
 
     for op in OPERATIONS:
         assert request_rates[op] >= 20 * TARGET, report
-        assert 0.4 * TARGET <= stored_rates[op] <= 1.6 * TARGET, report
-    mean_rate = sum(stored_rates.values()) / len(OPERATIONS)
-    assert 0.75 * TARGET <= mean_rate <= 1.25 * TARGET, report
+        assert 0.75 * TARGET <= stored_rates[op] <= 1.25 * TARGET, report
 
     # the services apply what the endpoint serves: each stored root names a probability served for its operation
     for op in OPERATIONS:
