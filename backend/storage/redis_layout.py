@@ -63,10 +63,24 @@ def pack_record(record: SpanRecord) -> bytes:
     return b"".join((header, record.parent_span_id, service, name, record.process_id, record.payload))
 
 
-def span_times(value: bytes) -> tuple[int, int]:
-    """A packed span's (start, duration), read from its header alone."""
-    start, duration = _RECORD.unpack_from(value)[:2]
-    return start, duration
+# Run on one trace hash: the (start, duration) headers of its spans, concatenated, so a sorted
+# search reads 16 bytes a span instead of every payload (one key per call: fine on Redis Cluster).
+SPAN_TIMES_SCRIPT = """
+local fields = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 1) == 's' then
+    out[#out + 1] = string.sub(fields[i + 1], 1, 16)
+  end
+end
+return table.concat(out)
+"""
+_TIMES = struct.Struct(">qq")
+
+
+def span_times(headers: bytes) -> list[tuple[int, int]]:
+    """The (start, duration) pairs of ``SPAN_TIMES_SCRIPT``'s answer."""
+    return list(_TIMES.iter_unpack(headers))
 
 
 def unpack_record(trace_id: bytes, span_id: bytes, value: bytes) -> SpanRecord:

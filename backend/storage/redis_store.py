@@ -15,9 +15,10 @@ selective tag search over a long time window therefore reads many entries:
 narrow the window or the service.
 
 Sorted, counted search (``search_summaries``) has no early stop: it reads
-every index entry in the window, then every matching trace's hash whole (a
-pipelined ``HGETALL`` per ``scan_page`` traces) to learn its extent and
-size, and sorts in Python.  Its cost grows with the match set.  On Redis Cluster the per-service index
+every index entry in the window, then asks each matching trace's hash for
+its spans' start and duration headers (``SPAN_TIMES_SCRIPT``, pipelined
+``scan_page`` traces at a time) to learn its extent and size, and sorts in
+Python.  Its cost grows with the match set.  On Redis Cluster the per-service index
 keys spread over slots while each trace stays on one slot.
 """
 
@@ -39,6 +40,7 @@ from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, ki
 from backend.storage.redis_layout import (
     PROCESS_FIELD,
     SPAN_FIELD,
+    SPAN_TIMES_SCRIPT,
     Keys,
     pack_index_entry,
     pack_record,
@@ -95,6 +97,7 @@ class RedisStorage:
             self.close()
             raise StorageError(f"cannot reach Redis at {options.url or options.path}: {exc}") from exc
         self._process_cache = ProcessCache()
+        self._span_times = self._client.register_script(SPAN_TIMES_SCRIPT)
         self._sampling = RedisSamplingStore(self._client, self._keys.prefix)
 
     # Storage
@@ -186,11 +189,10 @@ class RedisStorage:
             chunk = trace_ids[at : at + self._page]
             with self._client.pipeline(transaction=False) as pipe:
                 for trace_id in chunk:
-                    pipe.hgetall(self._keys.trace(trace_id))
+                    self._span_times(keys=[self._keys.trace(trace_id)], client=pipe)
                 found = self._call(pipe.execute)
-            for trace_id, fields in zip(chunk, found, strict=True):
-                times = (span_times(value) for field, value in fields.items() if field[:1] == SPAN_FIELD)
-                summary = summary_of(trace_id, times)
+            for trace_id, headers in zip(chunk, found, strict=True):
+                summary = summary_of(trace_id, span_times(headers))
                 if summary is not None:  # None: the trace expired since the index was read
                     summaries.append(summary)
         return page_of(summaries, sort, offset, limit)
