@@ -132,6 +132,7 @@ def test_offset_pages_through_every_match_in_order(client):
 
     assert [trace_id for page in pages for trace_id in page] == ids(*reversed(specs))
     assert "showing 11–12" in client.page and 'id="next-page"' not in client.page
+    assert "offset=5" in re.search(r'id="previous-page" href="([^"]*)"', client.page).group(1)
 
 
 def test_a_bad_offset_is_refused(client):
