@@ -6,6 +6,7 @@ still expose four separate ``/metrics`` pages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -118,7 +119,8 @@ def serve(name: str, app: Flask, host: str, port: int, threads: int, grace_s: fl
         """Let requests in progress finish (up to ``grace_s``), then close the listener and every connection."""
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=grace_s)
         stopping.set()
-        server.pull_trigger()
+        with contextlib.suppress(OSError):  # the loop may already have closed the trigger with the rest
+            server.pull_trigger()
         thread.join(grace_s)
 
     return RunningServer(name, host, actual_port, close, thread)

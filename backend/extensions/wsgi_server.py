@@ -10,6 +10,7 @@ a running ``select`` from another thread breaks it).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -73,6 +74,9 @@ class WsgiServer:
         while time.monotonic() < deadline and any(c.total_outbufs_len for c in list(server.active_channels.values())):
             time.sleep(0.01)
         self._phase = _CLOSING
-        server.pull_trigger()
+        # The loop may see _CLOSING on its own and close every socket, the trigger included,
+        # before this wake-up lands: a closed trigger means the loop is already done.
+        with contextlib.suppress(OSError):
+            server.pull_trigger()
         if self._thread is not None:
             self._thread.join(timeout=grace)
