@@ -1,6 +1,8 @@
 """A scripted load on the HotROD frontend: many requests per second per endpoint, counted per operation.
 
-Cheap endpoints are paced so that they leave the CPU to the dispatches.
+Threads are paced to a fixed rate each, so that every operation's request rate (and with it the
+probability adaptive sampling gives it) stays steady, and cheap endpoints leave the CPU to the
+dispatches; a thread that falls behind catches up at once.
 """
 
 from __future__ import annotations
