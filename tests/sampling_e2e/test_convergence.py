@@ -35,9 +35,9 @@ ADAPTIVE = (
 CHEAP_DISPATCHES = ("--driver-error-rate=0", "--fix-disable-db-conn-mutex", "--fix-route-worker-pool-size=10")
 ENDPOINTS = [
     Endpoint("GET /dispatch", "/dispatch?customer=123", threads=10, per_second=3),
-    Endpoint("GET /config", "/config", threads=1, per_second=30),
-    Endpoint("GET /", "/", threads=1, per_second=30),
-    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=30),
+    Endpoint("GET /config", "/config", threads=1, per_second=24),
+    Endpoint("GET /", "/", threads=1, per_second=24),
+    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=24),
 ]
 OPERATIONS = [endpoint.operation for endpoint in ENDPOINTS]
 SEARCH_LIMIT = 1500  # the query API's maximum
@@ -61,7 +61,7 @@ class ServedProbabilities:
         return self.latest
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(0.5):  # probabilities change once per calculation interval
             self.poll()
 
     def __enter__(self) -> ServedProbabilities:
