@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.component import Consumer, Factory, Host, Processor, Refused, Settings
-from backend.config_binding import ConfigError, Duration, bind
+from backend.config_binding import ConfigError, Duration, bind, require_at_least_one
 from backend.model import SpanBatch
 
 
@@ -36,9 +36,7 @@ class BatchOptions:
 
 def _options(raw: Any, where: str) -> BatchOptions:
     options = bind(BatchOptions, raw, where)
-    for name in ("send_batch_size", "queue_size", "workers"):
-        if getattr(options, name) < 1:
-            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
+    require_at_least_one(options, ("send_batch_size", "queue_size", "workers"), where)
     if options.timeout <= 0:
         raise ConfigError(f"{where}.timeout", "expected a positive duration such as 200ms")
     return options

@@ -14,7 +14,7 @@ from typing import Any
 
 from backend.component import Consumer, Factory, Host, Receiver, Refused, Settings
 from backend.config import parse_endpoint
-from backend.config_binding import ConfigError, bind
+from backend.config_binding import bind, require_at_least_one
 from backend.extensions.wsgi_server import WsgiServer
 from backend.otlp import InvalidRequest
 from backend.receivers.ingest import Ingest
@@ -38,9 +38,7 @@ class ZipkinOptions:
 def _options(raw: Any, where: str) -> ZipkinOptions:
     options = bind(ZipkinOptions, raw, where)
     parse_endpoint(options.endpoint, f"{where}.endpoint")
-    for name in ("max_request_body_size", "threads"):
-        if getattr(options, name) < 1:
-            raise ConfigError(f"{where}.{name}", f"expected at least 1, got {getattr(options, name)}")
+    require_at_least_one(options, ("max_request_body_size", "threads"), where)
     return options
 
 
