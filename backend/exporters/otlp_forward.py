@@ -26,6 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
 from backend.component import Exporter, Factory, Host, Settings
 from backend.config_binding import ConfigError, Duration, bind
+from backend.exporters.retry import RetryOptions
 from backend.model import SpanBatch
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -33,8 +34,7 @@ TRACES_PATH = "/v1/traces"
 
 
 @dataclass
-class ForwardRetryOptions:
-    enabled: bool = True
+class ForwardRetryOptions(RetryOptions):
     max_attempts: int = 3
     initial_interval: Duration = Duration(200_000_000)
     max_interval: Duration = Duration(5_000_000_000)
@@ -59,8 +59,7 @@ def _options(raw: Any, where: str) -> OtlpForwardOptions:
         options.endpoint = options.endpoint.rstrip("/") + TRACES_PATH
     if options.timeout <= 0:
         raise ConfigError(f"{where}.timeout", "expected a positive duration such as 5s")
-    if options.retry_on_failure.max_attempts < 1:
-        raise ConfigError(f"{where}.retry_on_failure.max_attempts", "expected at least 1")
+    options.retry_on_failure.check(where)
     return options
 
 
@@ -103,21 +102,21 @@ class OtlpForwardExporter(Exporter):
             return
         body = to_request(batch).SerializeToString()
         retry = self._options.retry_on_failure
-        attempts = retry.max_attempts if retry.enabled else 1
-        delay = retry.initial_interval / 1e9
+        attempts = retry.attempts
         for attempt in range(1, attempts + 1):
             try:
                 self._post(body)
             except _Retryable as exc:
                 if attempt == attempts:
                     self._give_up(batch, f"{exc} (after {attempts} attempt(s))")
-                wait = min(exc.retry_after if exc.retry_after is not None else delay, retry.max_interval / 1e9)
+                wait = retry.backoff(attempt)
+                if exc.retry_after is not None:
+                    wait = min(exc.retry_after, retry.max_interval / 1e9)
                 self._settings.logger.warning(
                     "forwarding %d span(s) failed (attempt %d of %d), retrying in %.2fs: %s",
                     len(batch), attempt, attempts, wait, exc,
                 )  # fmt: skip
                 time.sleep(wait)
-                delay = min(delay * 2, retry.max_interval / 1e9)
                 continue
             except Exception as exc:
                 self._give_up(batch, str(exc))

@@ -16,18 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.component import Exporter, Factory, Host, Settings
-from backend.config_binding import ConfigError, Duration, bind
+from backend.config_binding import ConfigError, bind
+from backend.exporters.retry import RetryOptions
 from backend.extensions.storage import find_storage
 from backend.model import SpanBatch
 from backend.storage.api import SpanWriter
-
-
-@dataclass
-class RetryOptions:
-    enabled: bool = True
-    max_attempts: int = 5
-    initial_interval: Duration = Duration(100_000_000)
-    max_interval: Duration = Duration(2_000_000_000)
 
 
 @dataclass
@@ -40,8 +33,7 @@ def _options(raw: Any, where: str) -> StorageExporterOptions:
     options = bind(StorageExporterOptions, raw, where)
     if not options.trace_storage:
         raise ConfigError(f"{where}.trace_storage", "expected the name of a jaeger_storage backend")
-    if options.retry_on_failure.max_attempts < 1:
-        raise ConfigError(f"{where}.retry_on_failure.max_attempts", "expected at least 1")
+    options.retry_on_failure.check(where)
     return options
 
 
@@ -62,8 +54,7 @@ class StorageExporter(Exporter):
 
     def consume(self, batch: SpanBatch) -> None:
         retry = self._options.retry_on_failure
-        attempts = retry.max_attempts if retry.enabled else 1
-        delay = retry.initial_interval / 1e9
+        attempts = retry.attempts
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
@@ -76,6 +67,7 @@ class StorageExporter(Exporter):
                         "giving up on %d span(s) after %d attempt(s): %s", len(batch), attempts, exc
                     )
                     raise
+                delay = retry.backoff(attempt)
                 self._settings.logger.warning(
                     "storage write of %d span(s) failed (attempt %d of %d), retrying in %.2fs: %s",
                     len(batch),
@@ -85,7 +77,6 @@ class StorageExporter(Exporter):
                     exc,
                 )
                 time.sleep(delay)
-                delay = min(delay * 2, retry.max_interval / 1e9)
                 continue
             self._latency.observe(time.perf_counter() - started)
             self._sent.inc(len(batch))
