@@ -17,7 +17,7 @@ from backend.config_binding import ConfigError, bind, require_at_least_one
 from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_grpc import JaegerGrpcServer
-from backend.receivers.jaeger_thrift import JaegerHttpApp
+from backend.receivers.jaeger_thrift import jaeger_http_app
 from backend.receivers.jaeger_udp import UdpServer
 
 MIB = 1024 * 1024
@@ -122,7 +122,7 @@ class JaegerReceiver(Receiver):
             if self._options.http is not None:
                 http = self._options.http
                 address, port = parse_endpoint(http.endpoint, f"{where}.thrift_http.endpoint")
-                app = JaegerHttpApp(self._ingest("thrift_http"), http.max_request_body_size)
+                app = jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size)
                 server = WsgiServer(
                     app,
                     address,

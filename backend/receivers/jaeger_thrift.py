@@ -9,18 +9,15 @@ Jaeger does; 400 with a plain-text reason for a body that is not a batch.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
 
 from thriftpy2.thrift import TMessageType
 
-from backend.component import Refused
 from backend.otlp import InvalidRequest
 from backend.receivers.idl import agent, jaeger
 from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_translate import to_request
-from backend.receivers.otlp_http import TooLarge, inflate
+from backend.receivers.legacy_http import LegacyPostApp
 from backend.receivers.thrift_limits import StrictBinaryProtocol, StrictBuffer, StrictCompactProtocol
 
 # Pure-Python readers made strict (see thrift_limits): the Cython ones do not stop at the end of a
@@ -65,54 +62,10 @@ def ingest_batch(ingest: Ingest, batch: Any) -> None:
         raise InvalidRequest(decoded.error)
 
 
-class JaegerHttpApp:
-    """``POST /api/traces``: the Jaeger collector's Thrift-over-HTTP endpoint, as a lean WSGI app."""
-
-    def __init__(self, ingest: Ingest, max_body_size: int) -> None:
-        self._ingest = ingest
-        self._max = max_body_size
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        if environ.get("PATH_INFO") != TRACES_PATH:
-            return plain_text(start_response, "404 Not Found", f"only {TRACES_PATH} is served")
-        if environ.get("REQUEST_METHOD") != "POST":
-            return plain_text(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
-        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-        if content_type not in THRIFT_TYPES:
-            self._ingest.failed("unsupported_media_type")
-            message = f"Content-Type must be {THRIFT_TYPES[0]}, not {content_type or 'missing'!r}"
-            return plain_text(start_response, "415 Unsupported Media Type", message)
-        encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        try:
-            body = environ["wsgi.input"].read()
-            if encoding == "gzip":
-                body = inflate(body, self._max)
-            elif encoding not in ("", "identity"):
-                self._ingest.failed("unsupported_media_type")
-                return plain_text(
-                    start_response, "415 Unsupported Media Type", f"unsupported Content-Encoding {encoding!r}"
-                )
-            ingest_batch(self._ingest, decode_batch(body))
-        except TooLarge as exc:
-            self._ingest.failed("too_large")
-            return plain_text(start_response, "413 Content Too Large", str(exc))
-        except InvalidRequest as exc:
-            self._ingest.failed("malformed")
-            return plain_text(start_response, "400 Bad Request", str(exc))
-        except Refused as exc:
-            status = "429 Too Many Requests" if exc.overloaded else "503 Service Unavailable"
-            return plain_text(
-                start_response, status, str(exc), [("Retry-After", str(max(1, math.ceil(exc.retry_after))))]
-            )
-        start_response("202 Accepted", [("Content-Length", "0")])
-        return [b""]
+def jaeger_http_app(ingest: Ingest, max_body_size: int) -> LegacyPostApp:
+    """``POST /api/traces``: the Jaeger collector's Thrift-over-HTTP endpoint."""
+    return LegacyPostApp(ingest, max_body_size, TRACES_PATH, THRIFT_TYPES, _handle_http)
 
 
-def plain_text(
-    start_response: Callable[..., Any], status: str, message: str, headers: list[tuple[str, str]] | None = None
-) -> list[bytes]:
-    data = (message + "\n").encode()
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data))), *(headers or [])]
-    )
-    return [data]
+def _handle_http(ingest: Ingest, body: bytes, _content_type: str) -> None:
+    ingest_batch(ingest, decode_batch(body))

@@ -7,19 +7,15 @@ content types, 429/503 with ``Retry-After`` when the pipeline refuses.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.component import Consumer, Factory, Host, Receiver, Refused, Settings
+from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import bind, require_at_least_one
 from backend.extensions.wsgi_server import WsgiServer
-from backend.otlp import InvalidRequest
 from backend.receivers.ingest import Ingest
-from backend.receivers.jaeger_thrift import plain_text
-from backend.receivers.otlp_http import TooLarge, inflate
+from backend.receivers.legacy_http import LegacyPostApp
 from backend.receivers.zipkin_translate import spans_from_json, spans_from_proto, to_request
 
 MIB = 1024 * 1024
@@ -42,40 +38,9 @@ def _options(raw: Any, where: str) -> ZipkinOptions:
     return options
 
 
-class ZipkinApp:
-    def __init__(self, ingest: Ingest, max_body_size: int) -> None:
-        self._ingest = ingest
-        self._max = max_body_size
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        if environ.get("PATH_INFO") != SPANS_PATH:
-            return plain_text(start_response, "404 Not Found", f"only {SPANS_PATH} is served")
-        if environ.get("REQUEST_METHOD") != "POST":
-            return plain_text(start_response, "405 Method Not Allowed", "use POST", [("Allow", "POST")])
-        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower() or JSON
-        encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        if content_type not in (JSON, PROTOBUF) or encoding not in ("", "identity", "gzip"):
-            self._ingest.failed("unsupported_media_type")
-            message = f"expected {JSON} or {PROTOBUF}, optionally gzip; got {content_type!r} {encoding!r}"
-            return plain_text(start_response, "415 Unsupported Media Type", message)
-        try:
-            body = environ["wsgi.input"].read()
-            if encoding == "gzip":
-                body = inflate(body, self._max)
-            spans = spans_from_proto(body) if content_type == PROTOBUF else spans_from_json(body)
-            self._ingest.export(to_request(spans))
-        except TooLarge as exc:
-            self._ingest.failed("too_large")
-            return plain_text(start_response, "413 Content Too Large", str(exc))
-        except InvalidRequest as exc:
-            self._ingest.failed("malformed")
-            return plain_text(start_response, "400 Bad Request", str(exc))
-        except Refused as exc:
-            status = "429 Too Many Requests" if exc.overloaded else "503 Service Unavailable"
-            retry = [("Retry-After", str(max(1, math.ceil(exc.retry_after))))]
-            return plain_text(start_response, status, str(exc), retry)
-        start_response("202 Accepted", [("Content-Length", "0")])
-        return [b""]
+def _handle(ingest: Ingest, body: bytes, content_type: str) -> None:
+    spans = spans_from_proto(body) if content_type == PROTOBUF else spans_from_json(body)
+    ingest.export(to_request(spans))
 
 
 class ZipkinReceiver(Receiver):
@@ -88,7 +53,8 @@ class ZipkinReceiver(Receiver):
     def start(self, host: Host) -> None:
         s = self._settings
         address, port = parse_endpoint(self._options.endpoint, f"{s.where}.endpoint")
-        app = ZipkinApp(Ingest(s.id, "http", self._next, s.metrics, s.logger), self._options.max_request_body_size)
+        ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
+        app = LegacyPostApp(ingest, self._options.max_request_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON)
         server = WsgiServer(
             app,
             address,
