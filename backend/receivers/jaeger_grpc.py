@@ -16,10 +16,9 @@ from google.protobuf.message import DecodeError
 
 from backend.component import Refused
 from backend.otlp import InvalidRequest
-from backend.receivers.grpc_server import serve_grpc
+from backend.receivers.grpc_server import GrpcIngestServer
 from backend.receivers.idl import jaeger
 from backend.receivers.idl.jaeger_proto import SERVICE, messages
-from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_thrift import ingest_batch
 
 # jaeger.api_v2.ValueType → Thrift TagType (STRING, DOUBLE, BOOL, LONG, BINARY)
@@ -93,19 +92,12 @@ def thrift_batches(batch: Any) -> list[Any]:
     return list(groups.values())
 
 
-class JaegerGrpcServer:
-    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int) -> None:
-        self._ingest = ingest
-        self._host = host
-        self._port = port
-        self._max = max_message_bytes
-        self._workers = workers
-        self._server: grpc.Server | None = None
-        self._bound = 0
+class JaegerGrpcServer(GrpcIngestServer):
+    label = "Jaeger gRPC"
 
-    def start(self) -> None:
+    def handler(self) -> grpc.GenericRpcHandler:
         response = messages()["PostSpansResponse"]
-        handler = grpc.method_handlers_generic_handler(
+        return grpc.method_handlers_generic_handler(
             SERVICE,
             {
                 "PostSpans": grpc.unary_unary_rpc_method_handler(
@@ -113,11 +105,6 @@ class JaegerGrpcServer:
                 )
             },
         )
-        self._server, self._bound = serve_grpc(handler, self._host, self._port, self._max, self._workers, "Jaeger gRPC")
-
-    @property
-    def address(self) -> str:
-        return f"{self._host}:{self._bound}"
 
     def _post_spans(self, body: bytes, context: grpc.ServicerContext) -> Any:
         try:
@@ -134,8 +121,3 @@ class JaegerGrpcServer:
             code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.overloaded else grpc.StatusCode.UNAVAILABLE
             context.abort(code, str(exc))
         return messages()["PostSpansResponse"]()
-
-    def stop(self, grace: float = 5.0) -> None:
-        if self._server is not None:
-            self._server.stop(grace).wait()
-            self._server = None

@@ -19,24 +19,16 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.component import Refused
 from backend.otlp import InvalidRequest, parse_protobuf
-from backend.receivers.grpc_server import serve_grpc
-from backend.receivers.ingest import Ingest
+from backend.receivers.grpc_server import GrpcIngestServer
 
 SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
 
 
-class OtlpGrpcServer:
-    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int):
-        self._ingest = ingest
-        self._host = host
-        self._port = port
-        self._max = max_message_bytes
-        self._workers = workers
-        self._server: grpc.Server | None = None
-        self._bound = 0
+class OtlpGrpcServer(GrpcIngestServer):
+    label = "OTLP/gRPC"
 
-    def start(self) -> None:
-        handler = grpc.method_handlers_generic_handler(
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(
             SERVICE,
             {
                 "Export": grpc.unary_unary_rpc_method_handler(
@@ -46,11 +38,6 @@ class OtlpGrpcServer:
                 )
             },
         )
-        self._server, self._bound = serve_grpc(handler, self._host, self._port, self._max, self._workers, "OTLP/gRPC")
-
-    @property
-    def address(self) -> str:
-        return f"{self._host}:{self._bound}"
 
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
@@ -67,12 +54,6 @@ class OtlpGrpcServer:
             response.partial_success.rejected_spans = decoded.rejected
             response.partial_success.error_message = decoded.error
         return response
-
-    def stop(self, grace: float = 5.0) -> None:
-        """Refuse new calls, let calls in progress finish (up to ``grace`` seconds)."""
-        if self._server is not None:
-            self._server.stop(grace).wait()
-            self._server = None
 
 
 def _retry_status(code: grpc.StatusCode, refused: Refused) -> bytes:
