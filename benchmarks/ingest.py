@@ -224,7 +224,9 @@ def postgres_size(url: str, schema: str) -> int:
 def drop_schema(url: str, schema: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        # An identifier cannot be a bound parameter: quote it the dialect's way instead.
+        quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+        connection.execute(text("DROP SCHEMA IF EXISTS " + quoted + " CASCADE"))
     engine.dispose()
 
 
