@@ -124,3 +124,17 @@ def test_an_unreachable_database_is_a_storage_error_without_the_password():
         create_storage("sql", {"url": url}, "tests")
 
     assert "secret" not in str(raised.value)
+
+
+def test_a_batch_of_an_uneven_size_is_stored_whole_and_a_repeated_span_once(sql_setup):
+    storage = open_storage(sql_setup)
+    roots = [SpanSpec("driver", "op", start_ns=NOW - i) for i in range(700)]
+    specs = [spec for root in roots for spec in (root, root.child("route", "a"), root.child("route", "b"))]
+    batch = batch_of(specs)
+    batch.spans.append(batch.spans[5])  # re-delivered in the same batch: 2,101 spans, several statements on SQLite
+
+    storage.writer().write(batch)
+
+    reader = storage.reader()
+    assert [len(reader.get_trace(root.trace_id).spans) for root in roots] == [3] * len(roots)
+    storage.close()
