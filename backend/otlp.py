@@ -1,8 +1,10 @@
-"""OTLP trace requests → ``SpanBatch``: the ingest hot path.
+"""OTLP trace requests → ``SpanBatch``: the ingest hot path, and stored spans back to OTLP.
 
 Only the indexed fields are read from each span; the span itself is kept as
-its serialized bytes (see ``backend.model``).  Spans with invalid ids are
-rejected one by one, which OTLP reports back as a partial success.
+its serialized bytes (see ``backend.model``).  Protobuf bodies are parsed as
+skim types (``backend.otlp_skim``), JSON ones as the full types; ``to_batch``
+takes either.  Spans with invalid ids are rejected one by one, which OTLP
+reports back as a partial success.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import json
 from dataclasses import dataclass
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from backend.model import SpanBatch, SpanRecord
+from backend.otlp_skim import SkimRequest
 
 UNKNOWN_SERVICE = "unknown_service"
 _ZERO_TRACE = bytes(16)
@@ -35,8 +38,9 @@ class Decoded:
     error: str
 
 
-def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
+def parse_protobuf(body: bytes) -> Message:
+    """The request as skim types: the span fields ingest reads, the rest kept as bytes."""
+    request = SkimRequest()
     try:
         request.ParseFromString(body)
     except DecodeError as exc:
@@ -94,7 +98,8 @@ def process_blob(resource_spans: ResourceSpans, scope_spans: ScopeSpans) -> byte
     return holder.SerializeToString()
 
 
-def to_batch(request: ExportTraceServiceRequest) -> Decoded:
+def to_batch(request: Message) -> Decoded:
+    """``request`` is an ``ExportTraceServiceRequest`` or a ``SkimRequest``: both have the fields read here."""
     batch = SpanBatch()
     spans = batch.spans
     append = spans.append
@@ -131,3 +136,25 @@ def to_batch(request: ExportTraceServiceRequest) -> Decoded:
     if rejected:
         error = f"{rejected} span(s) rejected: trace id must be 16 bytes and span id 8 bytes, not all zero"
     return Decoded(batch, rejected, error)
+
+
+def decode_span(record: SpanRecord) -> tuple[Span, str]:
+    """The stored span whole, and "" — or, when its payload does not parse, its indexed fields and why.
+
+    Ingest does not look inside attributes, events and links (``backend.otlp_skim``),
+    so a payload can hold what does not parse; readers show what is known instead of failing.
+    """
+    try:
+        return Span.FromString(record.payload), ""
+    except DecodeError as exc:
+        span = Span(
+            trace_id=record.trace_id,
+            span_id=record.span_id,
+            parent_span_id=record.parent_span_id,
+            name=record.name,
+            kind=record.kind,
+            start_time_unix_nano=record.start_ns,
+            end_time_unix_nano=record.start_ns + record.duration_ns,
+            status=Status(code=record.status_code),
+        )
+        return span, f"the span's attributes, events and links could not be decoded: {exc}"

@@ -28,6 +28,7 @@ from backend.component import Exporter, Factory, Host, Settings
 from backend.config_binding import ConfigError, Duration, bind
 from backend.exporters.retry import RetryOptions
 from backend.model import SpanBatch
+from backend.otlp import decode_span
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 TRACES_PATH = "/v1/traces"
@@ -75,7 +76,7 @@ def to_request(batch: SpanBatch) -> ExportTraceServiceRequest:
             if not resource_spans.scope_spans:
                 resource_spans.scope_spans.add()
             by_process[span.process_id] = resource_spans
-        resource_spans.scope_spans[0].spans.add().MergeFromString(span.payload)
+        resource_spans.scope_spans[0].spans.append(decode_span(span)[0])
     return request
 
 

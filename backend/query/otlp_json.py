@@ -11,8 +11,10 @@ import base64
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
+from backend.model import SpanRecord
+from backend.otlp import decode_span
 from backend.storage.api import Trace
 
 
@@ -25,7 +27,7 @@ def traces_to_otlp_json(traces: list[Trace]) -> dict[str, Any]:
             if group is None:
                 group = groups[record.process_id] = []
                 resource_spans.append(_resource_spans(trace.processes.get(record.process_id), group))
-            group.append(_span(record.payload))
+            group.append(_span(record))
     return {"resourceSpans": resource_spans}
 
 
@@ -40,8 +42,8 @@ def _resource_spans(blob: bytes | None, spans: list[dict[str, Any]]) -> dict[str
     return holder
 
 
-def _span(payload: bytes) -> dict[str, Any]:
-    span = MessageToDict(Span.FromString(payload), use_integers_for_enums=True)
+def _span(record: SpanRecord) -> dict[str, Any]:
+    span = MessageToDict(decode_span(record)[0], use_integers_for_enums=True)
     for key in ("traceId", "spanId", "parentSpanId"):
         if key in span:
             span[key] = _hex(span[key])

@@ -26,6 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
 from backend.attributes import plain
 from backend.model import SpanRecord
+from backend.otlp import decode_span
 from backend.storage.api import Trace
 
 _JS_MAX_SAFE_INTEGER = 2**53 - 1
@@ -126,7 +127,7 @@ class _Processes:
 
 
 def _span(record: SpanRecord, processes: _Processes, present: set[bytes]) -> dict[str, Any]:
-    span = Span.FromString(record.payload)
+    span, undecodable = decode_span(record)
     process_key, scope_tags = processes.lookup(record)
     trace_hex = jaeger_trace_id(record.trace_id)
 
@@ -147,12 +148,12 @@ def _span(record: SpanRecord, processes: _Processes, present: set[bytes]) -> dic
         tags.append({"key": "w3c.tracestate", "type": "string", "value": span.trace_state})
 
     references = []
-    warnings = None
+    warnings = [undecodable] if undecodable else []
     parent = record.parent_span_id
     if parent:
         references.append({"refType": "CHILD_OF", "traceID": trace_hex, "spanID": parent.hex()})
         if parent not in present:
-            warnings = [f"parent span {parent.hex()} is not in this trace (not received yet, or lost)"]
+            warnings.append(f"parent span {parent.hex()} is not in this trace (not received yet, or lost)")
     for link in span.links:
         link_trace = jaeger_trace_id(link.trace_id)
         references.append({"refType": _link_ref_type(link), "traceID": link_trace, "spanID": link.span_id.hex()})
@@ -173,7 +174,7 @@ def _span(record: SpanRecord, processes: _Processes, present: set[bytes]) -> dic
         "tags": tags,
         "logs": logs,
         "processID": process_key,
-        "warnings": warnings,
+        "warnings": warnings or None,
     }
 
 

@@ -27,6 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
 from backend.attributes import plain
 from backend.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
+from backend.otlp import decode_span
 from backend.storage.api import TraceQuery
 
 _STATUS_NAMES = {STATUS_OK: "OK", STATUS_ERROR: "ERROR"}
@@ -141,7 +142,7 @@ class TagMatcher:
         for key, encoded in self._payload_keys:
             if encoded not in payload and key not in process:
                 return False  # cheap rejection: most candidates are never decoded
-        span = Span.FromString(payload)
+        span = decode_span(record)[0]
         sources = (attribute_texts(span.attributes, self._tags), process, derived_texts(record, span))
         event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
         for key, value in self._tags.items():

@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
+from backend.otlp import decode_span
 from backend.query.responses import ApiError
 from backend.query.tag_params import parse_tag_params
 from backend.storage.api import Trace
@@ -121,7 +122,7 @@ def trace_texts(trace: Trace, keys: set[str]) -> dict[str, set[str]]:
     for blob in trace.processes.values():
         merge(attribute_texts(ResourceSpans.FromString(blob).resource.attributes, keys))
     for record in trace.spans:
-        span = Span.FromString(record.payload)
+        span = decode_span(record)[0]
         merge(attribute_texts(span.attributes, keys))
         for event in span.events:
             merge(attribute_texts(event.attributes, keys))
