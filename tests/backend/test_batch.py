@@ -72,6 +72,28 @@ def test_small_batches_are_grouped_up_to_send_batch_size():
     assert [len(b) for b in recorder.batches] == [6]
 
 
+def test_by_default_a_lone_batch_is_handed_on_at_once():
+    recorder = Recorder()
+    batch = processor(recorder, send_batch_size=1000)
+    batch.consume(spans(3))
+    wait_for(lambda: recorder.spans == 3, timeout=5, what="the batch handed on")
+    batch.shutdown()
+
+
+def test_by_default_what_queues_during_a_write_goes_out_together_in_the_next():
+    recorder = Recorder()
+    recorder.open.clear()
+    batch = processor(recorder, send_batch_size=1000)
+    batch.consume(spans(2))
+    assert recorder.busy.wait(5)  # the worker is writing the first batch
+    batch.consume(spans(3))
+    batch.consume(spans(4))
+    recorder.open.set()
+    wait_for(lambda: recorder.spans == 9, timeout=5, what="both batches handed on")
+    assert [len(b) for b in recorder.batches] == [2, 7]
+    batch.shutdown()
+
+
 def test_the_timeout_sends_a_partial_batch():
     recorder = Recorder()
     batch = processor(recorder, send_batch_size=1000, timeout="20ms")
@@ -101,7 +123,7 @@ def test_a_request_larger_than_the_whole_queue_still_fits_an_empty_queue():
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("queue_size", 0), ("send_batch_size", -1), ("timeout", "0s"), ("workers", 0)]
+    ("option", "value"), [("queue_size", 0), ("send_batch_size", -1), ("timeout", "-1s"), ("workers", 0)]
 )
 def test_nonsense_options_are_config_errors(option, value):
     with pytest.raises(ConfigError, match=f"processors.batch.{option}"):
