@@ -12,7 +12,7 @@ out in the next.  Spans become queryable as soon as storage can take them
 (the OpenTelemetry Collector waits 200 ms by default, to fill requests to a
 remote backend; at the end of a burst that is 200 ms before the last spans
 are stored, ~20% of a 200,000-span run of benchmarks/ingest.py, which went
-from 1.0x to 1.3x of decode-and-walk on memory with 0).  A positive value
+from about 1.0x to 1.2x of decode-and-walk on memory with 0).  A positive value
 restores the Collector's behaviour, for exporters that pay per request.  The queue is bounded
 in spans: when a batch does not fit, ``consume`` raises ``Refused`` at once,
 so memory never grows and receiver threads never wait on storage.  On
