@@ -6,9 +6,7 @@ still expose four separate ``/metrics`` pages.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,12 +14,12 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, jsonify, request
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from waitress import create_server, wasyncore
 from werkzeug.exceptions import HTTPException
 
 from hotrod.admin import admin_blueprint
 from hotrod.knobs import Knobs
 from hotrod.telemetry import Telemetry
+from httpd.wsgi_server import WsgiServer
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +79,7 @@ class RunningServer:
     name: str
     host: str
     port: int
-    close: Callable[[], None]
-    thread: threading.Thread
+    close: Callable[[], None]  # lets requests in progress finish (up to the grace period), then closes
 
     @property
     def url(self) -> str:
@@ -90,37 +87,12 @@ class RunningServer:
 
 
 def serve(name: str, app: Flask, host: str, port: int, threads: int, grace_s: float = 5.0) -> RunningServer:
-    """Start waitress on ``host:port`` (0 = any free port), its event loop on a background thread.
-
-    The loop runs one poll at a time so that stopping happens on its own thread: closing sockets
-    under a running ``select`` from elsewhere breaks it, and keep-alive connections would
-    otherwise keep a plain ``server.run()`` loop alive.
-    """
+    """Start waitress on ``host:port`` (0 = any free port), its event loop on a background thread."""
+    server = WsgiServer(app, host, port, name=f"hotrod-{name}", threads=threads)
     try:
-        server = create_server(
-            app, host=host, port=port, threads=threads, ident=f"hotrod-{name}", clear_untrusted_proxy_headers=True
-        )
+        server.start()
     except OSError as exc:
         raise OSError(exc.errno, f"{name} cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    stopping = threading.Event()
-
-    def run() -> None:
-        while not stopping.is_set():
-            wasyncore.loop(timeout=1.0, map=server._map, use_poll=True, count=1)
-        wasyncore.dispatcher.close(server)
-        wasyncore.close_all(server._map)
-
-    thread = threading.Thread(target=run, name=f"waitress-{name}", daemon=True)
-    thread.start()
-    actual_port = server.effective_port  # type: ignore[union-attr]
+    actual_port = int(server.address.rsplit(":", 1)[1])
     log.info("listening", extra={"component": name, "address": f"http://{host}:{actual_port}"})
-
-    def close() -> None:
-        """Let requests in progress finish (up to ``grace_s``), then close the listener and every connection."""
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=grace_s)
-        stopping.set()
-        with contextlib.suppress(OSError):  # the loop may already have closed the trigger with the rest
-            server.pull_trigger()
-        thread.join(grace_s)
-
-    return RunningServer(name, host, actual_port, close, thread)
+    return RunningServer(name, host, actual_port, lambda: server.stop(grace_s))

@@ -1,4 +1,4 @@
-"""One waitress server on its own thread, with a clean stop: what every HTTP endpoint of the backend uses.
+"""One waitress server on its own thread, with a clean stop: every HTTP endpoint of the backend and the services.
 
 Waitress is a production WSGI server (bounded thread pool, request buffering,
 no dependencies).  Running its event loop ourselves, one poll at a time,

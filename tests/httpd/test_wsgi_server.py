@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from backend.extensions.wsgi_server import WsgiServer
+from httpd.wsgi_server import WsgiServer
 
 
 def echo_thread(environ, start_response):  # noqa: ANN001 - WSGI
