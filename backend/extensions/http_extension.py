@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.component import Extension, Settings
 from backend.config import parse_endpoint
-from backend.extensions.wsgi_server import WsgiServer
+from httpd.wsgi_server import WsgiServer
 
 
 class HttpExtension(Extension):

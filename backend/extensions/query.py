@@ -7,16 +7,18 @@ from typing import Any
 
 from backend.component import Factory, Host, Settings
 from backend.config import parse_endpoint
-from backend.config_binding import ConfigError, Duration, bind
+from backend.config_binding import ConfigError, bind
 from backend.extensions.http_extension import HttpExtension
-from backend.extensions.storage import find_storage
+from backend.extensions.storage import PrometheusOptions, find_metrics_source, find_storage
 
 
 @dataclass
 class QueryStorage:
     traces: str = ""
     dependencies: str = ""  # defaults to the traces storage
-    metrics: str = ""  # the storage a spanmetrics processor keeps metrics in; empty: /api/metrics answers 501
+    # a jaeger_storage metric backend (Prometheus), or the storage a spanmetrics processor keeps its metrics in;
+    # empty: /api/metrics answers 501
+    metrics: str = ""
 
 
 @dataclass
@@ -26,18 +28,9 @@ class QueryHttp:
 
 
 @dataclass
-class QueryPrometheus:
-    """A Prometheus that scrapes the spanmetrics names, read for /api/metrics instead of storage.metrics."""
-
-    endpoint: str = ""  # http://host:9090
-    timeout: Duration = Duration(10_000_000_000)
-
-
-@dataclass
 class QueryOptions:
     storage: QueryStorage = field(default_factory=QueryStorage)
     http: QueryHttp = field(default_factory=QueryHttp)
-    prometheus: QueryPrometheus = field(default_factory=QueryPrometheus)
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -47,13 +40,6 @@ def _options(raw: Any, where: str) -> QueryOptions:
     parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
-    if options.prometheus.endpoint:
-        if not options.prometheus.endpoint.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}.prometheus.endpoint", "expected an http:// or https:// URL")
-        if options.storage.metrics:
-            raise ConfigError(
-                f"{where}.prometheus.endpoint", "metrics come from storage.metrics or Prometheus: not both"
-            )
     return options
 
 
@@ -74,15 +60,16 @@ class QueryExtension(HttpExtension):
         dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
         metrics = None
         if storage.metrics:
-            from backend.spanmetrics.hub import hub_for
-            from backend.spanmetrics.queries import StoreMetricsReader
+            source = find_metrics_source(host, storage.metrics, f"{where}.storage.metrics")
+            if isinstance(source, PrometheusOptions):
+                from backend.spanmetrics.prometheus_reader import PrometheusMetricsReader
 
-            metrics = StoreMetricsReader(hub_for(find_storage(host, storage.metrics, f"{where}.storage.metrics")))
-        elif self._options.prometheus.endpoint:
-            from backend.spanmetrics.prometheus_reader import PrometheusMetricsReader
+                metrics = PrometheusMetricsReader(source.endpoint, source.timeout / 1e9)
+            else:
+                from backend.spanmetrics.hub import hub_for
+                from backend.spanmetrics.queries import StoreMetricsReader
 
-            prometheus = self._options.prometheus
-            metrics = PrometheusMetricsReader(prometheus.endpoint, prometheus.timeout / 1e9)
+                metrics = StoreMetricsReader(hub_for(source))
         app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics)
         self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
 

@@ -3,13 +3,18 @@
 As in Jaeger v2, storages are configured once, by name, and components refer
 to them by that name (``trace_storage: main``).  The extension also runs
 retention: ``purge_expired`` every ``purge_interval``.
+
+``metric_backends`` are, as in Jaeger v2, where the query API may read
+/api/metrics from instead: a Prometheus that scrapes the spanmetrics names
+(``{name: {prometheus: {endpoint: http://host:9090}}}``).  Without one, the
+query API reads the metrics a spanmetrics processor keeps beside a trace storage.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from backend.component import Extension, Factory, Host, Settings
@@ -21,7 +26,23 @@ from backend.storage.factory import bind_options, create_storage, known_kinds
 @dataclass
 class StorageExtensionOptions:
     backends: dict[str, Any]
+    metric_backends: dict[str, Any] = field(default_factory=dict)
     purge_interval: Duration = Duration(60_000_000_000)
+
+
+@dataclass
+class PrometheusOptions:
+    """A Prometheus that scrapes the spanmetrics names (``/metrics`` on the telemetry port)."""
+
+    endpoint: str = ""  # http://host:9090
+    timeout: Duration = Duration(10_000_000_000)
+
+
+@dataclass(frozen=True)
+class _Options:
+    general: StorageExtensionOptions
+    backends: dict[str, _Backend]
+    metric_backends: dict[str, PrometheusOptions]
 
 
 @dataclass(frozen=True)
@@ -31,7 +52,7 @@ class _Backend:
     where: str
 
 
-def _options(raw: Any, where: str) -> tuple[StorageExtensionOptions, dict[str, _Backend]]:
+def _options(raw: Any, where: str) -> _Options:
     options = bind(StorageExtensionOptions, raw, where)
     if options.purge_interval <= 0:
         raise ConfigError(f"{where}.purge_interval", "expected a positive duration such as 1m")
@@ -43,15 +64,32 @@ def _options(raw: Any, where: str) -> tuple[StorageExtensionOptions, dict[str, _
         ((kind, kind_options),) = spec.items()
         bind_options(kind, kind_options, f"{at}.{kind}")
         backends[name] = _Backend(kind, kind_options, f"{at}.{kind}")
-    return options, backends
+    return _Options(options, backends, _metric_backends(options.metric_backends, set(backends), where))
+
+
+def _metric_backends(raw: dict[str, Any], storage_names: set[str], where: str) -> dict[str, PrometheusOptions]:
+    found = {}
+    for name, spec in raw.items():
+        at = f"{where}.metric_backends.{name}"
+        if name in storage_names:
+            raise ConfigError(at, f"{name!r} already names one of the backends; a name must say which it is")
+        if not isinstance(spec, dict) or list(spec) != ["prometheus"]:
+            raise ConfigError(at, "expected prometheus: {endpoint: http://host:9090}, the one kind of metric backend")
+        options = bind(PrometheusOptions, spec["prometheus"], f"{at}.prometheus")
+        if not options.endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"{at}.prometheus.endpoint", "expected an http:// or https:// URL")
+        found[name] = options
+    return found
 
 
 class StorageExtension(Extension):
     start_order = 0
 
-    def __init__(self, settings: Settings, options: tuple[StorageExtensionOptions, dict[str, _Backend]]):
+    def __init__(self, settings: Settings, options: _Options):
         self._settings = settings
-        self._options, self._backends = options
+        self._options = options.general
+        self._backends = options.backends
+        self._metric_backends = options.metric_backends
         self._storages: dict[str, Storage] = {}
         self._stop = threading.Event()
         self._purger: threading.Thread | None = None
@@ -68,6 +106,9 @@ class StorageExtension(Extension):
 
     def names(self) -> list[str]:
         return list(self._backends)
+
+    def metric_backend(self, name: str) -> PrometheusOptions | None:
+        return self._metric_backends.get(name)
 
     def _purge_loop(self) -> None:
         interval = self._options.purge_interval / 1e9
@@ -109,3 +150,13 @@ def find_storage(host: Host, name: str, where: str) -> Storage:
 
 
 FACTORY = Factory("extension", "jaeger_storage", _options, StorageExtension)
+
+
+def find_metrics_source(host: Host, name: str, where: str) -> Storage | PrometheusOptions:
+    """What ``name`` calls in a ``jaeger_storage`` extension: a metric backend, or a storage whose spanmetrics count."""
+    for extension in host.extensions().values():
+        if isinstance(extension, StorageExtension):
+            prometheus = extension.metric_backend(name)
+            if prometheus is not None:
+                return prometheus
+    return find_storage(host, name, where)

@@ -54,6 +54,21 @@ def test_named_components_are_type_slash_name(tmp_path):
         ("processors.batch.queue_size=lots", "processors.batch.queue_size", "expected an integer"),
         ("processors.batch.colour=red", "processors.batch.colour", "unknown option"),
         ("receivers.otlp.protocols.http.threads=-1", "receivers.otlp.protocols.http.threads", "0 (serve on the event"),
+        (
+            "extensions.jaeger_storage.metric_backends={m: {prometheus: {endpoint: 'prom:9090'}}}",
+            "jaeger_storage.metric_backends.m.prometheus.endpoint",
+            "http://",
+        ),
+        (
+            "extensions.jaeger_storage.metric_backends={m: {influx: {}}}",
+            "jaeger_storage.metric_backends.m",
+            "prometheus",
+        ),
+        (
+            "extensions.jaeger_storage.metric_backends={main: {prometheus: {endpoint: 'http://p:9090'}}}",
+            "jaeger_storage.metric_backends.main",
+            "already names one of the backends",
+        ),
         ("extensions.jaeger_storage.backends.main={cassandra: {}}", "backends.main.cassandra", "unknown storage kind"),
         ("service.extensions=[jaeger_query, expvar]", "service.extensions[1]", "'expvar' is not defined"),
         ("exporters.jaeger_storage_exporter.retry_on_failure.initial_interval=soon", "initial_interval", "duration"),

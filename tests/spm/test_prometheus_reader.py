@@ -69,8 +69,8 @@ def test_rates_and_quantiles_come_from_prometheus(shared_backend: Backend, prome
     reader = start_backend(
         "memory",
         extra={
-            "extensions.jaeger_query.storage.metrics": "",
-            "extensions.jaeger_query.prometheus.endpoint": prometheus,
+            "extensions.jaeger_storage.metric_backends": {"prom": {"prometheus": {"endpoint": prometheus}}},
+            "extensions.jaeger_query.storage.metrics": "prom",
         },
     )
 
@@ -95,8 +95,10 @@ def test_an_unreachable_prometheus_is_a_500_in_the_envelope(start_backend) -> No
     reader = start_backend(
         "memory",
         extra={
-            "extensions.jaeger_query.storage.metrics": "",
-            "extensions.jaeger_query.prometheus.endpoint": f"http://127.0.0.1:{free_port()}",
+            "extensions.jaeger_storage.metric_backends": {
+                "prom": {"prometheus": {"endpoint": f"http://127.0.0.1:{free_port()}"}}
+            },
+            "extensions.jaeger_query.storage.metrics": "prom",
         },
     )
     response = reader.metrics("calls", service="any")
