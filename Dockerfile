@@ -14,6 +14,7 @@ COPY pyproject.toml README.md ./
 COPY hotrod hotrod
 COPY backend backend
 COPY loadgen loadgen
+COPY httpd httpd
 RUN /opt/hotrod/bin/pip install .
 
 FROM python:3.11-slim

@@ -14,11 +14,11 @@ from typing import Any
 from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import ConfigError, bind, require_at_least_one
-from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.jaeger_grpc import JaegerGrpcServer
 from backend.receivers.jaeger_thrift import jaeger_http_app
 from backend.receivers.jaeger_udp import UdpServer
+from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
 _UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}

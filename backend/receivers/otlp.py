@@ -12,10 +12,10 @@ from typing import Any
 from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import ConfigError, bind, require_at_least_one
-from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.otlp_grpc import OtlpGrpcServer
 from backend.receivers.otlp_http import OtlpHttpApp
+from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
 # Bytes read from a socket per event-loop turn.  Waitress's default (8 KiB) takes ~18 turns of its loop
@@ -27,7 +27,7 @@ RECV_BYTES = 256 * 1024
 class HttpOptions:
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int = 20 * MIB
-    # 0: each request is handled on the server's event-loop thread (see backend/extensions/wsgi_server.py);
+    # 0: each request is handled on the server's event-loop thread (see httpd/wsgi_server.py);
     # ingest only computes, so under the GIL a pool of threads adds hand-offs and no speed
     threads: int = 0
 

@@ -13,10 +13,10 @@ from typing import Any
 from backend.component import Consumer, Factory, Host, Receiver, Settings
 from backend.config import parse_endpoint
 from backend.config_binding import bind, require_at_least_one
-from backend.extensions.wsgi_server import WsgiServer
 from backend.receivers.ingest import Ingest
 from backend.receivers.legacy_http import LegacyPostApp
 from backend.receivers.zipkin_translate import spans_from_json, spans_from_proto, to_request
+from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
 SPANS_PATH = "/api/v2/spans"

@@ -47,7 +47,7 @@ SPAN_COLUMNS = (
 _KNOWN_PROCESSES_LIMIT = 100_000
 _STAGING = "spans_staging"
 _COPY_TYPES = ["bytea", "bytea", "bytea", "int4", "int4", "int8", "int8", "int2", "bytea", "bytea"]
-_MAX_ROWS_PER_STATEMENT = 8192
+_MAX_ROWS_PER_STATEMENT = 2048  # each size is a prepared statement each connection keeps: ~2 MB at most
 # SQLite's compile-time default for bound variables since 3.32; builds may raise or lower it
 _DEFAULT_MAX_VARIABLES = 32_766
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.extensions.wsgi_server import WsgiServer
 from backend.query.app import create_app
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
+from httpd.wsgi_server import WsgiServer
 from tests.builders import SpanSpec, batch_of
 from tests.support import free_port, wait_for
 
