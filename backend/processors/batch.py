@@ -13,10 +13,11 @@ out in the next.  Spans become queryable as soon as storage can take them
 remote backend; at the end of a burst that is 200 ms before the last spans
 are stored, ~20% of a 200,000-span run of benchmarks/ingest.py, which went
 from about 1.0x to 1.2x of decode-and-walk on memory with 0).  A positive value
-restores the Collector's behaviour, for exporters that pay per request.  The queue is bounded
-in spans: when a batch does not fit, ``consume`` raises ``Refused`` at once,
-so memory never grows and receiver threads never wait on storage.  On
-shutdown the workers deliver everything queued before they stop.
+restores the Collector's behaviour, for exporters that pay per request.
+
+The queue is bounded in spans: when a batch does not fit, ``consume`` raises
+``Refused`` at once, so memory never grows and receiver threads never wait
+on storage.  On shutdown the workers deliver everything queued before they stop.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ only for names and processes it has not seen before.  ``ON CONFLICT DO
 NOTHING`` on the unique (trace_id, span_id) index makes a re-delivered span a
 no-op, on SQLite and PostgreSQL alike.
 
-SQLite gets multi-row ``INSERT … VALUES (…), (…)`` statements of thousands of
+SQLite gets multi-row ``INSERT … VALUES (…), (…)`` statements of up to 2,048
 rows rather than ``executemany``.  Python's sqlite3 releases the GIL around
 each statement step and must win it back afterwards; with ``executemany``
 that is once per row, and while receiver threads are decoding, each of those
 waits can last a whole switch interval (5 ms): the writer crawled at ~1,600
-µs/span beside one busy thread.  One step per few thousand rows lets SQLite
+µs/span beside one busy thread.  One step per two thousand rows lets SQLite
 insert on one core while Python decodes on the other (the ingest benchmark
 went from 0.34x to 0.45x of decode-and-walk).  Statement sizes are powers of
 two so that a handful of prepared statements serve every batch size.

@@ -14,7 +14,7 @@ from backend.cli import apply_flags
 from backend.config import from_mapping, read, set_path
 from backend.service import BackendService
 from tests.builders import SpanSpec, export_request
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port", "sampling_port")
 
@@ -55,7 +55,7 @@ class Backend:
 
 def build_config(storage: str, url: str | None, extra: dict[str, Any] | None = None):
     tree = read(None)
-    apply_flags(tree, storage, url, None, {name: free_port() for name in PORTS})
+    apply_flags(tree, storage, url, None, dict.fromkeys(PORTS, 0))  # 0: the kernel picks, no race for a port
     set_path(tree, "processors.spanmetrics.flush_interval", "200ms", "test")
     for path, value in (extra or {}).items():
         set_path(tree, path, value, "test")
