@@ -22,59 +22,41 @@ says why.
 
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pool, message_factory
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-_PACKAGE = "hotrod_backend.skim"
-_Field = descriptor_pb2.FieldDescriptorProto
+from backend.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
 
-# (name, number, type, message type) per declared field; numbers are OTLP's (trace.proto)
-_MESSAGES: dict[str, list[tuple[str, int, int, str]]] = {
+_PACKAGE = "hotrod_backend.skim"
+_T = FieldType
+# numbers and types as in OTLP's trace.proto; the real Status, InstrumentationScope and Resource are used as they are
+_MESSAGES: dict[str, list[Field]] = {
     "Span": [
-        ("trace_id", 1, _Field.TYPE_BYTES, ""),
-        ("span_id", 2, _Field.TYPE_BYTES, ""),
-        ("parent_span_id", 4, _Field.TYPE_BYTES, ""),
-        ("name", 5, _Field.TYPE_STRING, ""),
-        ("kind", 6, _Field.TYPE_INT32, ""),
-        ("start_time_unix_nano", 7, _Field.TYPE_FIXED64, ""),
-        ("end_time_unix_nano", 8, _Field.TYPE_FIXED64, ""),
-        ("status", 15, _Field.TYPE_MESSAGE, ".opentelemetry.proto.trace.v1.Status"),
+        ("trace_id", 1, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("span_id", 2, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("parent_span_id", 4, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("name", 5, _T.TYPE_STRING, OPTIONAL, ""),
+        ("kind", 6, _T.TYPE_INT32, OPTIONAL, ""),
+        ("start_time_unix_nano", 7, _T.TYPE_FIXED64, OPTIONAL, ""),
+        ("end_time_unix_nano", 8, _T.TYPE_FIXED64, OPTIONAL, ""),
+        ("status", 15, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.trace.v1.Status"),
     ],
     "ScopeSpans": [
-        ("scope", 1, _Field.TYPE_MESSAGE, ".opentelemetry.proto.common.v1.InstrumentationScope"),
-        ("spans", 2, _Field.TYPE_MESSAGE, f".{_PACKAGE}.Span"),
-        ("schema_url", 3, _Field.TYPE_STRING, ""),
+        ("scope", 1, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.common.v1.InstrumentationScope"),
+        ("spans", 2, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Span"),
+        ("schema_url", 3, _T.TYPE_STRING, OPTIONAL, ""),
     ],
     "ResourceSpans": [
-        ("resource", 1, _Field.TYPE_MESSAGE, ".opentelemetry.proto.resource.v1.Resource"),
-        ("scope_spans", 2, _Field.TYPE_MESSAGE, f".{_PACKAGE}.ScopeSpans"),
-        ("schema_url", 3, _Field.TYPE_STRING, ""),
+        ("resource", 1, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.resource.v1.Resource"),
+        ("scope_spans", 2, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ScopeSpans"),
+        ("schema_url", 3, _T.TYPE_STRING, OPTIONAL, ""),
     ],
     "ExportTraceServiceRequest": [
-        ("resource_spans", 1, _Field.TYPE_MESSAGE, f".{_PACKAGE}.ResourceSpans"),
+        ("resource_spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ResourceSpans"),
     ],
 }
-_REPEATED = {("ScopeSpans", "spans"), ("ResourceSpans", "scope_spans"), ("ExportTraceServiceRequest", "resource_spans")}
-
-
-def _file() -> descriptor_pb2.FileDescriptorProto:
-    file = descriptor_pb2.FileDescriptorProto(
-        name="hotrod_backend/skim.proto",
-        package=_PACKAGE,
-        syntax="proto3",
-        dependency=[module.DESCRIPTOR.name for module in (common_pb2, resource_pb2, trace_pb2)],
-    )
-    for message_name, fields in _MESSAGES.items():
-        message = file.message_type.add(name=message_name)
-        for name, number, kind, type_name in fields:
-            repeated = (message_name, name) in _REPEATED
-            label = _Field.LABEL_REPEATED if repeated else _Field.LABEL_OPTIONAL
-            field = message.field.add(name=name, number=number, type=kind, label=label)
-            if type_name:
-                field.type_name = type_name
-    return file
 
 
 def _request_class() -> type:
@@ -82,7 +64,8 @@ def _request_class() -> type:
     try:
         descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
     except KeyError:
-        pool.Add(_file())
+        dependencies = [module.DESCRIPTOR.name for module in (common_pb2, resource_pb2, trace_pb2)]
+        pool.Add(file_of("hotrod_backend/skim.proto", _PACKAGE, _MESSAGES, dependencies))
         descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
     return message_factory.GetMessageClass(descriptor)
 

@@ -11,13 +11,15 @@ from functools import cache
 
 from google.protobuf import descriptor_pb2, descriptor_pool, duration_pb2, message_factory, timestamp_pb2
 
+from backend.proto_tables import Field, file_of
+
 _F = descriptor_pb2.FieldDescriptorProto
 PACKAGE = "jaeger.api_v2"
 SERVICE = f"{PACKAGE}.CollectorService"
 _OPT, _REP = _F.LABEL_OPTIONAL, _F.LABEL_REPEATED
 _P = f".{PACKAGE}."
 # (name, number, type, label, message or enum type) per field
-_MESSAGES: dict[str, list[tuple[str, int, int, int, str]]] = {
+_MESSAGES: dict[str, list[Field]] = {
     "KeyValue": [
         ("key", 1, _F.TYPE_STRING, _OPT, ""),
         ("v_type", 2, _F.TYPE_ENUM, _OPT, _P + "ValueType"),
@@ -68,22 +70,12 @@ _ENUMS = {
 
 
 def _file() -> descriptor_pb2.FileDescriptorProto:
-    file = descriptor_pb2.FileDescriptorProto(
-        name="hotrod/jaeger_api_v2.proto",
-        package=PACKAGE,
-        syntax="proto3",
-        dependency=["google/protobuf/timestamp.proto", "google/protobuf/duration.proto"],
-    )
+    dependencies = ["google/protobuf/timestamp.proto", "google/protobuf/duration.proto"]
+    file = file_of("hotrod/jaeger_api_v2.proto", PACKAGE, _MESSAGES, dependencies)
     for name, values in _ENUMS.items():
         enum = file.enum_type.add(name=name)
         for number, value in enumerate(values):
             enum.value.add(name=value, number=number)
-    for name, fields in _MESSAGES.items():
-        message = file.message_type.add(name=name)
-        for field_name, number, field_type, label, type_name in fields:
-            field = message.field.add(name=field_name, number=number, type=field_type, label=label)
-            if type_name:
-                field.type_name = type_name
     service = file.service.add(name="CollectorService")
     service.method.add(name="PostSpans", input_type=_P + "PostSpansRequest", output_type=_P + "PostSpansResponse")
     return file

@@ -12,10 +12,12 @@ from functools import cache
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from backend.proto_tables import Field, file_of, message_of
+
 _F = descriptor_pb2.FieldDescriptorProto
 PACKAGE = "zipkin.proto3"
 # (name, number, type, label, message type) per field
-_MESSAGES: dict[str, list[tuple[str, int, int, int, str]]] = {
+_MESSAGES: dict[str, list[Field]] = {
     "Endpoint": [
         ("service_name", 1, _F.TYPE_STRING, _F.LABEL_OPTIONAL, ""),
         ("ipv4", 2, _F.TYPE_BYTES, _F.LABEL_OPTIONAL, ""),
@@ -47,21 +49,15 @@ KINDS = ("SPAN_KIND_UNSPECIFIED", "CLIENT", "SERVER", "PRODUCER", "CONSUMER")
 
 
 def _file() -> descriptor_pb2.FileDescriptorProto:
-    file = descriptor_pb2.FileDescriptorProto(name="hotrod/zipkin.proto", package=PACKAGE, syntax="proto3")
-    for name, fields in _MESSAGES.items():
-        message = file.message_type.add(name=name)
-        for field_name, number, field_type, label, type_name in fields:
-            field = message.field.add(name=field_name, number=number, type=field_type, label=label)
-            if type_name:
-                field.type_name = type_name
-        if name == "Span":
-            kind = message.enum_type.add(name="Kind")
-            for number, kind_name in enumerate(KINDS):
-                kind.value.add(name=kind_name, number=number)
-            entry = message.nested_type.add(name="TagsEntry")
-            entry.options.map_entry = True
-            entry.field.add(name="key", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
-            entry.field.add(name="value", number=2, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
+    file = file_of("hotrod/zipkin.proto", PACKAGE, _MESSAGES)
+    span = message_of(file, "Span")
+    kind = span.enum_type.add(name="Kind")
+    for number, kind_name in enumerate(KINDS):
+        kind.value.add(name=kind_name, number=number)
+    entry = span.nested_type.add(name="TagsEntry")
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
+    entry.field.add(name="value", number=2, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
     return file
 
 
