@@ -9,6 +9,8 @@ extensions it depends on, without any global registry.
 
 A consumer that cannot take a batch right now raises ``Refused``: the sender
 should retry later (HTTP 429/503, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE).
+Receivers ask ``refusal()`` before decoding a request, so that an overloaded
+pipeline does not spend its CPU decoding spans it will refuse anyway.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ class Consumer(Protocol):
         """Take ``batch`` or raise ``Refused``; returning means the batch is this consumer's to deliver.
 
         Called from many threads at once (receiver threads, the batch processor's workers): be thread-safe.
+        """
+
+    def refusal(self) -> Refused | None:
+        """The ``Refused`` a batch would meet now, or None: a cheap look receivers take before decoding.
+
+        A forecast, not a promise: ``consume`` still decides.
         """
 
 
@@ -88,11 +96,19 @@ class Processor(Component):
     @abstractmethod
     def consume(self, batch: SpanBatch) -> None: ...
 
+    @abstractmethod
+    def refusal(self) -> Refused | None:
+        """A processor that only looks at batches answers for the consumer after it."""
+
 
 class Exporter(Component):
     @abstractmethod
     def consume(self, batch: SpanBatch) -> None:
         """Deliver ``batch``; raise when it could not be delivered (after any retries)."""
+
+    def refusal(self) -> Refused | None:
+        """Exporters find out by trying: there is no queue here to look at."""
+        return None
 
 
 class Extension(Component):

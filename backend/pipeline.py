@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from backend.component import Component, Consumer, Exporter, Host, Processor, Receiver, Settings
+from backend.component import Component, Consumer, Exporter, Host, Processor, Receiver, Refused, Settings
 from backend.config import ComponentConfig, Config
 from backend.model import SpanBatch
 from backend.selfmetrics import SelfMetrics
@@ -33,6 +33,13 @@ class FanOut:
                 failure = exc
         if failure is not None:
             raise failure
+
+    def refusal(self) -> Refused | None:
+        for consumer in self._consumers:
+            refused = consumer.refusal()
+            if refused is not None:
+                return refused
+        return None
 
 
 def _fan_out(consumers: list[Consumer]) -> Consumer:

@@ -60,6 +60,7 @@ class BatchProcessor(Processor):
         self._next = next_consumer
         self._queue: deque[SpanBatch] = deque()
         self._queued = 0
+        self._last_count = 0  # spans in the last batch offered: what refusal() expects the next to bring
         self._oldest = 0.0  # monotonic time the oldest queued batch arrived
         self._cond = threading.Condition()
         self._stopping = False
@@ -78,6 +79,7 @@ class BatchProcessor(Processor):
         count = len(batch)
         if not count:
             return
+        self._last_count = count
         with self._cond:
             if self._stopping:
                 raise Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
@@ -96,6 +98,18 @@ class BatchProcessor(Processor):
                 self._cond.notify()
             elif len(self._queue) == 1:
                 self._cond.notify()  # the worker starts the timeout clock
+
+    def refusal(self) -> Refused | None:
+        """Refused when a batch as large as the last one would not fit; read without the lock, a forecast."""
+        if self._stopping:
+            return Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
+        queued = self._queued
+        if queued and queued + self._last_count > self._options.queue_size:
+            return Refused(
+                f"queue full ({queued} of {self._options.queue_size} spans waiting for storage)",
+                self._options.retry_after / 1e9,
+            )
+        return None
 
     def _run(self) -> None:
         while True:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.component import Consumer, Factory, Host, Processor, Settings
+from backend.component import Consumer, Factory, Host, Processor, Refused, Settings
 from backend.config_binding import ConfigError, Duration, bind
 from backend.extensions.storage import find_storage
 from backend.model import SpanBatch
@@ -104,6 +104,9 @@ class SpanMetricsProcessor(Processor):
         except Exception:
             self._settings.logger.exception("spanmetrics could not count %d span(s)", len(batch))
         self._next.consume(batch)
+
+    def refusal(self) -> Refused | None:
+        return self._next.refusal()
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self._options.flush_interval / 1e9):

@@ -21,6 +21,13 @@ class Ingest:
         self._failed = metrics.failed_requests
         self._labels = (receiver_id, transport)
 
+    def admit(self) -> None:
+        """Raise ``Refused`` before a request is decoded when the pipeline would refuse its spans anyway."""
+        refused = self._consumer.refusal()
+        if refused is not None:
+            self.failed("refused")
+            raise refused
+
     def export(self, request: ExportTraceServiceRequest) -> Decoded:
         """Hand the request's valid spans on; raises ``Refused`` when the pipeline did not take them."""
         decoded = to_batch(request)

@@ -41,6 +41,7 @@ class OtlpGrpcServer(GrpcIngestServer):
 
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
+            self._ingest.admit()
             decoded = self._ingest.export(parse_protobuf(body))
         except InvalidRequest as exc:
             self._ingest.failed("malformed")

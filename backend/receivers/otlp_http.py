@@ -86,6 +86,7 @@ class OtlpHttpApp:
             message = f"Content-Encoding must be gzip or none, not {encoding!r}"
             return _error(start_response, "415 Unsupported Media Type", content_type, _INVALID_ARGUMENT, message)
         try:
+            self._ingest.admit()
             body = environ["wsgi.input"].read()
             if encoding == "gzip":
                 body = inflate(body, self._max)

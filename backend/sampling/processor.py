@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.component import Consumer, Factory, Host, Processor, Settings
+from backend.component import Consumer, Factory, Host, Processor, Refused, Settings
 from backend.config_binding import bind
 from backend.model import SpanBatch
 from backend.sampling.adaptive.engine import AdaptiveSampling
@@ -41,6 +41,9 @@ class AdaptiveSamplingProcessor(Processor):
             except Exception:
                 self._settings.logger.exception("adaptive sampling could not count %d span(s)", len(batch))
         self._next.consume(batch)
+
+    def refusal(self) -> Refused | None:
+        return self._next.refusal()
 
     def shutdown(self) -> None:
         self._adaptive = None

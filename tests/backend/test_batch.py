@@ -94,6 +94,35 @@ def test_by_default_what_queues_during_a_write_goes_out_together_in_the_next():
     batch.shutdown()
 
 
+def test_refusal_forecasts_whether_a_batch_like_the_last_one_would_fit():
+    recorder = Recorder()
+    recorder.open.clear()
+    batch = processor(recorder, queue_size=10, send_batch_size=4)
+    assert batch.refusal() is None
+    batch.consume(spans(4))
+    assert recorder.busy.wait(5)  # the worker holds the first batch in the stalled consumer
+    batch.consume(spans(4))
+    assert batch.refusal() is None  # 4 queued: another 4 fit
+    batch.consume(spans(4))
+
+    refused = batch.refusal()  # 8 queued: another 4 would not fit
+
+    assert refused is not None and refused.overloaded
+    batch.consume(spans(2))  # a forecast only: a smaller batch still gets in
+    recorder.open.set()
+    wait_for(lambda: batch.refusal() is None, timeout=5, what="the queue drained")
+    batch.shutdown()
+
+
+def test_refusal_while_shutting_down_is_not_overload():
+    batch = processor(Recorder())
+    batch.shutdown()
+
+    refused = batch.refusal()
+
+    assert refused is not None and not refused.overloaded
+
+
 def test_the_timeout_sends_a_partial_batch():
     recorder = Recorder()
     batch = processor(recorder, send_batch_size=1000, timeout="20ms")

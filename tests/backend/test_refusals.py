@@ -1,7 +1,9 @@
-"""When the pipeline behind a receiver fails, senders are told to retry: HTTP 503, gRPC UNAVAILABLE.
+"""When the pipeline behind a receiver fails or is full, senders are told to retry.
 
-The receivers run in-process here, in front of a consumer that fails the way
-a pipeline without a batch processor fails when its storage is down.
+The receivers run in-process here, in front of consumers that fail the way a
+pipeline fails when its storage is down (HTTP 503, gRPC UNAVAILABLE) or that
+refuse the way a full queue does (HTTP 429, gRPC RESOURCE_EXHAUSTED), either
+when the spans are handed over or already when asked before decoding.
 """
 
 from __future__ import annotations
@@ -28,10 +30,29 @@ class BrokenStorage:
     def consume(self, batch: SpanBatch) -> None:
         raise OSError("database is down")
 
+    def refusal(self) -> Refused | None:
+        return None
+
 
 class Overloaded:
     def consume(self, batch: SpanBatch) -> None:
         raise Refused("queue full", retry_after=3.0)
+
+    def refusal(self) -> Refused | None:
+        return None  # found out only when the spans are handed over
+
+
+class KnownFull:
+    """A pipeline that already says it is full when asked, before anything is decoded."""
+
+    def __init__(self) -> None:
+        self.consumed = 0
+
+    def consume(self, batch: SpanBatch) -> None:
+        self.consumed += 1
+
+    def refusal(self) -> Refused | None:
+        return Refused("queue full", retry_after=2.0)
 
 
 def ingest(consumer) -> Ingest:
@@ -98,3 +119,23 @@ def test_grpc_refusals_carry_the_code_and_a_retry_delay(grpc_server, consumer, c
     assert retry.retry_delay.ToNanoseconds() == (
         3_000_000_000 if code is grpc.StatusCode.RESOURCE_EXHAUSTED else 1_000_000_000
     )
+
+
+def test_a_pipeline_known_to_be_full_is_http_429_before_the_body_is_decoded(http_server):
+    full = KnownFull()
+
+    response = post_otlp(http_server(full), b"not protobuf at all")
+
+    assert response.status_code == 429  # not 400: the body was never parsed
+    assert response.headers["Retry-After"] == "2"
+    assert full.consumed == 0
+
+
+def test_a_pipeline_known_to_be_full_is_grpc_resource_exhausted_before_decoding(grpc_server):
+    full = KnownFull()
+
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_export(grpc_server(full), b"not protobuf at all")
+
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert full.consumed == 0
