@@ -42,9 +42,6 @@ class _LoopTasks:
     def __init__(self) -> None:
         self._pending: deque[Any] = deque()
 
-    def set_thread_count(self, count: int) -> None:
-        """No threads to size."""
-
     def add_task(self, task: Any) -> None:
         # Called on the loop's thread, sometimes under the channel's lock: only queue here.
         self._pending.append(task)

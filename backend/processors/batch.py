@@ -81,14 +81,9 @@ class BatchProcessor(Processor):
             return
         self._last_count = count
         with self._cond:
-            if self._stopping:
-                raise Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
-            # A request larger than the whole queue still gets in when the queue is empty.
-            if self._queued and self._queued + count > self._options.queue_size:
-                raise Refused(
-                    f"queue full ({self._queued} of {self._options.queue_size} spans waiting for storage)",
-                    self._options.retry_after / 1e9,
-                )
+            refused = self._refusal(count)
+            if refused is not None:
+                raise refused
             if not self._queue:
                 self._oldest = time.monotonic()
             self._queue.append(batch)
@@ -101,10 +96,14 @@ class BatchProcessor(Processor):
 
     def refusal(self) -> Refused | None:
         """Refused when a batch as large as the last one would not fit; read without the lock, a forecast."""
+        return self._refusal(self._last_count)
+
+    def _refusal(self, count: int) -> Refused | None:
         if self._stopping:
             return Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
         queued = self._queued
-        if queued and queued + self._last_count > self._options.queue_size:
+        # A request larger than the whole queue still gets in when the queue is empty.
+        if queued and queued + count > self._options.queue_size:
             return Refused(
                 f"queue full ({queued} of {self._options.queue_size} spans waiting for storage)",
                 self._options.retry_after / 1e9,

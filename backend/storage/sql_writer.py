@@ -22,7 +22,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,8 +47,6 @@ _KNOWN_PROCESSES_LIMIT = 100_000
 _STAGING = "spans_staging"
 _COPY_TYPES = ["bytea", "bytea", "bytea", "int4", "int4", "int8", "int8", "int2", "bytea", "bytea"]
 _MAX_ROWS_PER_STATEMENT = 2048  # each size is a prepared statement each connection keeps: ~2 MB at most
-# SQLite's compile-time default for bound variables since 3.32; builds may raise or lower it
-_DEFAULT_MAX_VARIABLES = 32_766
 
 
 class SqlWriter:
@@ -124,10 +121,9 @@ class SqlWriter:
         finally:
             cursor.close()
 
-    def _learn_rows_per_statement(self, dbapi_connection: Any) -> int:
-        limit = _DEFAULT_MAX_VARIABLES
-        if hasattr(dbapi_connection, "getlimit"):
-            limit = dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    def _learn_rows_per_statement(self, dbapi_connection: sqlite3.Connection) -> int:
+        """The largest statement size whose bound variables fit this SQLite build's limit."""
+        limit = dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         size = _MAX_ROWS_PER_STATEMENT
         while size > 1 and size * len(SPAN_COLUMNS) > limit:
             size //= 2
