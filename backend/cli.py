@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, set_path
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 
 # flag name → (config path, default port, what must be configured for it to apply):
 # what --bind and the per-port flags change

@@ -6,15 +6,21 @@ Adding a component is one module with a ``FACTORY`` and one line here.
 
 from __future__ import annotations
 
-from backend.component import Factory, Kind
-from backend.exporters import otlp_forward
-from backend.exporters import redis_streams as redis_streams_exporter
-from backend.exporters import storage as storage_exporter
-from backend.extensions import health, query, storage
-from backend.processors import batch, spanmetrics
-from backend.receivers import jaeger, otlp, redis_streams, zipkin
-from backend.sampling import extension as remote_sampling
-from backend.sampling import processor as adaptive_sampling
+from backend.core.component import Factory, Kind
+from backend.exporters.otlp_forward import exporter as otlp_forward
+from backend.exporters.redis_streams import exporter as redis_streams_exporter
+from backend.exporters.storage import exporter as storage_exporter
+from backend.extensions.health import extension as health
+from backend.extensions.query import extension as query
+from backend.extensions.remote_sampling import extension as remote_sampling
+from backend.extensions.storage import extension as storage
+from backend.processors.adaptive_sampling import processor as adaptive_sampling
+from backend.processors.batch import processor as batch
+from backend.processors.spanmetrics import processor as spanmetrics
+from backend.receivers.jaeger import receiver as jaeger
+from backend.receivers.otlp import receiver as otlp
+from backend.receivers.redis_streams import receiver as redis_streams
+from backend.receivers.zipkin import receiver as zipkin
 
 _ALL: list[Factory] = [
     # receivers: data in

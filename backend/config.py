@@ -12,7 +12,7 @@ A component id is ``type`` or ``type/name``.  Everything is checked here,
 before anything starts: unknown types, ids a pipeline names but nobody
 defines, every component's options (bound onto its typed options).  Each
 error names the file and the key path, as ``ConfigError`` from
-``backend.config_binding``.
+``backend.core.binding``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from typing import Any
 
 import yaml
 
-from backend.component import Factory
-from backend.config_binding import ConfigError, bind
+from backend.components import FACTORIES
+from backend.core.binding import ConfigError, bind
+from backend.core.component import Factory
+from backend.core.endpoints import parse_endpoint
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.yaml")
 DEFAULT_SOURCE = "built-in default config"
@@ -153,21 +155,7 @@ def set_path(tree: dict[str, Any], dotted: str, value: Any, where: str) -> None:
     node[parts[-1]] = value
 
 
-def parse_endpoint(text: Any, where: str) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port`` or ``:port`` (all interfaces) → (host, port); port 0 picks a free one."""
-    if not isinstance(text, str):
-        raise ConfigError(where, f"expected host:port, got {text!r}")
-    host, sep, port_text = text.rpartition(":")
-    if not sep or not port_text.isdigit() or int(port_text) > 65535:
-        raise ConfigError(where, f"expected host:port with a port from 0 to 65535, got {text!r}")
-    host = host.strip("[]") or "0.0.0.0"
-    return host, int(port_text)
-
-
 def from_mapping(tree: dict[str, Any], source: str) -> Config:
-    # Imported here: the registry imports every component, and components use this module.
-    from backend.components import FACTORIES
-
     unknown = sorted(set(tree) - set(_TOP_LEVEL))
     if unknown:
         raise ConfigError(f"{source}: {unknown[0]}", f"unknown section; expected one of: {', '.join(_TOP_LEVEL)}")

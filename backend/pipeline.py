@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import logging
 
-from backend.component import Component, Consumer, Exporter, Host, Processor, Receiver, Refused, Settings
 from backend.config import ComponentConfig, Config
-from backend.model import SpanBatch
-from backend.selfmetrics import SelfMetrics
+from backend.core.component import (
+    Component,
+    Consumer,
+    Exporter,
+    ExporterFactory,
+    Host,
+    Processor,
+    ProcessorFactory,
+    Receiver,
+    ReceiverFactory,
+    Refused,
+    Settings,
+)
+from backend.core.selfmetrics import SelfMetrics
+from backend.spans.model import SpanBatch
 
 
 class FanOut:
@@ -61,21 +73,28 @@ class Pipelines:
                 if eid not in self.exporters:
                     component = config.exporters[eid]
                     settings = settings_for("exporter", component, metrics)
-                    self.exporters[eid] = component.factory.create(settings, component.options)
+                    factory = component.factory
+                    assert isinstance(factory, ExporterFactory)  # config.py files each id under its kind
+                    self.exporters[eid] = factory.create(settings, component.options)
             consumer = _fan_out([self.exporters[eid] for eid in pipeline.exporters])
             chain: list[Processor] = []
             for pid in reversed(pipeline.processors):
                 component = config.processors[pid]
                 settings = settings_for("processor", component, metrics)
-                consumer = component.factory.create(settings, component.options, consumer)
-                chain.insert(0, consumer)
+                processor_factory = component.factory
+                assert isinstance(processor_factory, ProcessorFactory)
+                processor = processor_factory.create(settings, component.options, consumer)
+                chain.insert(0, processor)
+                consumer = processor
             self.processors.extend(chain)
             for rid in pipeline.receivers:
                 heads.setdefault(rid, []).append(consumer)
         for rid, consumers in heads.items():
             component = config.receivers[rid]
             settings = settings_for("receiver", component, metrics)
-            self.receivers[rid] = component.factory.create(settings, component.options, _fan_out(consumers))
+            receiver_factory = component.factory
+            assert isinstance(receiver_factory, ReceiverFactory)
+            self.receivers[rid] = receiver_factory.create(settings, component.options, _fan_out(consumers))
         self._started: list[Component] = []
 
     def start(self, host: Host) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 
-from backend.component import Extension, Status
-from backend.config import Config, parse_endpoint
+from backend.config import Config
+from backend.core.component import Extension, ExtensionFactory, Status
+from backend.core.endpoints import parse_endpoint
+from backend.core.selfmetrics import SelfMetrics
 from backend.pipeline import Pipelines, settings_for
-from backend.selfmetrics import SelfMetrics
 
 log = logging.getLogger("backend.service")
 
@@ -32,7 +33,9 @@ class BackendService:
         for eid in config.service_extensions:
             component = config.extensions[eid]
             settings = settings_for("extension", component, self.metrics)
-            self._extensions[eid] = component.factory.create(settings, component.options)
+            factory = component.factory
+            assert isinstance(factory, ExtensionFactory)  # config.py files each id under its kind
+            self._extensions[eid] = factory.create(settings, component.options)
         self._pipelines = Pipelines(config, self.metrics)
         self._started_extensions: list[Extension] = []
         self._metrics_address = ""

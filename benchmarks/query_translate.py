@@ -16,11 +16,11 @@ import json
 import time
 from collections.abc import Callable
 
-from backend.otlp import to_batch
 from backend.query.app import create_app
 from backend.query.otlp_json import traces_to_otlp_json
 from backend.query.translate import trace_to_jaeger
-from backend.storage.memory import MemoryStorage
+from backend.spans.otlp import to_batch
+from backend.storage.memory.store import MemoryStorage
 from loadgen.synthetic import SyntheticTraces, TraceShape
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 import redis
 from sqlalchemy import NullPool, create_engine
 
-from backend.otlp import to_batch
-from backend.receivers.span_stream import FIELD, encode
-from backend.storage.sql import SqlOptions, SqlStorage
+from backend.spans.otlp import to_batch
+from backend.storage.sql.store import SqlOptions, SqlStorage
+from backend.streams.span_stream import FIELD, encode
 from tests.builders import SpanSpec, export_request
 from tests.support import free_port
 

@@ -29,11 +29,11 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.component import Settings
-from backend.model import SpanBatch
-from backend.otlp import parse_protobuf, to_batch
-from backend.processors.spanmetrics import SpanMetricsOptions, SpanMetricsProcessor
-from backend.selfmetrics import SelfMetrics
+from backend.core.component import Settings
+from backend.core.selfmetrics import SelfMetrics
+from backend.processors.spanmetrics.processor import SpanMetricsOptions, SpanMetricsProcessor
+from backend.spans.model import SpanBatch
+from backend.spans.otlp import parse_protobuf, to_batch
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from benchmarks.ingest import Backend, payloads, send_all

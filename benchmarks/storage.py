@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from backend.model import SpanBatch
-from backend.otlp import to_batch
+from backend.spans.model import SpanBatch
+from backend.spans.otlp import to_batch
 from backend.storage.api import Storage, TraceQuery
 from backend.storage.factory import create_storage
 from loadgen.synthetic import TIER_ATTRIBUTE, SyntheticTraces, TraceShape, operation_name, service_name

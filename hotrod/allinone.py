@@ -69,7 +69,7 @@ def all_in_one(
     unless OTEL_TRACES_SAMPLER says otherwise or the backend config serves no strategies.
     """
     from backend import config as backend_config_module
-    from backend.config_binding import ConfigError
+    from backend.core.binding import ConfigError
     from backend.service import BackendService
 
     logs.configure()

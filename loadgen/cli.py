@@ -151,7 +151,7 @@ def _rates(_ctx: click.Context, _param: click.Parameter, value: str) -> list[flo
 
 
 def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
-    from backend.durations import parse_duration_ns
+    from backend.core.durations import parse_duration_ns
 
     try:
         seconds = parse_duration_ns(value) / 1e9

@@ -35,7 +35,7 @@ from typing import Any
 import requests
 import yaml
 
-from backend.durations import parse_duration_ns
+from backend.core.durations import parse_duration_ns
 
 ADMIN_TOKEN_ENV = "HOTROD_ADMIN_TOKEN"
 REQUEST_TIMEOUT_S = 5.0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from locust import FastHttpUser, events, task
 
-from backend.durations import parse_duration_ns
+from backend.core.durations import parse_duration_ns
 from loadgen.jaeger_queries import QueryPlan, check_answer
 from loadgen.record import SENT, SentRecord
 

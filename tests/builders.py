@@ -15,8 +15,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from backend.model import SpanBatch
-from backend.otlp import to_batch
+from backend.spans.model import SpanBatch
+from backend.spans.otlp import to_batch
 
 
 def new_trace_id() -> bytes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backend.component import Extension, Settings
-from backend.config import parse_endpoint
+from backend.core.component import Extension, Settings
+from backend.core.endpoints import parse_endpoint
 from httpd.wsgi_server import WsgiServer
 
 

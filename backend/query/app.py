@@ -13,10 +13,10 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query import api_v3, jaeger_api, metrics_api, ui
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
-from backend.spanmetrics.queries import MetricsReader
 from backend.storage.api import DependencyReader, SpanReader
 
 log = logging.getLogger(__name__)

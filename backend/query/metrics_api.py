@@ -19,10 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
-from backend.model import KIND_BY_NAME
-from backend.query.params import parse_integer
-from backend.query.responses import ApiError, envelope, envelope_error, json_response
-from backend.spanmetrics.queries import (
+from backend.processors.spanmetrics.queries import (
     DEFAULT_SPAN_KINDS,
     MAX_POINTS,
     MetricsQuery,
@@ -30,6 +27,9 @@ from backend.spanmetrics.queries import (
     MetricsReader,
     MetricsUnavailable,
 )
+from backend.query.params import parse_integer
+from backend.query.responses import ApiError, envelope, envelope_error, json_response
+from backend.spans.model import KIND_BY_NAME
 
 _MS = 1_000_000
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}

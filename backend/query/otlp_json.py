@@ -13,8 +13,8 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
-from backend.model import SpanRecord
-from backend.otlp import decode_span
+from backend.spans.model import SpanRecord
+from backend.spans.otlp import decode_span
 from backend.storage.api import Trace
 
 

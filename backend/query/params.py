@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from backend.durations import parse_duration_ns
+from backend.core.durations import parse_duration_ns
 from backend.query.responses import ApiError
 from backend.query.tag_params import parse_tag_params
 from backend.storage.api import TraceQuery

@@ -24,9 +24,9 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
-from backend.attributes import plain
-from backend.model import SpanRecord
-from backend.otlp import decode_span
+from backend.spans.attributes import plain
+from backend.spans.model import SpanRecord
+from backend.spans.otlp import decode_span
 from backend.storage.api import Trace
 
 _JS_MAX_SAFE_INTEGER = 2**53 - 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from backend.model import SpanBatch, SpanRecord
+from backend.spans.model import SpanBatch, SpanRecord
 from backend.storage.sampling_store import SamplingStore
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from backend.model import SpanRecord
+from backend.spans.model import SpanRecord
 from backend.storage.api import DependencyLink
 
 

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backend.config_binding import ConfigError, bind
+from backend.core.binding import ConfigError, bind
 from backend.storage.api import Storage
 
 KINDS: dict[str, str] = {
-    "memory": "backend.storage.memory:PLUGIN",
-    "sql": "backend.storage.sql:PLUGIN",
-    "redis": "backend.storage.redis_store:PLUGIN",
+    "memory": "backend.storage.memory.store:PLUGIN",
+    "sql": "backend.storage.sql.store:PLUGIN",
+    "redis": "backend.storage.redis.store:PLUGIN",
 }
 
 

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable, Mapping
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
-from backend.attributes import plain
-from backend.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
-from backend.otlp import decode_span
+from backend.spans.attributes import plain
+from backend.spans.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
+from backend.spans.otlp import decode_span
 from backend.storage.api import TraceQuery
 
 _STATUS_NAMES = {STATUS_OK: "OK", STATUS_ERROR: "ERROR"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from backend.model import SpanRecord
+from backend.spans.model import SpanRecord
 from backend.storage.api import SORT_ORDERS, TraceSummary
 
 _KEYS: dict[str, Callable[[TraceSummary], tuple]] = {

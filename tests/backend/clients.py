@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from backend.receivers.otlp_grpc import SERVICE
+from backend.receivers.otlp.grpc_ingest import SERVICE
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 

@@ -7,11 +7,11 @@ import threading
 
 import pytest
 
-from backend.component import Refused, Settings
-from backend.config_binding import ConfigError
-from backend.model import SpanBatch
-from backend.processors.batch import FACTORY as BATCH
-from backend.selfmetrics import SelfMetrics
+from backend.core.binding import ConfigError
+from backend.core.component import Refused, Settings
+from backend.core.selfmetrics import SelfMetrics
+from backend.processors.batch.processor import FACTORY as BATCH
+from backend.spans.model import SpanBatch
 from tests.builders import SpanSpec, batch_of
 from tests.support import wait_for
 

@@ -6,7 +6,7 @@ import pytest
 
 from backend.cli import apply_flags
 from backend.config import DEFAULT_SOURCE, load, read
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from tests.backend.conftest import ANY_PORTS, run_backend
 
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.component import Status
-from backend.extensions.health import HealthApp
+from backend.core.component import Status
+from backend.extensions.health.extension import HealthApp
 from tests.backend.clients import post_otlp, span_count
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for

@@ -7,7 +7,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 
-from backend.otlp import decode_span, parse_protobuf, to_batch
+from backend.spans.otlp import decode_span, parse_protobuf, to_batch
 from tests.builders import SpanSpec, export_request, new_span_id, new_trace_id
 
 

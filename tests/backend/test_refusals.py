@@ -15,12 +15,12 @@ import pytest
 from google.rpc.error_details_pb2 import RetryInfo
 from google.rpc.status_pb2 import Status
 
-from backend.component import Refused
-from backend.model import SpanBatch
-from backend.receivers.ingest import Ingest
-from backend.receivers.otlp_grpc import OtlpGrpcServer
-from backend.receivers.otlp_http import OtlpHttpApp
-from backend.selfmetrics import SelfMetrics
+from backend.core.component import Refused
+from backend.core.selfmetrics import SelfMetrics
+from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
+from backend.receivers.otlp.http_ingest import OtlpHttpApp
+from backend.receivers.shared.ingest import Ingest
+from backend.spans.model import SpanBatch
 from httpd.wsgi_server import WsgiServer
 from tests.backend.clients import grpc_export, post_otlp
 from tests.builders import SpanSpec, export_request

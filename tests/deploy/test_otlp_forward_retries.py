@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from backend.component import Settings
-from backend.exporters.otlp_forward import FACTORY
-from backend.selfmetrics import SelfMetrics
+from backend.core.component import Settings
+from backend.core.selfmetrics import SelfMetrics
+from backend.exporters.otlp_forward.exporter import FACTORY
 from tests.builders import SpanSpec, batch_of
 
 

@@ -11,7 +11,7 @@ from redis.crc import key_slot
 
 from backend.storage.api import TraceQuery
 from backend.storage.factory import create_storage
-from backend.storage.redis_store import RedisStorage
+from backend.storage.redis.store import RedisStorage
 from tests.builders import SpanSpec, batch_of
 from tests.legacy import redis_setup
 

@@ -15,8 +15,8 @@ import redis
 import requests
 
 from backend.config import from_mapping
-from backend.receivers.span_stream import FIELD
 from backend.service import BackendService
+from backend.streams.span_stream import FIELD
 from tests.builders import SpanSpec, export_request
 from tests.legacy import redis_setup
 from tests.support import free_port, wait_for

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from backend.otlp import to_batch
+from backend.spans.otlp import to_batch
 from loadgen.synthetic import SYNTHETIC_ATTRIBUTE, SyntheticTraces, TraceShape
 
 BASE_TIME_NS = 1_700_000_000_000_000_000

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backend.otlp import parse_protobuf, to_batch
+from backend.spans.otlp import parse_protobuf, to_batch
 from tests.builders import SpanSpec, export_request
 
 SPEC = SpanSpec("frontend", "HTTP GET /dispatch", attributes={"customer": "ABCDE"}, status_code=2)

@@ -11,7 +11,7 @@ import threading
 
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.sampling.adaptive.options import AdaptiveOptions
-from backend.storage.sampling_sql import SqlSamplingStore
+from backend.storage.sql.sampling import SqlSamplingStore
 
 MS = 1_000_000
 

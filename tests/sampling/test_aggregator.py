@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from backend.model import SpanBatch
 from backend.sampling.adaptive.aggregator import Aggregator
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.adaptive.post_aggregator import PostAggregator
 from backend.sampling.adaptive.root_spans import threshold_probability
-from backend.storage.sampling_memory import MemorySamplingStore
+from backend.spans.model import SpanBatch
+from backend.storage.memory.sampling import MemorySamplingStore
 from tests.builders import SpanSpec, batch_of
 
 SERVED = 0.125

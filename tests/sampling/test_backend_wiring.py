@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from backend.config import load
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from backend.service import BackendService
 from backend.storage.api import TraceQuery
 from hotrod.sampling import JaegerRemoteSampler

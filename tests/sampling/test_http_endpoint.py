@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from backend.extensions.remote_sampling.http import create_app
 from backend.sampling.file_strategies import FileStrategyProvider
-from backend.sampling.http import create_app
 from hotrod.sampling import JaegerRemoteSampler
 from tests.sampling.wsgi_server import serving
 from tests.support import wait_for

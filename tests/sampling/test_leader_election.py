@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.sampling.adaptive.engine import AdaptiveSampling
-from backend.storage.sampling_sql import SqlSamplingStore
+from backend.storage.sql.sampling import SqlSamplingStore
 from tests.builders import SpanSpec, batch_of
 from tests.sampling.adaptive_participant import fast_options
 from tests.support import wait_for

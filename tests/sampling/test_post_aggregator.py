@@ -6,7 +6,7 @@ import pytest
 
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.adaptive.post_aggregator import PostAggregator
-from backend.storage.sampling_memory import MemorySamplingStore
+from backend.storage.memory.sampling import MemorySamplingStore
 from backend.storage.sampling_store import Throughput
 
 S = 1_000_000_000

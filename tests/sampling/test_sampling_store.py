@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.storage.sampling_memory import MemorySamplingStore
-from backend.storage.sampling_sql import SqlSamplingStore
+from backend.storage.memory.sampling import MemorySamplingStore
 from backend.storage.sampling_store import SamplingStore, Throughput
+from backend.storage.sql.sampling import SqlSamplingStore
 
 S = 1_000_000_000
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from backend.config_binding import ConfigError
-from backend.model import SpanRecord
-from backend.processors.spanmetrics import FACTORY
-from backend.spanmetrics.aggregator import Aggregator
-from backend.spanmetrics.queries import quantile_ms
-from backend.spanmetrics.store import TimeSeriesStore
+from backend.core.binding import ConfigError
+from backend.processors.spanmetrics.aggregator import Aggregator
+from backend.processors.spanmetrics.processor import FACTORY
+from backend.processors.spanmetrics.queries import quantile_ms
+from backend.processors.spanmetrics.store import TimeSeriesStore
+from backend.spans.model import SpanRecord
 
 SECOND = 1_000_000_000
 

@@ -13,7 +13,7 @@ import time
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from backend.model import SpanBatch
+from backend.spans.model import SpanBatch
 from backend.storage.api import SORT_ORDERS, DependencyLink, Operation, Storage, TraceQuery, TraceSummary
 from tests.builders import SpanSpec, batch_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.storage.api import TraceQuery
 from backend.storage.factory import create_storage
-from backend.storage.memory import MemoryOptions, MemoryStorage
+from backend.storage.memory.store import MemoryOptions, MemoryStorage
 from tests.builders import SpanSpec, batch_of
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from backend.storage.api import Storage, StorageError, TraceQuery
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.storage.sql_writer import statement_chunks
+from backend.storage.sql.writer import statement_chunks
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7, 12, 300, 500, 1000, 5000, 8000, 8192, 9000, 20000])

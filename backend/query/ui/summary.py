@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from backend.model import STATUS_ERROR
 from backend.query.translate import jaeger_trace_id
+from backend.spans.model import STATUS_ERROR
 from backend.storage.api import Trace
 
 

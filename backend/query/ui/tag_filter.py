@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
-from backend.otlp import decode_span
 from backend.query.responses import ApiError
 from backend.query.tag_params import parse_tag_params
+from backend.spans.otlp import decode_span
 from backend.storage.api import Trace
 from backend.storage.matching import attribute_texts, derived_texts
 

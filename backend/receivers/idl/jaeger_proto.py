@@ -11,7 +11,7 @@ from functools import cache
 
 from google.protobuf import descriptor_pb2, descriptor_pool, duration_pb2, message_factory, timestamp_pb2
 
-from backend.proto_tables import Field, file_of
+from backend.spans.proto_tables import Field, file_of
 
 _F = descriptor_pb2.FieldDescriptorProto
 PACKAGE = "jaeger.api_v2"

@@ -12,7 +12,7 @@ from functools import cache
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from backend.proto_tables import Field, file_of, message_of
+from backend.spans.proto_tables import Field, file_of, message_of
 
 _F = descriptor_pb2.FieldDescriptorProto
 PACKAGE = "zipkin.proto3"

@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from backend.model import SpanBatch
 from backend.sampling.adaptive.calculation import truncate
 from backend.sampling.adaptive.post_aggregator import PostAggregator
 from backend.sampling.adaptive.root_spans import PROBABILISTIC, sampler_info
+from backend.spans.model import SpanBatch
 from backend.storage.sampling_store import SamplingStore, Throughput
 
 log = logging.getLogger(__name__)

@@ -13,13 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 
-from backend.model import SpanBatch
 from backend.sampling.adaptive.aggregator import Aggregator
 from backend.sampling.adaptive.leader import LeaderElection
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.adaptive.post_aggregator import PostAggregator
 from backend.sampling.adaptive.provider import AdaptiveProvider
 from backend.sampling.strategies import SamplingStrategy
+from backend.spans.model import SpanBatch
 from backend.storage.sampling_store import SamplingStore
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.config_binding import ConfigError, Duration
+from backend.core.binding import ConfigError, Duration
 
 SECOND = 1_000_000_000
 

@@ -1,0 +1,178 @@
+"""What every backend component is, in the Collector's terms.
+
+A *receiver* takes data in from the outside and hands each batch to a
+``Consumer``; a *processor* is a consumer that passes batches on to the next
+one; an *exporter* is the consumer at the end of a pipeline; an *extension*
+is a component outside the data path (storage, query API, health).  Each has
+``start(host)`` and ``shutdown()``; the ``Host`` is how a component finds the
+extensions it depends on, without any global registry.
+
+A consumer that cannot take a batch right now raises ``Refused``: the sender
+should retry later (HTTP 429/503, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE).
+Receivers ask ``refusal()`` before decoding a request, so that an overloaded
+pipeline does not spend its CPU decoding spans it will refuse anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from backend.spans.model import SpanBatch
+
+if TYPE_CHECKING:
+    from backend.core.selfmetrics import SelfMetrics
+
+
+class Refused(Exception):
+    """The pipeline cannot take this batch now; retrying after ``retry_after`` seconds may work.
+
+    ``overloaded`` tells a full queue (HTTP 429, gRPC RESOURCE_EXHAUSTED) from a
+    downstream that is failing (HTTP 503, gRPC UNAVAILABLE).
+    """
+
+    def __init__(self, message: str, retry_after: float = 1.0, overloaded: bool = True) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.overloaded = overloaded
+
+
+class Consumer(Protocol):
+    def consume(self, batch: SpanBatch) -> None:
+        """Take ``batch`` or raise ``Refused``; returning means the batch is this consumer's to deliver.
+
+        Called from many threads at once (receiver threads, the batch processor's workers): be thread-safe.
+        """
+
+    def refusal(self) -> Refused | None:
+        """The ``Refused`` a batch would meet now, or None: a cheap look receivers take before decoding.
+
+        A forecast, not a promise: ``consume`` still decides.
+        """
+
+
+class Status(Enum):
+    STARTING = "starting"
+    READY = "ready"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Host(Protocol):
+    """What a running component may ask of the service that runs it."""
+
+    def extension(self, component_id: str) -> Extension:
+        """The started extension with this id; raises ``KeyError`` naming it when there is none."""
+
+    def extensions(self) -> dict[str, Extension]: ...
+
+    @property
+    def status(self) -> Status: ...
+
+
+class Component(ABC):
+    @abstractmethod
+    def start(self, host: Host) -> None:
+        """Acquire resources and, for servers, listen; return once ready."""
+
+    @abstractmethod
+    def shutdown(self) -> None:
+        """Release everything; after it returns the component holds no data."""
+
+    def endpoints(self) -> dict[str, str]:
+        """Actual ``host:port`` of each server this component listens on, by a short name."""
+        return {}
+
+
+class Receiver(Component):
+    """Feeds batches to the consumer it was created with."""
+
+
+class Processor(Component):
+    @abstractmethod
+    def consume(self, batch: SpanBatch) -> None: ...
+
+    @abstractmethod
+    def refusal(self) -> Refused | None:
+        """A processor that only looks at batches answers for the consumer after it."""
+
+
+class Exporter(Component):
+    @abstractmethod
+    def consume(self, batch: SpanBatch) -> None:
+        """Deliver ``batch``; raise when it could not be delivered (after any retries)."""
+
+    def refusal(self) -> Refused | None:
+        """Exporters find out by trying: there is no queue here to look at."""
+        return None
+
+
+class Extension(Component):
+    #: extensions start in ascending order (ties keep the configured order), so that
+    #: providers such as storage are running before the extensions that use them.
+    start_order: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a factory gets besides the options: the component's id, logger and metrics.
+
+    ``where`` locates the component in the config (``file: exporters.id``) for
+    errors found only at start, such as a storage name nobody defines.
+    """
+
+    id: str
+    where: str
+    metrics: SelfMetrics
+    logger: logging.Logger
+
+
+Kind = Literal["receiver", "processor", "exporter", "extension"]
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverFactory(Generic[OptionsT]):
+    """How to configure and build one receiver type.
+
+    One factory class per kind, so the pipeline builder is type-checked: a
+    receiver is built with the consumer it feeds, an exporter without one.
+    ``options(raw, where)`` turns the YAML mapping into typed options, raising
+    ``ConfigError`` located at ``where``.
+    """
+
+    type: str
+    options: Callable[[Any, str], OptionsT]
+    create: Callable[[Settings, OptionsT, Consumer], Receiver]
+    kind: ClassVar[Kind] = "receiver"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorFactory(Generic[OptionsT]):
+    type: str
+    options: Callable[[Any, str], OptionsT]
+    create: Callable[[Settings, OptionsT, Consumer], Processor]
+    kind: ClassVar[Kind] = "processor"
+
+
+@dataclass(frozen=True, slots=True)
+class ExporterFactory(Generic[OptionsT]):
+    type: str
+    options: Callable[[Any, str], OptionsT]
+    create: Callable[[Settings, OptionsT], Exporter]
+    kind: ClassVar[Kind] = "exporter"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionFactory(Generic[OptionsT]):
+    type: str
+    options: Callable[[Any, str], OptionsT]
+    create: Callable[[Settings, OptionsT], Extension]
+    kind: ClassVar[Kind] = "extension"
+
+
+Factory = ReceiverFactory[Any] | ProcessorFactory[Any] | ExporterFactory[Any] | ExtensionFactory[Any]

@@ -1,0 +1,78 @@
+"""The ``healthcheckv2`` extension: is the backend up? For orchestrators and tests.
+
+``GET /`` and ``GET /status`` answer 200 with a JSON body while every
+component runs, and 503 while the backend starts or stops, so a load
+balancer stops sending before the receivers close.  It starts before every
+other extension so that "starting" is observable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.core.binding import bind
+from backend.core.component import ExtensionFactory, Host, Settings, Status
+from backend.core.endpoints import parse_endpoint
+from backend.extensions.http_extension import HttpExtension
+
+
+@dataclass
+class HealthHttp:
+    endpoint: str = "127.0.0.1:13133"
+
+
+@dataclass
+class HealthOptions:
+    use_v2: bool = True  # accepted for compatibility with Jaeger's configs; there is only one version here
+    http: HealthHttp = field(default_factory=HealthHttp)
+
+
+def _options(raw: Any, where: str) -> HealthOptions:
+    options = bind(HealthOptions, raw, where)
+    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    return options
+
+
+class HealthApp:
+    def __init__(self, host: Host) -> None:
+        self._host = host
+        self._started = time.time()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") not in ("/", "/status"):
+            return _send(start_response, "404 Not Found", {"error": "not found; try / or /status"})
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return _send(start_response, "405 Method Not Allowed", {"error": "use GET"})
+        status = self._host.status
+        body = {
+            "status": status.value,
+            "healthy": status is Status.READY,
+            "uptime_seconds": round(time.time() - self._started, 3),
+        }
+        return _send(start_response, "200 OK" if status is Status.READY else "503 Service Unavailable", body)
+
+
+def _send(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class HealthExtension(HttpExtension):
+    start_order = -10
+
+    def __init__(self, settings: Settings, options: HealthOptions):
+        self._settings = settings
+        self._options = options
+
+    def start(self, host: Host) -> None:
+        self.serve(HealthApp(host), self._options.http.endpoint, "health", threads=2)
+
+    def shutdown(self) -> None:
+        self.stop_serving()
+
+
+FACTORY = ExtensionFactory("healthcheckv2", _options, HealthExtension)

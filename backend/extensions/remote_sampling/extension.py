@@ -1,0 +1,130 @@
+"""The ``remote_sampling`` extension (Jaeger v2's name): serves strategies from a file or adaptively.
+
+    remote_sampling:
+      file: {path: strategies.json, reload_interval: 10s, default_sampling_probability: 0.001}
+      # or
+      adaptive: {sampling_store: main, target_samples_per_second: 1, ...}
+      http: {endpoint: 127.0.0.1:5778}
+
+Exactly one of ``file`` and ``adaptive``.  With ``adaptive``, the
+``adaptive_sampling`` processor in a traces pipeline feeds it root spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.core.binding import ConfigError, Duration, bind
+from backend.core.component import ExtensionFactory, Host, Settings
+from backend.core.endpoints import parse_endpoint
+from backend.extensions.http_extension import HttpExtension
+from backend.extensions.storage.extension import find_storage
+from backend.sampling.adaptive.engine import AdaptiveSampling
+from backend.sampling.adaptive.options import AdaptiveOptions
+from backend.sampling.file_strategies import DEFAULT_SAMPLING_PROBABILITY, FileStrategyProvider, StrategyFileError
+from backend.sampling.strategies import StrategyProvider
+from backend.storage.sampling_store import SamplingStore
+
+
+@dataclass
+class FileOptions:
+    path: str = ""
+    reload_interval: Duration = Duration(0)
+    default_sampling_probability: float = DEFAULT_SAMPLING_PROBABILITY
+
+
+@dataclass
+class AdaptiveExtensionOptions(AdaptiveOptions):
+    sampling_store: str = ""
+
+
+@dataclass
+class SamplingHttp:
+    endpoint: str = "127.0.0.1:5778"
+    threads: int = 4
+
+
+@dataclass
+class RemoteSamplingOptions:
+    file: FileOptions | None = None
+    adaptive: AdaptiveExtensionOptions | None = None
+    http: SamplingHttp = field(default_factory=SamplingHttp)
+
+
+def _options(raw: Any, where: str) -> RemoteSamplingOptions:
+    options = bind(RemoteSamplingOptions, raw, where)
+    if (options.file is None) == (options.adaptive is None):
+        raise ConfigError(where, "expected exactly one of file or adaptive")
+    if options.file is not None:
+        if not 0.0 <= options.file.default_sampling_probability <= 1.0:
+            raise ConfigError(f"{where}.file.default_sampling_probability", "must be within [0, 1]")
+        if options.file.reload_interval < 0:
+            raise ConfigError(f"{where}.file.reload_interval", "must not be negative")
+    if options.adaptive is not None:
+        options.adaptive.validate(f"{where}.adaptive")
+        if not options.adaptive.sampling_store:
+            raise ConfigError(f"{where}.adaptive.sampling_store", "expected the name of a jaeger_storage backend")
+    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    if options.http.threads < 1:
+        raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
+    return options
+
+
+class RemoteSamplingExtension(HttpExtension):
+    start_order = 10  # after jaeger_storage, whose sampling store adaptive sampling uses
+
+    def __init__(self, settings: Settings, options: RemoteSamplingOptions):
+        self._settings = settings
+        self._options = options
+        self._provider: StrategyProvider | None = None
+        self._store: SamplingStore | None = None
+        self.adaptive: AdaptiveSampling | None = None
+
+    def start(self, host: Host) -> None:
+        from backend.extensions.remote_sampling.http import create_app  # Flask only when the extension runs
+
+        where = self._settings.where
+        if self._options.file is not None:
+            file = self._options.file
+            try:
+                self._provider = FileStrategyProvider(
+                    file.path or None, file.reload_interval / 1e9, file.default_sampling_probability
+                )
+            except (OSError, StrategyFileError) as exc:
+                raise ConfigError(f"{where}.file.path", str(exc)) from exc
+        else:
+            adaptive = self._options.adaptive
+            at = f"{where}.adaptive.sampling_store"
+            self._store = find_storage(host, adaptive.sampling_store, at).sampling_store()
+            self.adaptive = AdaptiveSampling(adaptive, self._store)
+            self.adaptive.start()
+            self._provider = self.adaptive
+        server = self.serve(
+            create_app(self._provider), self._options.http.endpoint, "remote-sampling", self._options.http.threads
+        )
+        self._settings.logger.info(
+            "remote sampling (%s) on %s", "file" if self.adaptive is None else "adaptive", server.address
+        )
+
+    def shutdown(self) -> None:
+        self.stop_serving()
+        if self._provider is not None:
+            self._provider.close()
+            self._provider = None
+        close_store = getattr(self._store, "close", None)
+        if close_store is not None:
+            close_store()
+        self._store = None
+        self.adaptive = None
+
+
+def find_adaptive(host: Host, where: str) -> AdaptiveSampling:
+    """The adaptive sampling of the running ``remote_sampling`` extension (for the processor)."""
+    for extension in host.extensions().values():
+        if isinstance(extension, RemoteSamplingExtension) and extension.adaptive is not None:
+            return extension.adaptive
+    raise ConfigError(where, "adaptive_sampling needs a remote_sampling extension with adaptive: in service.extensions")
+
+
+FACTORY = ExtensionFactory("remote_sampling", _options, RemoteSamplingExtension)

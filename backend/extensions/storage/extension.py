@@ -1,0 +1,162 @@
+"""The ``jaeger_storage`` extension: named storage backends that exporters and the query API share.
+
+As in Jaeger v2, storages are configured once, by name, and components refer
+to them by that name (``trace_storage: main``).  The extension also runs
+retention: ``purge_expired`` every ``purge_interval``.
+
+``metric_backends`` are, as in Jaeger v2, where the query API may read
+/api/metrics from instead: a Prometheus that scrapes the spanmetrics names
+(``{name: {prometheus: {endpoint: http://host:9090}}}``).  Without one, the
+query API reads the metrics a spanmetrics processor keeps beside a trace storage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.core.binding import ConfigError, Duration, bind
+from backend.core.component import Extension, ExtensionFactory, Host, Settings
+from backend.storage.api import Storage
+from backend.storage.factory import bind_options, create_storage, known_kinds
+
+
+@dataclass
+class StorageExtensionOptions:
+    backends: dict[str, Any]
+    metric_backends: dict[str, Any] = field(default_factory=dict)
+    purge_interval: Duration = Duration(60_000_000_000)
+
+
+@dataclass
+class PrometheusOptions:
+    """A Prometheus that scrapes the spanmetrics names (``/metrics`` on the telemetry port)."""
+
+    endpoint: str = ""  # http://host:9090
+    timeout: Duration = Duration(10_000_000_000)
+
+
+@dataclass(frozen=True)
+class _Options:
+    general: StorageExtensionOptions
+    backends: dict[str, _Backend]
+    metric_backends: dict[str, PrometheusOptions]
+
+
+@dataclass(frozen=True)
+class _Backend:
+    kind: str
+    raw: Any
+    where: str
+
+
+def _options(raw: Any, where: str) -> _Options:
+    options = bind(StorageExtensionOptions, raw, where)
+    if options.purge_interval <= 0:
+        raise ConfigError(f"{where}.purge_interval", "expected a positive duration such as 1m")
+    backends = {}
+    for name, spec in options.backends.items():
+        at = f"{where}.backends.{name}"
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise ConfigError(at, f"expected exactly one storage kind ({', '.join(known_kinds())}) with its options")
+        ((kind, kind_options),) = spec.items()
+        bind_options(kind, kind_options, f"{at}.{kind}")
+        backends[name] = _Backend(kind, kind_options, f"{at}.{kind}")
+    return _Options(options, backends, _metric_backends(options.metric_backends, set(backends), where))
+
+
+def _metric_backends(raw: dict[str, Any], storage_names: set[str], where: str) -> dict[str, PrometheusOptions]:
+    found = {}
+    for name, spec in raw.items():
+        at = f"{where}.metric_backends.{name}"
+        if name in storage_names:
+            raise ConfigError(at, f"{name!r} already names one of the backends; a name must say which it is")
+        if not isinstance(spec, dict) or list(spec) != ["prometheus"]:
+            raise ConfigError(at, "expected prometheus: {endpoint: http://host:9090}, the one kind of metric backend")
+        options = bind(PrometheusOptions, spec["prometheus"], f"{at}.prometheus")
+        if not options.endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"{at}.prometheus.endpoint", "expected an http:// or https:// URL")
+        found[name] = options
+    return found
+
+
+class StorageExtension(Extension):
+    start_order = 0
+
+    def __init__(self, settings: Settings, options: _Options):
+        self._settings = settings
+        self._options = options.general
+        self._backends = options.backends
+        self._metric_backends = options.metric_backends
+        self._storages: dict[str, Storage] = {}
+        self._stop = threading.Event()
+        self._purger: threading.Thread | None = None
+
+    def start(self, host: Host) -> None:
+        for name, backend in self._backends.items():
+            self._storages[name] = create_storage(backend.kind, backend.raw, backend.where)
+            self._settings.logger.info("storage %r: %s", name, backend.kind)
+        self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
+        self._purger.start()
+
+    def storage(self, name: str) -> Storage | None:
+        return self._storages.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._backends)
+
+    def metric_backend(self, name: str) -> PrometheusOptions | None:
+        return self._metric_backends.get(name)
+
+    def _purge_loop(self) -> None:
+        interval = self._options.purge_interval / 1e9
+        while not self._stop.wait(interval):
+            for name, storage in self._storages.items():
+                try:
+                    removed = storage.purge_expired(time.time_ns())
+                except Exception:
+                    self._settings.logger.exception("retention purge of storage %r failed", name)
+                    continue
+                if removed:
+                    self._settings.metrics.purged.labels(name).inc(removed)
+                    self._settings.logger.info("retention removed %d span(s) from storage %r", removed, name)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        if self._purger is not None:
+            self._purger.join(timeout=30)
+        for name, storage in self._storages.items():
+            try:
+                storage.close()
+            except Exception:
+                self._settings.logger.exception("closing storage %r failed", name)
+        self._storages.clear()
+
+
+def find_storage(host: Host, name: str, where: str) -> Storage:
+    """The storage called ``name`` in any started ``jaeger_storage`` extension; ``where`` locates the reference."""
+    defined = []
+    for extension in host.extensions().values():
+        if isinstance(extension, StorageExtension):
+            storage = extension.storage(name)
+            if storage is not None:
+                return storage
+            defined.extend(extension.names())
+    if not defined:
+        raise ConfigError(where, f"storage {name!r} needs a jaeger_storage extension listed in service.extensions")
+    raise ConfigError(where, f"storage {name!r} is not one of the jaeger_storage backends: {', '.join(defined)}")
+
+
+FACTORY = ExtensionFactory("jaeger_storage", _options, StorageExtension)
+
+
+def find_metrics_source(host: Host, name: str, where: str) -> Storage | PrometheusOptions:
+    """What ``name`` calls in a ``jaeger_storage`` extension: a metric backend, or a storage whose spanmetrics count."""
+    for extension in host.extensions().values():
+        if isinstance(extension, StorageExtension):
+            prometheus = extension.metric_backend(name)
+            if prometheus is not None:
+                return prometheus
+    return find_storage(host, name, where)

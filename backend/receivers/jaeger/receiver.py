@@ -1,0 +1,169 @@
+"""The ``jaeger`` receiver, as the Collector contrib names it: Jaeger clients' legacy protocols.
+
+``protocols`` turns each on (an empty value takes the defaults):
+``thrift_compact`` (agent UDP 6831), ``thrift_binary`` (agent UDP 6832) and
+``thrift_http`` (collector HTTP 14268) and ``grpc`` (collector gRPC 14250).  Spans go through the same
+translation to OTLP and the same ``to_batch`` as every receiver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.binding import ConfigError, bind, require_at_least_one
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.endpoints import parse_endpoint
+from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
+from backend.receivers.jaeger.thrift import jaeger_http_app
+from backend.receivers.jaeger.udp import UdpServer
+from backend.receivers.shared.ingest import Ingest
+from httpd.wsgi_server import WsgiServer
+
+MIB = 1024 * 1024
+_UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}
+
+
+@dataclass
+class UdpOptions:
+    endpoint: str
+    max_packet_size: int = 65_000
+    queue_size: int = 1000
+    workers: int = 2
+
+
+@dataclass
+class HttpOptions:
+    endpoint: str = "127.0.0.1:14268"
+    max_request_body_size: int = 20 * MIB
+    threads: int = 4
+
+
+@dataclass
+class GrpcOptions:
+    endpoint: str = "127.0.0.1:14250"
+    max_recv_msg_size_mib: int = 4
+    workers: int = 4
+
+
+@dataclass
+class JaegerOptions:
+    udp: dict[str, UdpOptions]  # by protocol name
+    http: HttpOptions | None = None
+    grpc: GrpcOptions | None = None
+
+
+@dataclass
+class _Raw:
+    protocols: dict[str, Any]
+
+
+def _options(raw: Any, where: str) -> JaegerOptions:
+    protocols = bind(_Raw, raw, where).protocols
+    where = f"{where}.protocols"
+    known = (*_UDP, "thrift_http", "grpc")
+    unknown = sorted(set(protocols) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", f"unknown protocol; expected one of {', '.join(known)}")
+    if not protocols:
+        raise ConfigError(where, f"expected at least one of {', '.join(known)}")
+    options = JaegerOptions(udp={})
+    for name, (_protocol, endpoint) in _UDP.items():
+        if name in protocols:
+            at = f"{where}.{name}"
+            udp = bind(UdpOptions, {"endpoint": endpoint, **(protocols[name] or {})}, at)
+            parse_endpoint(udp.endpoint, f"{at}.endpoint")
+            require_at_least_one(udp, ("max_packet_size", "queue_size", "workers"), at)
+            options.udp[name] = udp
+    if "thrift_http" in protocols:
+        at = f"{where}.thrift_http"
+        options.http = bind(HttpOptions, protocols["thrift_http"], at)
+        parse_endpoint(options.http.endpoint, f"{at}.endpoint")
+        require_at_least_one(options.http, ("max_request_body_size", "threads"), at)
+    if "grpc" in protocols:
+        at = f"{where}.grpc"
+        options.grpc = bind(GrpcOptions, protocols["grpc"], at)
+        parse_endpoint(options.grpc.endpoint, f"{at}.endpoint")
+        require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), at)
+    return options
+
+
+class JaegerReceiver(Receiver):
+    def __init__(self, settings: Settings, options: JaegerOptions, next_consumer: Consumer):
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+        self._udp: dict[str, UdpServer] = {}
+        self._http: WsgiServer | None = None
+        self._grpc: JaegerGrpcServer | None = None
+
+    def _ingest(self, transport: str) -> Ingest:
+        s = self._settings
+        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
+
+    def start(self, host: Host) -> None:
+        where = f"{self._settings.where}.protocols"
+        try:
+            for name, udp in self._options.udp.items():
+                address, port = parse_endpoint(udp.endpoint, f"{where}.{name}.endpoint")
+                protocol = _UDP[name][0]
+                udp_server = UdpServer(
+                    self._ingest(name),
+                    protocol,
+                    address,
+                    port,
+                    udp.max_packet_size,
+                    udp.queue_size,
+                    udp.workers,
+                    self._settings.logger,
+                )
+                udp_server.start()
+                self._udp[name] = udp_server
+            if self._options.http is not None:
+                http = self._options.http
+                address, port = parse_endpoint(http.endpoint, f"{where}.thrift_http.endpoint")
+                app = jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size)
+                server = WsgiServer(
+                    app,
+                    address,
+                    port,
+                    name="jaeger-thrift-http",
+                    threads=http.threads,
+                    max_request_body_size=http.max_request_body_size,
+                )
+                server.start()
+                self._http = server
+            if self._options.grpc is not None:
+                grpc = self._options.grpc
+                address, port = parse_endpoint(grpc.endpoint, f"{where}.grpc.endpoint")
+                grpc_server = JaegerGrpcServer(
+                    self._ingest("grpc"), address, port, grpc.max_recv_msg_size_mib * MIB, grpc.workers
+                )
+                grpc_server.start()
+                self._grpc = grpc_server
+        except OSError:
+            self.shutdown()
+            raise
+
+    def endpoints(self) -> dict[str, str]:
+        found = {f"{self._settings.id}/{name}": server.address for name, server in self._udp.items()}
+        if self._http is not None:
+            found[f"{self._settings.id}/thrift_http"] = self._http.address
+        if self._grpc is not None:
+            found[f"{self._settings.id}/grpc"] = self._grpc.address
+        return found
+
+    def shutdown(self) -> None:
+        """Stop every port; datagrams already read and requests in progress are handled first."""
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+        if self._grpc is not None:
+            self._grpc.stop()
+            self._grpc = None
+        for server in self._udp.values():
+            server.stop()
+        self._udp = {}
+
+
+FACTORY = ReceiverFactory("jaeger", _options, JaegerReceiver)

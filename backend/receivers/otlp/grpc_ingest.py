@@ -1,0 +1,65 @@
+"""OTLP/gRPC: ``opentelemetry.proto.collector.trace.v1.TraceService/Export`` on grpcio.
+
+The method is registered with raw bytes in (no deserializer), so that a body
+that is not protobuf is answered INVALID_ARGUMENT (grpcio's own deserializer
+failure would be INTERNAL) and each request is parsed exactly once.  A
+refusal is RESOURCE_EXHAUSTED (queue full) or UNAVAILABLE (storage failing),
+with a ``google.rpc.RetryInfo`` detail that OTLP exporters honour.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.any_pb2 import Any as AnyProto
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from backend.core.component import Refused
+from backend.receivers.shared.grpc_server import GrpcIngestServer
+from backend.spans.otlp import InvalidRequest, parse_protobuf
+
+SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
+
+
+class OtlpGrpcServer(GrpcIngestServer):
+    label = "OTLP/gRPC"
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self._export,
+                    request_deserializer=None,
+                    response_serializer=ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+
+    def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        try:
+            self._ingest.admit()
+            decoded = self._ingest.export(parse_protobuf(body))
+        except InvalidRequest as exc:
+            self._ingest.failed("malformed")
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Refused as exc:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.overloaded else grpc.StatusCode.UNAVAILABLE
+            context.set_trailing_metadata((("grpc-status-details-bin", _retry_status(code, exc)),))
+            context.abort(code, str(exc))
+        response = ExportTraceServiceResponse()
+        if decoded.rejected:
+            response.partial_success.rejected_spans = decoded.rejected
+            response.partial_success.error_message = decoded.error
+        return response
+
+
+def _retry_status(code: grpc.StatusCode, refused: Refused) -> bytes:
+    delay = Duration()
+    delay.FromNanoseconds(int(refused.retry_after * 1e9))
+    detail = AnyProto()
+    detail.Pack(RetryInfo(retry_delay=delay))
+    return Status(code=code.value[0], message=str(refused), details=[detail]).SerializeToString()

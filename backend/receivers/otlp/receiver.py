@@ -1,0 +1,131 @@
+"""The ``otlp`` receiver: OTLP over gRPC and over HTTP, each enabled by naming it under ``protocols``.
+
+As in the Collector, ``protocols: {grpc: , http: }`` (empty values) turns a
+protocol on with its defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.binding import ConfigError, bind, require_at_least_one
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.endpoints import parse_endpoint
+from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
+from backend.receivers.otlp.http_ingest import OtlpHttpApp
+from backend.receivers.shared.ingest import Ingest
+from httpd.wsgi_server import WsgiServer
+
+MIB = 1024 * 1024
+# Bytes read from a socket per event-loop turn.  Waitress's default (8 KiB) takes ~18 turns of its loop
+# for one 500-span request (~140 KiB), about 100 us of CPU per request; 256 KiB takes one or two.
+RECV_BYTES = 256 * 1024
+
+
+@dataclass
+class HttpOptions:
+    endpoint: str = "127.0.0.1:4318"
+    max_request_body_size: int = 20 * MIB
+    # 0: each request is handled on the server's event-loop thread (see httpd/wsgi_server.py);
+    # ingest only computes, so under the GIL a pool of threads adds hand-offs and no speed
+    threads: int = 0
+
+
+@dataclass
+class GrpcOptions:
+    endpoint: str = "127.0.0.1:4317"
+    max_recv_msg_size_mib: int = 20
+    workers: int = 8
+
+
+@dataclass
+class OtlpOptions:
+    grpc: GrpcOptions | None = None
+    http: HttpOptions | None = None
+
+
+@dataclass
+class _Raw:
+    protocols: dict[str, Any]
+
+
+def _options(raw: Any, where: str) -> OtlpOptions:
+    protocols = bind(_Raw, raw, where).protocols
+    where = f"{where}.protocols"
+    unknown = sorted(set(protocols) - {"grpc", "http"})
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", "unknown protocol; expected grpc or http")
+    if not protocols:
+        raise ConfigError(where, "expected at least one of grpc and http")
+    options = OtlpOptions()
+    if "grpc" in protocols:
+        options.grpc = bind(GrpcOptions, protocols["grpc"], f"{where}.grpc")
+        parse_endpoint(options.grpc.endpoint, f"{where}.grpc.endpoint")
+        require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), f"{where}.grpc")
+    if "http" in protocols:
+        options.http = bind(HttpOptions, protocols["http"], f"{where}.http")
+        parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+        require_at_least_one(options.http, ("max_request_body_size",), f"{where}.http")
+        if options.http.threads < 0:
+            raise ConfigError(f"{where}.http.threads", "expected 0 (serve on the event loop) or a positive count")
+    return options
+
+
+class OtlpReceiver(Receiver):
+    def __init__(self, settings: Settings, options: OtlpOptions, next_consumer: Consumer):
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+        self._http: WsgiServer | None = None
+        self._grpc: OtlpGrpcServer | None = None
+
+    def _ingest(self, transport: str) -> Ingest:
+        s = self._settings
+        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
+
+    def start(self, host: Host) -> None:
+        where = f"{self._settings.where}.protocols"
+        if self._options.grpc is not None:
+            grpc_options = self._options.grpc
+            address, port = parse_endpoint(grpc_options.endpoint, f"{where}.grpc.endpoint")
+            grpc_server = OtlpGrpcServer(
+                self._ingest("grpc"), address, port, grpc_options.max_recv_msg_size_mib * MIB, grpc_options.workers
+            )
+            grpc_server.start()
+            self._grpc = grpc_server
+        if self._options.http is not None:
+            http_options = self._options.http
+            address, port = parse_endpoint(http_options.endpoint, f"{where}.http.endpoint")
+            app = OtlpHttpApp(self._ingest("http"), http_options.max_request_body_size)
+            http_server = WsgiServer(
+                app,
+                address,
+                port,
+                name="otlp-http",
+                threads=http_options.threads,
+                max_request_body_size=http_options.max_request_body_size,
+                recv_bytes=RECV_BYTES,
+            )
+            http_server.start()
+            self._http = http_server
+
+    def endpoints(self) -> dict[str, str]:
+        found = {}
+        if self._grpc is not None:
+            found[f"{self._settings.id}/grpc"] = self._grpc.address
+        if self._http is not None:
+            found[f"{self._settings.id}/http"] = self._http.address
+        return found
+
+    def shutdown(self) -> None:
+        """Stop both transports; requests in progress finish (and are answered) first."""
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+        if self._grpc is not None:
+            self._grpc.stop()
+            self._grpc = None
+
+
+FACTORY = ReceiverFactory("otlp", _options, OtlpReceiver)

@@ -1,0 +1,59 @@
+"""A gRPC receiver's server: the same bounds, bind rules and stop for every gRPC protocol.
+
+Each protocol subclasses ``GrpcIngestServer`` and says only which method it
+serves (``handler``) and how it handles a call.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from backend.receivers.shared.ingest import Ingest
+
+
+class GrpcIngestServer:
+    label = "gRPC"  # names the protocol in bind errors and thread names
+
+    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int) -> None:
+        self._ingest = ingest
+        self._host = host
+        self._port = port
+        self._max = max_message_bytes
+        self._workers = workers
+        self._server: grpc.Server | None = None
+        self._bound = 0
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Bind and serve; ``OSError`` naming the protocol when the address cannot be had."""
+        server = grpc.server(
+            ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix=self.label.lower().replace("/", "-")),
+            handlers=[self.handler()],
+            options=[
+                ("grpc.max_receive_message_length", self._max),
+                ("grpc.so_reuseport", 0),  # a port in use must fail, not be shared silently
+            ],
+        )
+        shown = f"[{self._host}]" if ":" in self._host else self._host
+        try:
+            self._bound = server.add_insecure_port(f"{shown}:{self._port}")
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {shown}:{self._port} for {self.label}: {exc}") from exc
+        if self._bound == 0:
+            raise OSError(f"cannot listen on {shown}:{self._port} for {self.label} (address in use?)")
+        server.start()
+        self._server = server
+
+    @property
+    def address(self) -> str:
+        return f"{self._host}:{self._bound}"
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Refuse new calls, let calls in progress finish (up to ``grace`` seconds)."""
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None

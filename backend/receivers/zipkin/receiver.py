@@ -1,0 +1,78 @@
+"""The ``zipkin`` receiver: Zipkin's v2 API, ``POST /api/v2/spans`` on 9411, JSON or protobuf, optionally gzip.
+
+Answers as Zipkin does: 202 Accepted, or 400 with a plain-text reason (a
+bad id anywhere rejects the whole request), 413 too large, 415 for other
+content types, 429/503 with ``Retry-After`` when the pipeline refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.binding import bind, require_at_least_one
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.endpoints import parse_endpoint
+from backend.receivers.shared.ingest import Ingest
+from backend.receivers.shared.legacy_http import LegacyPostApp
+from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
+from httpd.wsgi_server import WsgiServer
+
+MIB = 1024 * 1024
+SPANS_PATH = "/api/v2/spans"
+JSON = "application/json"
+PROTOBUF = "application/x-protobuf"
+
+
+@dataclass
+class ZipkinOptions:
+    endpoint: str = "127.0.0.1:9411"
+    max_request_body_size: int = 20 * MIB
+    threads: int = 4
+
+
+def _options(raw: Any, where: str) -> ZipkinOptions:
+    options = bind(ZipkinOptions, raw, where)
+    parse_endpoint(options.endpoint, f"{where}.endpoint")
+    require_at_least_one(options, ("max_request_body_size", "threads"), where)
+    return options
+
+
+def _handle(ingest: Ingest, body: bytes, content_type: str) -> None:
+    spans = spans_from_proto(body) if content_type == PROTOBUF else spans_from_json(body)
+    ingest.export(to_request(spans))
+
+
+class ZipkinReceiver(Receiver):
+    def __init__(self, settings: Settings, options: ZipkinOptions, next_consumer: Consumer):
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+        self._http: WsgiServer | None = None
+
+    def start(self, host: Host) -> None:
+        s = self._settings
+        address, port = parse_endpoint(self._options.endpoint, f"{s.where}.endpoint")
+        ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
+        app = LegacyPostApp(ingest, self._options.max_request_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON)
+        server = WsgiServer(
+            app,
+            address,
+            port,
+            name="zipkin",
+            threads=self._options.threads,
+            max_request_body_size=self._options.max_request_body_size,
+        )
+        server.start()
+        self._http = server
+
+    def endpoints(self) -> dict[str, str]:
+        return {self._settings.id: self._http.address} if self._http is not None else {}
+
+    def shutdown(self) -> None:
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+
+
+FACTORY = ReceiverFactory("zipkin", _options, ZipkinReceiver)

@@ -1,0 +1,160 @@
+"""OTLP trace requests → ``SpanBatch``: the ingest hot path, and stored spans back to OTLP.
+
+Only the indexed fields are read from each span; the span itself is kept as
+its serialized bytes (see ``backend.spans.model``).  Protobuf bodies are parsed as
+skim types (``backend.spans.otlp_skim``), JSON ones as the full types; ``to_batch``
+takes either.  Spans with invalid ids are rejected one by one, which OTLP
+reports back as a partial success.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+from backend.spans.model import SpanBatch, SpanRecord
+from backend.spans.otlp_skim import SkimRequest
+
+UNKNOWN_SERVICE = "unknown_service"
+_ZERO_TRACE = bytes(16)
+_ZERO_SPAN = bytes(8)
+
+
+class InvalidRequest(ValueError):
+    """The request body is not a valid OTLP trace export; maps to HTTP 400."""
+
+
+@dataclass(slots=True)
+class Decoded:
+    batch: SpanBatch
+    rejected: int
+    error: str
+
+
+def parse_protobuf(body: bytes) -> Message:
+    """The request as skim types: the span fields ingest reads, the rest kept as bytes."""
+    request = SkimRequest()
+    try:
+        request.ParseFromString(body)
+    except DecodeError as exc:
+        raise InvalidRequest(f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}") from exc
+    return request
+
+
+def parse_json(body: bytes) -> ExportTraceServiceRequest:
+    """OTLP/JSON differs from protobuf's JSON mapping in one way: ids are hex."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequest(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidRequest("body must be a JSON object with a resourceSpans array")
+    _hex_ids_to_base64(document)
+    request = ExportTraceServiceRequest()
+    try:
+        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise InvalidRequest(f"body is not a valid OTLP/JSON ExportTraceServiceRequest: {exc}") from exc
+    return request
+
+
+_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+
+
+def _hex_ids_to_base64(node: object) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _ID_KEYS and isinstance(value, str):
+                try:
+                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                except ValueError as exc:
+                    raise InvalidRequest(f"{key} {value!r} is not a hex string") from exc
+            else:
+                _hex_ids_to_base64(value)
+    elif isinstance(node, list):
+        for item in node:
+            _hex_ids_to_base64(item)
+
+
+def service_name(resource_attributes) -> str:  # noqa: ANN001 - a repeated KeyValue field
+    for attribute in resource_attributes:
+        if attribute.key == "service.name":
+            return attribute.value.string_value or UNKNOWN_SERVICE
+    return UNKNOWN_SERVICE
+
+
+def process_blob(resource_spans: ResourceSpans, scope_spans: ScopeSpans) -> bytes:
+    """The resource and scope of a group of spans, serialized without the spans."""
+    holder = ResourceSpans(schema_url=resource_spans.schema_url)
+    holder.resource.CopyFrom(resource_spans.resource)
+    holder.scope_spans.add(scope=scope_spans.scope, schema_url=scope_spans.schema_url)
+    return holder.SerializeToString()
+
+
+def to_batch(request: Message) -> Decoded:
+    """``request`` is an ``ExportTraceServiceRequest`` or a ``SkimRequest``: both have the fields read here."""
+    batch = SpanBatch()
+    spans = batch.spans
+    append = spans.append
+    rejected = 0
+    for resource_spans in request.resource_spans:
+        service = service_name(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            blob = process_blob(resource_spans, scope_spans)
+            process_id = hashlib.blake2b(blob, digest_size=8).digest()
+            batch.processes[process_id] = blob
+            for span in scope_spans.spans:
+                trace_id = span.trace_id
+                span_id = span.span_id
+                if len(trace_id) != 16 or len(span_id) != 8 or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
+                    rejected += 1
+                    continue
+                start = span.start_time_unix_nano
+                append(
+                    SpanRecord(
+                        trace_id,
+                        span_id,
+                        span.parent_span_id,
+                        service,
+                        span.name,
+                        span.kind,
+                        start,
+                        max(span.end_time_unix_nano - start, 0),
+                        span.status.code,
+                        process_id,
+                        span.SerializeToString(),
+                    )
+                )
+    error = ""
+    if rejected:
+        error = f"{rejected} span(s) rejected: trace id must be 16 bytes and span id 8 bytes, not all zero"
+    return Decoded(batch, rejected, error)
+
+
+def decode_span(record: SpanRecord) -> tuple[Span, str]:
+    """The stored span whole, and "" — or, when its payload does not parse, its indexed fields and why.
+
+    Ingest does not look inside attributes, events and links (``backend.spans.otlp_skim``),
+    so a payload can hold what does not parse; readers show what is known instead of failing.
+    """
+    try:
+        return Span.FromString(record.payload), ""
+    except DecodeError as exc:
+        span = Span(
+            trace_id=record.trace_id,
+            span_id=record.span_id,
+            parent_span_id=record.parent_span_id,
+            name=record.name,
+            kind=record.kind,
+            start_time_unix_nano=record.start_ns,
+            end_time_unix_nano=record.start_ns + record.duration_ns,
+            status=Status(code=record.status_code),
+        )
+        return span, f"the span's attributes, events and links could not be decoded: {exc}"

@@ -1,0 +1,73 @@
+"""Skim types: OTLP trace messages that declare only what ingest reads.
+
+``SkimRequest`` has the shape of ``ExportTraceServiceRequest`` down to the
+spans, where only the fields storage indexes are declared (ids, name, kind,
+times, status); the resource and scope are the real messages.  What a skim
+span leaves undeclared (attributes, events, links, trace state, flags,
+dropped counts) stays in upb as unknown-field bytes, which
+``SerializeToString`` writes back unchanged after the declared fields: the
+result parses as the same ``opentelemetry.proto.trace.v1.Span``.  Parsing a
+request this way and re-serializing each span costs about half of doing so
+with the full types (0.17 + 0.38 µs per span instead of 0.37 + 0.59 on the
+ingest benchmark's spans), which is what lets ingest keep pace with merely
+decoding and walking the same requests.
+
+The price: the insides of attributes, events and links are not checked at
+ingest (a nested message cut short, a string that is not UTF-8); the
+OpenTelemetry Collector does not check UTF-8 at ingest either.  Everything
+that reads a stored span goes through ``backend.spans.otlp.decode_span``, which
+turns a payload that does not parse into a span of its indexed fields and
+says why.
+"""
+
+from __future__ import annotations
+
+from google.protobuf import descriptor_pool, message_factory
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from backend.spans.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
+
+_PACKAGE = "hotrod_backend.skim"
+_T = FieldType
+# numbers and types as in OTLP's trace.proto; the real Status, InstrumentationScope and Resource are used as they are
+_MESSAGES: dict[str, list[Field]] = {
+    "Span": [
+        ("trace_id", 1, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("span_id", 2, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("parent_span_id", 4, _T.TYPE_BYTES, OPTIONAL, ""),
+        ("name", 5, _T.TYPE_STRING, OPTIONAL, ""),
+        ("kind", 6, _T.TYPE_INT32, OPTIONAL, ""),
+        ("start_time_unix_nano", 7, _T.TYPE_FIXED64, OPTIONAL, ""),
+        ("end_time_unix_nano", 8, _T.TYPE_FIXED64, OPTIONAL, ""),
+        ("status", 15, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.trace.v1.Status"),
+    ],
+    "ScopeSpans": [
+        ("scope", 1, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.common.v1.InstrumentationScope"),
+        ("spans", 2, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Span"),
+        ("schema_url", 3, _T.TYPE_STRING, OPTIONAL, ""),
+    ],
+    "ResourceSpans": [
+        ("resource", 1, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.resource.v1.Resource"),
+        ("scope_spans", 2, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ScopeSpans"),
+        ("schema_url", 3, _T.TYPE_STRING, OPTIONAL, ""),
+    ],
+    "ExportTraceServiceRequest": [
+        ("resource_spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ResourceSpans"),
+    ],
+}
+
+
+def _request_class() -> type:
+    pool = descriptor_pool.Default()  # where the real OTLP types it refers to live
+    try:
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
+    except KeyError:
+        dependencies = [module.DESCRIPTOR.name for module in (common_pb2, resource_pb2, trace_pb2)]
+        pool.Add(file_of("hotrod_backend/skim.proto", _PACKAGE, _MESSAGES, dependencies))
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
+    return message_factory.GetMessageClass(descriptor)
+
+
+SkimRequest = _request_class()

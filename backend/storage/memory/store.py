@@ -1,0 +1,238 @@
+"""The ``memory`` plug-in: everything in Python dicts, bounded by a number of traces.
+
+For demos and tests: nothing to set up, lost on restart.  When ``max_traces``
+is reached, the trace that arrived first is dropped whole, so memory stays
+bounded however long the backend runs.
+
+Search walks a per-service index of spans by start time (``memory_index``)
+newest first and stops once it has ``limit`` traces.
+
+Concurrency: one lock guards every structure.  Writers hold it for a whole
+batch (so a batch appears at once); readers hold it only to copy what they
+need, and test candidates (decoding payloads for tags) after releasing it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+
+from backend.spans.model import KIND_NAMES, SpanBatch, SpanRecord
+from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
+from backend.storage.dependencies import sort_links
+from backend.storage.factory import StoragePlugin
+from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.memory.index import StartIndex
+from backend.storage.memory.sampling import MemorySamplingStore
+from backend.storage.summaries import check_page, page_of, record_times, summary_of
+
+
+@dataclass
+class MemoryOptions:
+    max_traces: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.max_traces < 1:
+            raise ValueError(f"max_traces must be at least 1, got {self.max_traces}")
+
+
+class _StoredTrace:
+    __slots__ = ("spans", "process_ids")
+
+    def __init__(self) -> None:
+        self.spans: dict[bytes, SpanRecord] = {}
+        self.process_ids: set[bytes] = set()
+
+
+class MemoryStorage:
+    """Writer, reader and dependency reader in one object (``writer()`` etc. return it)."""
+
+    def __init__(self, options: MemoryOptions | None = None) -> None:
+        self._max_traces = (options or MemoryOptions()).max_traces
+        self._lock = threading.Lock()
+        self._traces: OrderedDict[bytes, _StoredTrace] = OrderedDict()
+        self._by_service: dict[str, StartIndex] = {}
+        self._processes: dict[bytes, bytes] = {}
+        self._process_refs: dict[bytes, int] = {}  # how many stored traces use each process
+        self._operations: dict[str, dict[Operation, None]] = {}
+        self._known_operations: set[tuple[str, str, int]] = set()
+        self._process_cache = ProcessCache()
+        self._sampling = MemorySamplingStore()
+
+    # Storage
+
+    def writer(self) -> MemoryStorage:
+        return self
+
+    def reader(self) -> MemoryStorage:
+        return self
+
+    def dependency_reader(self) -> MemoryStorage:
+        return self
+
+    def sampling_store(self) -> MemorySamplingStore:
+        return self._sampling
+
+    def purge_expired(self, now_ns: int) -> int:
+        """Nothing expires by age here: ``max_traces`` bounds the store instead."""
+        return 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._traces.clear()
+            self._by_service.clear()
+            self._processes.clear()
+            self._process_refs.clear()
+
+    # SpanWriter
+
+    def write(self, batch: SpanBatch) -> None:
+        with self._lock:
+            blobs = batch.processes
+            outside = {r.process_id for r in batch.spans} - blobs.keys()
+            if outside:
+                # Spans may refer to processes stored earlier; keep their blobs in case eviction drops them.
+                missing = outside - self._processes.keys()
+                if missing:
+                    raise StorageError(f"batch refers to {len(missing)} process id(s) it does not carry")
+                blobs = {**blobs, **{pid: self._processes[pid] for pid in outside}}
+            self._add_spans(batch.spans, blobs)
+            self._add_operations({(r.service, r.name, r.kind) for r in batch.spans} - self._known_operations)
+
+    def _add_spans(self, records: list[SpanRecord], blobs: dict[bytes, bytes]) -> None:
+        """One loop with the lookups held in locals: this is the memory store's share of ingest CPU."""
+        traces = self._traces
+        by_service = self._by_service
+        process_refs = self._process_refs
+        for record in records:
+            trace_id = record.trace_id
+            stored = traces.get(trace_id)
+            if stored is None:
+                if len(traces) >= self._max_traces:
+                    self._evict_oldest()
+                stored = traces[trace_id] = _StoredTrace()
+            elif record.span_id in stored.spans:
+                continue
+            stored.spans[record.span_id] = record
+            process_id = record.process_id
+            if process_id not in stored.process_ids:
+                stored.process_ids.add(process_id)
+                refs = process_refs.get(process_id, 0)
+                if not refs:
+                    self._processes[process_id] = blobs[process_id]
+                process_refs[process_id] = refs + 1
+            index = by_service.get(record.service)
+            if index is None:
+                index = by_service[record.service] = StartIndex()
+            index.add(record)
+
+    def _add_operations(self, keys: set[tuple[str, str, int]]) -> None:
+        for service, name, kind in keys:
+            self._known_operations.add((service, name, kind))
+            self._operations.setdefault(service, {})[Operation(name, KIND_NAMES.get(kind, ""))] = None
+
+    def _evict_oldest(self) -> None:
+        trace_id, stored = self._traces.popitem(last=False)
+        for record in stored.spans.values():
+            self._by_service[record.service].stale += 1
+        for service in {record.service for record in stored.spans.values()}:
+            self._by_service[service].compact_if_stale(self._is_stored)
+        for process_id in stored.process_ids:
+            refs = self._process_refs[process_id] - 1
+            if refs:
+                self._process_refs[process_id] = refs
+            else:
+                del self._process_refs[process_id]
+                del self._processes[process_id]
+
+    # SpanReader
+
+    def get_trace(self, trace_id: bytes) -> Trace | None:
+        with self._lock:
+            stored = self._traces.get(trace_id)
+            if stored is None:
+                return None
+            spans = list(stored.spans.values())
+            processes = {pid: self._processes[pid] for pid in stored.process_ids}
+        spans.sort(key=lambda record: record.start_ns)
+        return Trace(spans, processes)
+
+    def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        return self._matching(query, query.limit)
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        """Visits every matching span in the window and every span of the matching traces."""
+        check_page(sort, offset, limit)
+        summaries = []
+        for trace_id in self._matching(query, sys.maxsize):
+            with self._lock:
+                stored = self._traces.get(trace_id)
+                spans = list(stored.spans.values()) if stored is not None else []
+            summary = summary_of(trace_id, record_times(spans))
+            if summary is not None:
+                summaries.append(summary)
+        return page_of(summaries, sort, offset, limit)
+
+    def _matching(self, query: TraceQuery, limit: int) -> list[bytes]:
+        kind = kind_filter(query.span_kind)
+        with self._lock:
+            if query.service:
+                indexes = [self._by_service[query.service]] if query.service in self._by_service else []
+            else:
+                indexes = list(self._by_service.values())
+            windows = [index.window(query.start_min_ns, query.start_max_ns) for index in indexes]
+        newest_first = heapq.merge(*(reversed(window) for window in windows), key=_start, reverse=True)
+        candidates = (r for r in newest_first if indexed_match(r, query, kind) and self._is_stored(r))
+        matcher = TagMatcher(query.tags, self._process_cache, self._process_blob)
+        return newest_trace_ids(candidates, matcher, limit)
+
+    def _is_stored(self, record: SpanRecord) -> bool:
+        """False for an index entry whose trace was evicted (safe without the lock: single dict reads)."""
+        stored = self._traces.get(record.trace_id)
+        return stored is not None and stored.spans.get(record.span_id) is record
+
+    def _process_blob(self, process_id: bytes) -> bytes | None:
+        with self._lock:
+            return self._processes.get(process_id)
+
+    def find_traces(self, query: TraceQuery) -> list[Trace]:
+        traces = (self.get_trace(trace_id) for trace_id in self.find_trace_ids(query))
+        return [trace for trace in traces if trace is not None]
+
+    def get_services(self) -> list[str]:
+        with self._lock:
+            return sorted(self._operations)
+
+    def get_operations(self, service: str, span_kind: str | None = None) -> list[Operation]:
+        with self._lock:
+            operations = list(self._operations.get(service, ()))
+        if span_kind:
+            operations = [op for op in operations if op.span_kind == span_kind]
+        return sorted(operations, key=lambda op: (op.name, op.span_kind))
+
+    # DependencyReader
+
+    def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
+        """Only spans starting in the window are visited (through the start index), not every trace."""
+        with self._lock:
+            windows = [index.window(end_ns - lookback_ns, end_ns) for index in self._by_service.values()]
+        counts: Counter[tuple[str, str]] = Counter()
+        for window in windows:
+            for record in window:
+                if not record.parent_span_id:
+                    continue
+                stored = self._traces.get(record.trace_id)
+                parent = stored.spans.get(record.parent_span_id) if stored is not None else None
+                if parent is not None and parent.service != record.service and self._is_stored(record):
+                    counts[parent.service, record.service] += 1
+        return sort_links(DependencyLink(parent, child, count) for (parent, child), count in counts.items())
+
+
+def _start(record: SpanRecord) -> int:
+    return record.start_ns
+
+
+PLUGIN = StoragePlugin(MemoryOptions, lambda options, _where: MemoryStorage(options))

@@ -1,0 +1,120 @@
+"""Where the ``redis`` plug-in keeps things, and how a span is packed into a Redis value.
+
+Keys (``P`` is the configured prefix):
+
+- ``P:trace:{<trace id hex>}`` a hash per trace: field ``s<span id>`` holds a
+  packed span, field ``p<process id>`` the process it refers to.  The braces
+  are a Redis Cluster hash tag, so a trace (spans and processes) lives in one
+  slot and is read with one ``HGETALL``, and it expires as a whole by TTL.
+- ``P:idx:all`` and ``P:idx:svc:<service>`` sorted sets, one member per span,
+  scored by start time in microseconds (exact in a double, unlike
+  nanoseconds).  A member carries every indexed field, so searches by
+  service, operation, kind, time and duration read the index alone and fetch
+  spans only to test tags.
+- ``P:services`` a set; ``P:ops:<service>`` a set of ``<kind>:<name>``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from backend.spans.model import SpanRecord
+
+_RECORD = struct.Struct(">qqBBHHHH")  # start, duration, kind, status, len(parent, service, name, process id)
+_INDEX = struct.Struct(">16s8sqqBBH")  # trace id, span id, start, duration, kind, status, len(service)
+SPAN_FIELD = b"s"
+PROCESS_FIELD = b"p"
+
+
+class Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.services = f"{prefix}:services"
+        self.index_all = f"{prefix}:idx:all"
+
+    def trace(self, trace_id: bytes) -> str:
+        return f"{self.prefix}:trace:{{{trace_id.hex()}}}"
+
+    def index(self, service: str) -> str:
+        return f"{self.prefix}:idx:svc:{service}"
+
+    def operations(self, service: str) -> str:
+        return f"{self.prefix}:ops:{service}"
+
+
+def score(start_ns: int) -> int:
+    """Index score: microseconds, so that every score is an exact double."""
+    return start_ns // 1000
+
+
+def pack_record(record: SpanRecord) -> bytes:
+    service = record.service.encode()
+    name = record.name.encode()
+    header = _RECORD.pack(
+        record.start_ns,
+        record.duration_ns,
+        record.kind,
+        record.status_code,
+        len(record.parent_span_id),
+        len(service),
+        len(name),
+        len(record.process_id),
+    )
+    return b"".join((header, record.parent_span_id, service, name, record.process_id, record.payload))
+
+
+# Run on one trace hash: the (start, duration) headers of its spans, concatenated, so a sorted
+# search reads 16 bytes a span instead of every payload (one key per call: fine on Redis Cluster).
+SPAN_TIMES_SCRIPT = """
+local fields = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 1) == 's' then
+    out[#out + 1] = string.sub(fields[i + 1], 1, 16)
+  end
+end
+return table.concat(out)
+"""
+_TIMES = struct.Struct(">qq")
+
+
+def span_times(headers: bytes) -> list[tuple[int, int]]:
+    """The (start, duration) pairs of ``SPAN_TIMES_SCRIPT``'s answer."""
+    return list(_TIMES.iter_unpack(headers))
+
+
+def unpack_record(trace_id: bytes, span_id: bytes, value: bytes) -> SpanRecord:
+    start, duration, kind, status, parent_len, service_len, name_len, process_len = _RECORD.unpack_from(value)
+    at = _RECORD.size
+    parent = value[at : at + parent_len]
+    at += parent_len
+    service = value[at : at + service_len].decode()
+    at += service_len
+    name = value[at : at + name_len].decode()
+    at += name_len
+    process_id = value[at : at + process_len]
+    payload = value[at + process_len :]
+    return SpanRecord(trace_id, span_id, parent, service, name, kind, start, duration, status, process_id, payload)
+
+
+def pack_index_entry(record: SpanRecord) -> bytes:
+    service = record.service.encode()
+    header = _INDEX.pack(
+        record.trace_id,
+        record.span_id,
+        record.start_ns,
+        record.duration_ns,
+        record.kind,
+        record.status_code,
+        len(service),
+    )
+    return b"".join((header, service, record.name.encode()))
+
+
+def unpack_index_entry(member: bytes) -> SpanRecord:
+    """A record with the indexed fields only (no parent, process or payload): enough to filter on."""
+    trace_id, span_id, start, duration, kind, status, service_len = _INDEX.unpack_from(member)
+    at = _INDEX.size
+    service = member[at : at + service_len].decode()
+    name = member[at + service_len :].decode()
+    return SpanRecord(trace_id, span_id, b"", service, name, kind, start, duration, status, b"", b"")

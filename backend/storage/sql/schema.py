@@ -1,0 +1,137 @@
+"""Tables and engine set-up of the ``sql`` plug-in (SQLite and PostgreSQL through SQLAlchemy).
+
+One wide ``spans`` table carries what queries filter on, plus the span's own
+OTLP bytes.  Names repeat across millions of spans, so the table stores small
+integers instead: ``service_id`` and ``operation_id`` point into two small
+tables that every process caches (see ``sql_catalog``).  Each distinct
+resource + scope ("process") is stored once, keyed by its digest.
+
+Two indexes only, because every index costs insert speed:
+``(trace_id, span_id)`` unique, which makes writes idempotent and serves
+trace lookup, and ``(service_id, start_ns)``, which serves search, dependency
+and retention queries (those that name no service list every service id).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    make_url,
+)
+from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.schema import CreateSchema
+
+from backend.core.binding import ConfigError
+
+
+class Tables:
+    """The plug-in's tables, placed in ``schema`` (PostgreSQL) or the default one."""
+
+    def __init__(self, schema: str | None, dialect: Dialect) -> None:
+        self._preparer = dialect.identifier_preparer
+        self.metadata = MetaData(schema=schema or None)
+        self.services = Table(
+            "services",
+            self.metadata,
+            Column("id", Integer, primary_key=True),
+            Column("name", String, nullable=False, unique=True),
+        )
+        self.operations = Table(
+            "operations",
+            self.metadata,
+            Column("id", Integer, primary_key=True),
+            Column("service_id", Integer, nullable=False),
+            Column("name", String, nullable=False),
+            Column("kind", SmallInteger, nullable=False),
+            UniqueConstraint("service_id", "name", "kind", name="operations_key"),
+        )
+        self.processes = Table(
+            "processes",
+            self.metadata,
+            Column("id", LargeBinary, primary_key=True),
+            Column("blob", LargeBinary, nullable=False),
+        )
+        self.spans = Table(
+            "spans",
+            self.metadata,
+            Column("trace_id", LargeBinary, nullable=False),
+            Column("span_id", LargeBinary, nullable=False),
+            Column("parent_span_id", LargeBinary, nullable=False),
+            Column("service_id", Integer, nullable=False),
+            Column("operation_id", Integer, nullable=False),
+            Column("start_ns", BigInteger, nullable=False),
+            Column("duration_ns", BigInteger, nullable=False),
+            Column("status_code", SmallInteger, nullable=False),
+            Column("process_id", LargeBinary, nullable=False),
+            Column("payload", LargeBinary, nullable=False),
+            Index("spans_trace_span", "trace_id", "span_id", unique=True),
+            Index("spans_service_start", "service_id", "start_ns"),
+        )
+
+    def create(self, engine: Engine) -> None:
+        """Create what is missing (schema included); existing tables are left as they are."""
+        with engine.begin() as connection:
+            if self.metadata.schema:
+                connection.execute(CreateSchema(self.metadata.schema, if_not_exists=True))
+            self.metadata.create_all(connection)
+
+    def quoted(self, table: Table) -> str:
+        """The table's name (schema included) quoted for raw SQL."""
+        return self._preparer.format_table(table)
+
+
+def make_engine(url: str, pool_size: int, where: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and NORMAL sync, and its folder is created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"{where}.url", f"not a database URL: {url!r}") from exc
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    options: dict = {"pool_pre_ping": not is_sqlite}
+    if is_sqlite:
+        _prepare_sqlite_file(parsed, where)
+        options["connect_args"] = {"check_same_thread": False}
+    options["pool_size"] = pool_size
+    try:
+        engine = create_engine(parsed, **options)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"{where}.url", f"cannot use {url!r}: {exc}") from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _prepare_sqlite_file(url: URL, where: str) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise ConfigError(
+            f"{where}.url", "an in-memory SQLite database is not shared between threads; use the memory kind"
+        )
+    Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoint every ~40 MB of WAL rather than 4 MB: index pages rewritten by many batches are
+    # copied back once, which measured ~15% faster inserts at a million spans.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.close()
