@@ -8,9 +8,11 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
+from click.decorators import FC
 
 from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, set_path
 from backend.core.binding import ConfigError
@@ -52,7 +54,7 @@ Exit status: 2 for a configuration error, 1 when a server cannot start.
 """
 
 
-def _port_option(name: str, what: str) -> Any:
+def _port_option(name: str, what: str) -> Callable[[FC], FC]:
     env = _ENV + name.upper().replace("-", "_") + "_PORT"
     return click.option(f"--{name}-port", type=click.IntRange(0, 65535), envvar=env, show_envvar=True, help=what)
 

@@ -26,13 +26,18 @@ import yaml
 
 from backend.components import FACTORIES
 from backend.core.binding import ConfigError, bind
-from backend.core.component import Factory
+from backend.core.component import Factory, Kind
 from backend.core.endpoints import parse_endpoint
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.yaml")
 DEFAULT_SOURCE = "built-in default config"
 
-_SECTIONS = {"receivers": "receiver", "processors": "processor", "exporters": "exporter", "extensions": "extension"}
+_SECTIONS: dict[str, Kind] = {
+    "receivers": "receiver",
+    "processors": "processor",
+    "exporters": "exporter",
+    "extensions": "extension",
+}
 _TOP_LEVEL = (*_SECTIONS, "service")
 _ID = re.compile(r"^([a-z][a-z0-9_]*)(?:/([A-Za-z0-9_.\-]+))?$")
 
@@ -201,7 +206,9 @@ def from_mapping(tree: dict[str, Any], source: str) -> Config:
     )
 
 
-def _component(kind: str, section: str, cid: str, raw: Any, source: str, factories: dict[str, Factory]):
+def _component(
+    kind: str, section: str, cid: str, raw: Any, source: str, factories: dict[str, Factory]
+) -> ComponentConfig:
     where = f"{source}: {section}.{cid}"
     match = _ID.match(cid)
     if match is None:

@@ -64,7 +64,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         raise ConfigError(where, f"expected {' or '.join(_name(o) for o in options)}, got {value!r}")
     if hint is Any:
         return value
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return bind(hint, value, where)
     if hint is Duration:
         if isinstance(value, bool):

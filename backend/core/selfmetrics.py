@@ -8,6 +8,9 @@ and so on) so that dashboards written for the Collector or Jaeger v2 apply.
 
 from __future__ import annotations
 
+import threading
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 _WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -90,17 +93,18 @@ class SelfMetrics:
             ["storage"],
             registry=r,
         )
-        self._server = None
-        self._thread = None
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
     def serve(self, host: str, port: int) -> tuple[str, int]:
         """Expose ``/metrics`` on ``host:port`` (0 picks a free port); returns the bound address."""
-        self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
-        bound_host, bound_port = self._server.server_address[:2]
-        return bound_host, bound_port
+        server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        self._server = server
+        bound_host, bound_port = server.server_address[:2]
+        return str(bound_host), bound_port
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(timeout=5)

@@ -38,7 +38,7 @@ _DEFAULT_MS = {"lookback": 3_600_000, "step": 5_000, "ratePer": 600_000}
 _DISABLED = "metrics querying is currently disabled: configure jaeger_query.storage.metrics and a spanmetrics processor"
 
 
-def _bool(args: MultiDict, name: str) -> bool:
+def _bool(args: MultiDict[str, str], name: str) -> bool:
     text = args.get(name, "")
     if text == "" or text in _FALSE:
         return False
@@ -47,7 +47,7 @@ def _bool(args: MultiDict, name: str) -> bool:
     raise ApiError(400, f"unable to parse param '{name}': {text!r} is not a boolean")
 
 
-def _positive_ms(args: MultiDict, name: str) -> int:
+def _positive_ms(args: MultiDict[str, str], name: str) -> int:
     value = parse_integer(args, name)
     if value is None:
         return _DEFAULT_MS[name] * _MS
@@ -56,7 +56,7 @@ def _positive_ms(args: MultiDict, name: str) -> int:
     return value * _MS
 
 
-def parse_metrics_query(args: MultiDict, now_ns: int) -> MetricsQuery:
+def parse_metrics_query(args: MultiDict[str, str], now_ns: int) -> MetricsQuery:
     services = args.getlist("service")
     if not services:
         raise ApiError(400, "unable to parse param 'service': please provide at least one service name")
@@ -81,7 +81,7 @@ def parse_metrics_query(args: MultiDict, now_ns: int) -> MetricsQuery:
     return query
 
 
-def _quantile(args: MultiDict) -> float:
+def _quantile(args: MultiDict[str, str]) -> float:
     text = args.get("quantile", "")
     try:
         value = float(text)

@@ -60,7 +60,7 @@ def parse_trace_id(text: str) -> bytes:
         raise ApiError(400, f"unable to parse param 'traceID': {exc}") from None
 
 
-def parse_integer(args: MultiDict, name: str) -> int | None:
+def parse_integer(args: MultiDict[str, str], name: str) -> int | None:
     """An optional decimal integer; ``None`` when absent or empty (Jaeger treats both alike)."""
     text = args.get(name, "")
     if text == "":
@@ -78,7 +78,7 @@ def non_negative_duration_ns(text: str) -> int:
     return value
 
 
-def parse_duration(args: MultiDict, name: str) -> int | None:
+def parse_duration(args: MultiDict[str, str], name: str) -> int | None:
     text = args.get(name, "")
     if text == "":
         return None
@@ -88,7 +88,7 @@ def parse_duration(args: MultiDict, name: str) -> int | None:
         raise ApiError(400, f"unable to parse param '{name}': {exc}") from None
 
 
-def parse_lookback(args: MultiDict) -> int | None:
+def parse_lookback(args: MultiDict[str, str]) -> int | None:
     """The UI's ``lookback`` (``1h``, ``2d``; ``custom`` means start and end say it all)."""
     text = args.get("lookback", "")
     if text in ("", "custom"):
@@ -99,7 +99,7 @@ def parse_lookback(args: MultiDict) -> int | None:
     return parse_duration(args, "lookback")
 
 
-def parse_span_kind(args: MultiDict, name: str) -> str | None:
+def parse_span_kind(args: MultiDict[str, str], name: str) -> str | None:
     kind = args.get(name, "")
     if kind == "":
         return None
@@ -108,7 +108,7 @@ def parse_span_kind(args: MultiDict, name: str) -> str | None:
     return kind
 
 
-def parse_search(args: MultiDict, now_ns: int, limits: QueryLimits) -> SearchRequest:
+def parse_search(args: MultiDict[str, str], now_ns: int, limits: QueryLimits) -> SearchRequest:
     """``/api/traces``: search by service and filters, or fetch the given ``traceID`` values."""
     trace_ids = [parse_trace_id(text) for text in args.getlist("traceID")]
     if len(trace_ids) > limits.max_trace_ids:
@@ -154,7 +154,7 @@ def parse_search(args: MultiDict, now_ns: int, limits: QueryLimits) -> SearchReq
     return SearchRequest(trace_ids, query)
 
 
-def parse_dependencies(args: MultiDict, now_ns: int, limits: QueryLimits) -> tuple[int, int]:
+def parse_dependencies(args: MultiDict[str, str], now_ns: int, limits: QueryLimits) -> tuple[int, int]:
     """``endTs`` and ``lookback`` in milliseconds, as Jaeger's dependencies endpoint takes them."""
     end_ms = parse_integer(args, "endTs")
     lookback_ms = parse_integer(args, "lookback")

@@ -74,8 +74,8 @@ def tag(key: str, value: AnyValue) -> dict[str, Any]:
     if kind == "bool_value":
         return {"key": key, "type": "bool", "value": value.bool_value}
     if kind == "double_value":
-        number = value.double_value
-        return {"key": key, "type": "float64", "value": number if math.isfinite(number) else str(number)}
+        double: float = value.double_value
+        return {"key": key, "type": "float64", "value": double if math.isfinite(double) else str(double)}
     if kind == "bytes_value":
         return {"key": key, "type": "binary", "value": base64.b64encode(value.bytes_value).decode()}
     if kind is None:

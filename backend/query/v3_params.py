@@ -25,7 +25,7 @@ _RFC3339 = re.compile(
 _UNSIGNED = re.compile(r"\d+")
 
 
-def _get(args: MultiDict, canonical: str, deprecated: str) -> tuple[str, str]:
+def _get(args: MultiDict[str, str], canonical: str, deprecated: str) -> tuple[str, str]:
     """The value sent and the name it was sent under."""
     value = args.get(canonical, "")
     if value:
@@ -64,7 +64,7 @@ def parse_v3_trace_id(text: str) -> bytes:
         raise _malformed("trace_id", str(exc)) from None
 
 
-def parse_v3_trace_window(args: MultiDict) -> None:
+def parse_v3_trace_window(args: MultiDict[str, str]) -> None:
     """``startTime``/``endTime`` of a get-trace are storage hints in Jaeger; ours reads by id, so only check them."""
     for canonical, deprecated in (("startTime", "start_time"), ("endTime", "end_time")):
         text, name = _get(args, canonical, deprecated)
@@ -72,14 +72,14 @@ def parse_v3_trace_window(args: MultiDict) -> None:
             parse_rfc3339_ns(text, name)
 
 
-def parse_v3_span_kind(args: MultiDict) -> str | None:
+def parse_v3_span_kind(args: MultiDict[str, str]) -> str | None:
     kind, name = _get(args, "spanKind", "span_kind")
     if kind and kind not in SPAN_KINDS:
         raise _malformed(name, f"unsupported span kind {kind!r} (one of {', '.join(SPAN_KINDS)})")
     return kind or None
 
 
-def _duration(args: MultiDict, canonical: str, deprecated: str) -> int | None:
+def _duration(args: MultiDict[str, str], canonical: str, deprecated: str) -> int | None:
     text, name = _get(args, canonical, deprecated)
     if not text:
         return None
@@ -89,7 +89,7 @@ def _duration(args: MultiDict, canonical: str, deprecated: str) -> int | None:
         raise _malformed(name, str(exc)) from None
 
 
-def _attributes(args: MultiDict) -> dict[str, str]:
+def _attributes(args: MultiDict[str, str]) -> dict[str, str]:
     text = args.get("query.attributes", "")
     if not text:
         return {}
@@ -102,7 +102,7 @@ def _attributes(args: MultiDict) -> dict[str, str]:
     return document
 
 
-def parse_v3_search(args: MultiDict, limits: QueryLimits) -> TraceQuery:
+def parse_v3_search(args: MultiDict[str, str], limits: QueryLimits) -> TraceQuery:
     start_text, start_name = _get(args, "query.startTimeMin", "query.start_time_min")
     end_text, end_name = _get(args, "query.startTimeMax", "query.start_time_max")
     if not start_text or not end_text:

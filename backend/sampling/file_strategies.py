@@ -69,7 +69,7 @@ def _inherit(strategy: SamplingStrategy, defaults: OperationSampling | None) -> 
     own = strategy.operation_sampling
     if own is None:
         inherited = defaults
-        if strategy.strategy_type == PROBABILISTIC:
+        if strategy.strategy_type == PROBABILISTIC and strategy.probability is not None:
             inherited = replace(defaults, default_probability=strategy.probability)
         return replace(strategy, operation_sampling=inherited)
     merged = dict(own.per_operation)
@@ -93,11 +93,11 @@ def _service_strategy(entry: Any, where: str, default_probability: float) -> Sam
         if not isinstance(operation, dict) or not isinstance(operation.get("operation"), str):
             raise StrategyFileError(f"{op_where}: needs an operation name")
         parsed = _strategy(operation, op_where)
-        if parsed.strategy_type != PROBABILISTIC:
+        if parsed.strategy_type != PROBABILISTIC or parsed.probability is None:
             log.warning("%s: operation strategies can only be probabilistic; %r ignored", op_where, operation)
             continue
         per_operation[operation["operation"]] = parsed.probability
-    base = strategy.probability if strategy.strategy_type == PROBABILISTIC else default_probability
+    base = strategy.probability if strategy.probability is not None else default_probability
     return replace(strategy, operation_sampling=OperationSampling(base, per_operation=per_operation))
 
 

@@ -39,7 +39,8 @@ def plugin(kind: str, where: str) -> StoragePlugin:
     if target is None:
         raise ConfigError(where, f"unknown storage kind {kind!r}; known kinds: {', '.join(known_kinds())}")
     module_name, attribute = target.split(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    found: StoragePlugin = getattr(importlib.import_module(module_name), attribute)
+    return found
 
 
 def bind_options(kind: str, raw_options: Mapping[str, Any] | None, where: str) -> Any:

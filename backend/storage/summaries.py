@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from backend.spans.model import SpanRecord
 from backend.storage.api import SORT_ORDERS, TraceSummary
 
-_KEYS: dict[str, Callable[[TraceSummary], tuple]] = {
+_KEYS: dict[str, Callable[[TraceSummary], tuple[int | bytes, ...]]] = {
     "newest": lambda s: (-s.start_ns, s.trace_id),
     "oldest": lambda s: (s.start_ns, s.trace_id),
     "slowest": lambda s: (-s.duration_ns, s.trace_id),

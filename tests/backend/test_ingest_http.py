@@ -86,6 +86,18 @@ def test_spans_with_invalid_ids_are_rejected_as_a_partial_success(backend):
     stored(backend, good.trace_id.hex(), 1)
 
 
+def test_spans_with_times_past_2262_are_rejected_as_a_partial_success_not_a_failed_batch(backend):
+    """Storage keeps signed 64-bit nanoseconds; one such span must not make its whole batch unstorable."""
+    good = SpanSpec("driver", "FindNearest")
+    late = SpanSpec("driver", "late", start_ns=2**63)
+    response = post_otlp(traces_url(backend), export_request([good, late]).SerializeToString())
+    assert response.status_code == 200
+    answer = ExportTraceServiceResponse.FromString(response.content)
+    assert answer.partial_success.rejected_spans == 1
+    assert "2262" in answer.partial_success.error_message
+    stored(backend, good.trace_id.hex(), 1)
+
+
 def test_malformed_protobuf_is_400_with_a_status_body(backend):
     response = post_otlp(traces_url(backend), b"\xff\xff\xff not protobuf")
     assert response.status_code == 400

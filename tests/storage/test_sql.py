@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -138,3 +139,23 @@ def test_a_batch_of_an_uneven_size_is_stored_whole_and_a_repeated_span_once(sql_
     reader = storage.reader()
     assert [len(reader.get_trace(root.trace_id).spans) for root in roots] == [3] * len(roots)
     storage.close()
+
+
+def test_a_failed_first_postgres_batch_leaves_its_pooled_connection_able_to_write(request, tmp_path):
+    """A rolled-back first batch also rolls back the temporary staging table it created.
+
+    The connection goes back to the pool; the next batch on it must create the table again
+    rather than believe it exists and fail with "relation does not exist" for ever after.
+    """
+    kind, options, cleanup = STORAGE_KINDS["postgres"](request, tmp_path)
+    storage = create_storage(kind, {**options, "pool_size": 1}, "tests")
+    try:
+        first, second = batch_of([SpanSpec("driver", "op")]), batch_of([SpanSpec("driver", "op")])
+        first.spans[0] = replace(first.spans[0], start_ns=2**63)  # past BIGINT: the COPY fails mid-transaction
+        with pytest.raises(StorageError):
+            storage.writer().write(first)
+        storage.writer().write(second)
+        assert storage.reader().get_trace(second.spans[0].trace_id) is not None
+    finally:
+        storage.close()
+        cleanup()

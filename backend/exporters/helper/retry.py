@@ -25,7 +25,7 @@ class RetryOptions:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt ``attempt`` (counted from 1): doubling, at most the cap."""
-        return min(self.initial_interval * 2 ** (attempt - 1), self.max_interval) / 1e9
+        return float(min(self.initial_interval * 2 ** (attempt - 1), self.max_interval)) / 1e9
 
     def check(self, where: str) -> None:
         if self.max_attempts < 1:

@@ -125,6 +125,7 @@ class OtlpForwardExporter(Exporter):
             return
 
     def _post(self, body: bytes) -> None:
+        assert self._session is not None, "post before start"
         try:
             reply = self._session.post(self._options.endpoint, data=body, timeout=self._options.timeout / 1e9)
         except requests.RequestException as exc:

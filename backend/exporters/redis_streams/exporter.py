@@ -42,7 +42,7 @@ class RedisStreamsExporter(Exporter):
     def __init__(self, settings: Settings, options: RedisStreamsExporterOptions):
         self._settings = settings
         self._options = options
-        self._client: redis.Redis | None = None
+        self._client: redis.Redis[bytes] | None = None
         self._sent = settings.metrics.sent.labels(settings.id)
         self._failed = settings.metrics.send_failed.labels(settings.id)
 

@@ -53,12 +53,14 @@ class StorageExporter(Exporter):
         self._writer = find_storage(host, self._options.trace_storage, where).writer()
 
     def consume(self, batch: SpanBatch) -> None:
+        writer = self._writer
+        assert writer is not None, "consume before start"
         retry = self._options.retry_on_failure
         attempts = retry.attempts
         for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
-                self._writer.write(batch)
+                writer.write(batch)
             except Exception as exc:
                 self._errors.inc()
                 if attempt == attempts:

@@ -10,6 +10,7 @@ from backend.core.component import ExtensionFactory, Host, Settings
 from backend.core.endpoints import parse_endpoint
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import PrometheusOptions, find_metrics_source, find_storage
+from backend.processors.spanmetrics.queries import MetricsReader
 
 
 @dataclass
@@ -58,7 +59,7 @@ class QueryExtension(HttpExtension):
         storage = self._options.storage
         traces = find_storage(host, storage.traces, f"{where}.storage.traces")
         dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
-        metrics = None
+        metrics: MetricsReader | None = None
         if storage.metrics:
             source = find_metrics_source(host, storage.metrics, f"{where}.storage.metrics")
             if isinstance(source, PrometheusOptions):

@@ -95,6 +95,7 @@ class RemoteSamplingExtension(HttpExtension):
                 raise ConfigError(f"{where}.file.path", str(exc)) from exc
         else:
             adaptive = self._options.adaptive
+            assert adaptive is not None  # _options requires file or adaptive
             at = f"{where}.adaptive.sampling_store"
             self._store = find_storage(host, adaptive.sampling_store, at).sampling_store()
             self.adaptive = AdaptiveSampling(adaptive, self._store)

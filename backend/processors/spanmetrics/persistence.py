@@ -20,13 +20,11 @@ from typing import Protocol
 
 import redis
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.processors.spanmetrics.series import Cell, SeriesKey
 from backend.processors.spanmetrics.store import Bucket
 from backend.storage.api import Storage
-
-_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from backend.storage.sql.upsert import upsert_for
 
 
 class PointStore(Protocol):
@@ -42,7 +40,7 @@ class SqlPointStore:
 
     def __init__(self, engine: Engine, schema: str | None = None) -> None:
         self._engine = engine
-        self._upsert = _UPSERT[engine.dialect.name]
+        self._upsert = upsert_for(engine.dialect.name, "spanmetrics store")
         metadata = MetaData(schema=schema)
         self._points = Table(
             "spanmetrics_points",
@@ -103,7 +101,7 @@ class RedisPointStore:
     Index scores are microseconds: exact in a double, and bucket starts are whole milliseconds.
     """
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
         self._client = client
         self._index = f"{prefix}:spanmetrics:buckets"
         self._bucket = f"{prefix}:spanmetrics:bucket:"
@@ -113,7 +111,7 @@ class RedisPointStore:
             return
         with self._client.pipeline(transaction=True) as pipe:
             for bucket_ns, bucket in buckets.items():
-                fields = {
+                fields: dict[str | bytes, str] = {
                     json.dumps(list(key)): json.dumps(cell, separators=(",", ":")) for key, cell in bucket.items()
                 }
                 if fields:
@@ -141,7 +139,8 @@ def point_store_for(storage: Storage) -> PointStore | None:
     """Where ``storage`` can keep metric history, or ``None`` when it cannot (or need not)."""
     offered = getattr(storage, "spanmetrics_store", None)
     if callable(offered):
-        return offered()
+        store: PointStore | None = offered()
+        return store
     from backend.storage.redis.store import RedisStorage
     from backend.storage.sql.store import SqlStorage
 

@@ -13,7 +13,7 @@ have no latency or error point, as Prometheus returns none there.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -191,7 +191,7 @@ class StoreMetricsReader:
         """How far before a step a bucket may start and still overlap its rate window."""
         return query.rate_per_ns + self._store().resolution_ns
 
-    def _windows(self, query: MetricsQuery, status_wanted: Callable[[int], bool]) -> dict[Hashable, _Window]:
+    def _windows(self, query: MetricsQuery, status_wanted: Callable[[int], bool]) -> dict[Group, _Window]:
         store = self._store()
         services = set(query.services)
         kinds = query.span_kinds
@@ -212,7 +212,7 @@ class StoreMetricsReader:
         query: MetricsQuery,
         metric: str,
         help_text: str,
-        windows: dict[Hashable, _Window],
+        windows: dict[Group, _Window],
         value: Callable[..., float | None],
         pass_group: bool = False,
     ) -> dict[str, Any]:

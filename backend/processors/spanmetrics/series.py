@@ -8,10 +8,12 @@ aggregator updates them for every span, where attribute access costs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from backend.spans.model import KIND_NAMES
 
 SeriesKey = tuple[str, str, int, int]  # service, span name, OTLP span kind, OTLP status code
-Cell = list  # [calls: int, duration_sum_ns: int, bucket_counts: list[int]] (last bucket is +Inf)
+Cell = list[Any]  # [calls: int, duration_sum_ns: int, bucket_counts: list[int]] (last bucket is +Inf)
 
 #: The connector's default explicit buckets, in milliseconds.
 DEFAULT_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 from backend.processors.spanmetrics.series import Cell, SeriesKey, merge_into, new_cell
 
 Bucket = dict[SeriesKey, Cell]
+
+GroupT = TypeVar("GroupT", bound=Hashable)
 
 
 class TimeSeriesStore:
@@ -77,13 +80,13 @@ class TimeSeriesStore:
                 self._dirty.discard(bucket_ns)
 
     def select(
-        self, start_ns: int, end_ns: int, group_of: Callable[[SeriesKey], Hashable | None]
-    ) -> dict[Hashable, list[tuple[int, Cell]]]:
+        self, start_ns: int, end_ns: int, group_of: Callable[[SeriesKey], GroupT | None]
+    ) -> dict[GroupT, list[tuple[int, Cell]]]:
         """Per group, ``(bucket start, summed cell)`` in time order for buckets starting in ``[start, end]``.
 
         ``group_of`` names the group a series belongs to, or ``None`` to leave it out.
         """
-        groups: dict[Hashable, dict[int, Cell]] = {}
+        groups: dict[GroupT, dict[int, Cell]] = {}
         with self._lock:
             for bucket_ns, bucket in self._buckets.items():
                 if not start_ns <= bucket_ns <= end_ns:

@@ -31,7 +31,7 @@ def parent_id(span: dict[str, Any]) -> str | None:
     """The span's parent: its first CHILD_OF reference within the same trace."""
     for reference in span["references"]:
         if reference["refType"] == "CHILD_OF" and reference["traceID"] == span["traceID"]:
-            return reference["spanID"]
+            return str(reference["spanID"])
     return None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
@@ -58,7 +59,7 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
             "sort": args.get("sort", "newest"),
             "offset": args.get("offset", "0"),
         }
-        context = {
+        context: dict[str, Any] = {
             "form": form,
             "lookbacks": LOOKBACKS,
             "sorts": {k: v[0] for k, v in SORTS.items()},
@@ -80,7 +81,9 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
         return render_template("search.html", **context), 200
 
 
-def _results(reader: SpanReader, limits: QueryLimits, args: MultiDict, form: dict[str, str]) -> dict:
+def _results(
+    reader: SpanReader, limits: QueryLimits, args: MultiDict[str, str], form: dict[str, str]
+) -> dict[str, Any]:
     if form["sort"] not in SORTS:
         raise ApiError(400, f"unknown sort {form['sort']!r} (one of {', '.join(SORTS)})")
     offset = _offset(form["offset"])

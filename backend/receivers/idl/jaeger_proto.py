@@ -8,6 +8,7 @@ ids, 8-byte span ids, big-endian), times are protobuf Timestamp/Duration.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, duration_pb2, message_factory, timestamp_pb2
 
@@ -82,7 +83,7 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
 
 
 @cache
-def messages() -> dict[str, type]:
+def messages() -> dict[str, Any]:  # classes built at run time: no static type
     """Message classes by short name: ``PostSpansRequest``, ``Batch``, ``Span``, ``KeyValue`` ..."""
     pool = descriptor_pool.DescriptorPool()
     for well_known in (timestamp_pb2, duration_pb2):

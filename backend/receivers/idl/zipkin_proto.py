@@ -9,6 +9,7 @@ pins an old protobuf.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -62,7 +63,7 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
 
 
 @cache
-def list_of_spans() -> type:
+def list_of_spans() -> Any:  # a class built at run time: no static type
     """The ``zipkin.proto3.ListOfSpans`` message class (the body of a protobuf POST)."""
     pool = descriptor_pool.DescriptorPool()
     pool.Add(_file())

@@ -52,7 +52,7 @@ def _tags(values: Any) -> list[Any]:
 
 
 def _micros(value: Any) -> int:
-    return value.seconds * 1_000_000 + value.nanos // 1000
+    return int(value.seconds) * 1_000_000 + int(value.nanos) // 1000
 
 
 def thrift_batches(batch: Any) -> list[Any]:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from thriftpy2.protocol import binary
 from thriftpy2.thrift import TMessageType
 
 from backend.receivers.idl import agent, jaeger
-from backend.receivers.jaeger.thrift_limits import StrictBinaryProtocol, StrictBuffer, StrictCompactProtocol
+from backend.receivers.jaeger.thrift_limits import (
+    StrictBuffer,
+    StrictCompactProtocol,
+    check_binary,
+    read_binary_struct,
+)
 from backend.receivers.jaeger.translate import to_request
 from backend.receivers.shared.ingest import Ingest
 from backend.receivers.shared.legacy_http import LegacyPostApp
@@ -22,7 +28,7 @@ from backend.spans.otlp import InvalidRequest
 
 # Pure-Python readers made strict (see thrift_limits): the Cython ones do not stop at the end of a
 # buffer, so a datagram claiming millions of list items would be read as millions of empty structs.
-PROTOCOLS = {"compact": StrictCompactProtocol, "binary": StrictBinaryProtocol}
+PROTOCOLS = {"compact": StrictCompactProtocol, "binary": binary.TBinaryProtocol}
 TRACES_PATH = "/api/traces"
 THRIFT_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
 
@@ -31,6 +37,8 @@ def decode_datagram(data: bytes, protocol: str) -> Any:
     """The ``Batch`` of an agent ``emitBatch`` datagram; raises ``InvalidRequest`` saying what is wrong."""
     reader = PROTOCOLS[protocol](StrictBuffer(data))
     try:
+        if protocol == "binary":
+            check_binary(data, message=True)
         name, message_type, _seqid = reader.read_message_begin()
         if name != "emitBatch" or message_type not in (TMessageType.ONEWAY, TMessageType.CALL):
             raise InvalidRequest(f"expected a Thrift emitBatch message, got {name!r} (type {message_type})")
@@ -49,7 +57,8 @@ def decode_batch(body: bytes) -> Any:
     """A ``Batch`` serialized on its own in the binary protocol (the collector's HTTP body)."""
     batch = jaeger().Batch()
     try:
-        StrictBinaryProtocol(StrictBuffer(body)).read_struct(batch)
+        check_binary(body, message=False)
+        read_binary_struct(body, batch)
     except Exception as exc:  # as above: any failure to decode means the body is malformed
         raise InvalidRequest(f"body is not a valid Thrift binary Jaeger Batch: {exc!r}") from exc
     return batch

@@ -62,4 +62,5 @@ def _retry_status(code: grpc.StatusCode, refused: Refused) -> bytes:
     delay.FromNanoseconds(int(refused.retry_after * 1e9))
     detail = AnyProto()
     detail.Pack(RetryInfo(retry_delay=delay))
-    return Status(code=code.value[0], message=str(refused), details=[detail]).SerializeToString()
+    encoded: bytes = Status(code=code.value[0], message=str(refused), details=[detail]).SerializeToString()
+    return encoded

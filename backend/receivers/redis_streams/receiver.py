@@ -54,7 +54,7 @@ class RedisStreamsReceiver(Receiver):
         self._options = options
         self._next = next_consumer
         self._consumer = options.consumer or f"{socket.gethostname()}-{os.getpid()}"
-        self._client: redis.Redis | None = None
+        self._client: redis.Redis[bytes] | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         metrics = settings.metrics
@@ -97,22 +97,27 @@ class RedisStreamsReceiver(Receiver):
                 log.warning("reading the span stream failed, retrying: %s", exc)
                 self._stopping.wait(1.0)
 
-    def _read(self, from_id: str) -> list[tuple[bytes, dict | None]]:
+    def _read(self, from_id: str) -> list[tuple[bytes, dict[bytes, bytes] | None]]:
         options = self._options
         block = None if from_id == "0" else int(options.block / 1e6)
-        found = self._client.xreadgroup(
+        found = self._redis().xreadgroup(
             options.group, self._consumer, {options.stream: from_id}, count=options.count, block=block
         )
         return found[0][1] if found else []
 
-    def _claim(self) -> list[tuple[bytes, dict | None]]:
+    def _claim(self) -> list[tuple[bytes, dict[bytes, bytes] | None]]:
         options = self._options
-        claimed = self._client.xautoclaim(
+        claimed = self._redis().xautoclaim(
             options.stream, options.group, self._consumer, int(options.claim_idle / 1e6), "0-0", count=options.count
         )
-        return claimed[1]
+        entries: list[tuple[bytes, dict[bytes, bytes] | None]] = claimed[1]
+        return entries
 
-    def _handle(self, entries: list[tuple[bytes, dict | None]]) -> bool:
+    def _redis(self) -> redis.Redis[bytes]:
+        assert self._client is not None, "read before start"
+        return self._client
+
+    def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> bool:
         """Hand each entry on and acknowledge it; False when the pipeline refused (the rest stay pending)."""
         for entry_id, fields in entries:
             if fields:
@@ -130,7 +135,7 @@ class RedisStreamsReceiver(Receiver):
                         self._settings.logger.exception("the pipeline failed on stream entry %s", entry_id.decode())
                         return self._back_off(len(batch), 1.0)
                     self._accepted.inc(len(batch))
-            with self._client.pipeline(transaction=False) as pipe:
+            with self._redis().pipeline(transaction=False) as pipe:
                 pipe.xack(self._options.stream, self._options.group, entry_id)
                 pipe.xdel(self._options.stream, entry_id)
                 pipe.execute()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
 from backend.core.component import Consumer, Refused
 from backend.core.selfmetrics import SelfMetrics
-from backend.spans.otlp import Decoded, to_batch
+from backend.spans.otlp import Decoded, TraceRequest, to_batch
 
 
 class Ingest:
@@ -28,7 +26,7 @@ class Ingest:
             self.failed("refused")
             raise refused
 
-    def export(self, request: ExportTraceServiceRequest) -> Decoded:
+    def export(self, request: TraceRequest) -> Decoded:
         """Hand the request's valid spans on; raises ``Refused`` when the pipeline did not take them."""
         decoded = to_batch(request)
         if decoded.rejected:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 PROBABILISTIC = "probabilistic"
@@ -53,10 +54,10 @@ def sampler_info(payload: bytes) -> SamplerInfo | None:
     return None
 
 
-def _number(value) -> float | None:
+def _number(value: AnyValue) -> float | None:
     kind = value.WhichOneof("value")
     if kind == "double_value":
-        return value.double_value
+        return float(value.double_value)
     if kind == "int_value":
         return float(value.int_value)
     if kind == "string_value":

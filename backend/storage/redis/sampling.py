@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import redis
 
-from backend.storage.api import StorageError
+from backend.storage.redis.calls import guarded
 from backend.storage.sampling_store import ServiceOperationValues, Throughput
 
 # KEYS[1] lease key; ARGV holder, now_ns, ttl_ns.  Value is "<expires_ns> <holder>".
@@ -40,7 +42,7 @@ return 0
 
 
 class RedisSamplingStore:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
         self._client = client
         self._throughput = f"{prefix}:sampling:throughput"
         self._probabilities = f"{prefix}:sampling:probabilities"
@@ -92,7 +94,8 @@ class RedisSamplingStore:
         score = newest[0][1]
         same_time = self._call(self._client.zrangebyscore, self._probabilities, score, score)
         latest = max((json.loads(member) for member in same_time), key=lambda entry: entry["at"])
-        return latest["probabilities"]
+        probabilities: ServiceOperationValues = latest["probabilities"]
+        return probabilities
 
     def acquire_lease(self, name: str, holder: str, ttl_ns: int, now_ns: int) -> bool:
         return bool(self._call(self._acquire, keys=[self._lease_prefix + name], args=[holder, now_ns, ttl_ns]))
@@ -111,13 +114,10 @@ class RedisSamplingStore:
         if latest:  # the newest snapshot is kept whatever its age, as the other stores do
             self._call(self._client.zadd, self._probabilities, {latest[0]: json.loads(latest[0])["at"] // 1000})
 
-    def _between(self, key: str, start_ns: int, end_ns: int) -> list[dict]:
+    def _between(self, key: str, start_ns: int, end_ns: int) -> list[dict[str, Any]]:
         members = self._call(self._client.zrangebyscore, key, start_ns // 1000, end_ns // 1000)
         entries = (json.loads(member) for member in members)
         return [entry for entry in entries if start_ns <= entry["at"] < end_ns]
 
-    def _call(self, operation, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - any redis call
-        try:
-            return operation(*args, **kwargs)
-        except redis.RedisError as exc:
-            raise StorageError(f"the Redis sampling store failed: {exc}") from exc
+    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return guarded("the Redis sampling store failed", operation, *args, **kwargs)

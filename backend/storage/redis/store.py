@@ -25,9 +25,10 @@ keys spread over slots while each trace stays on one slot.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -37,6 +38,7 @@ from backend.storage.api import DependencyLink, Operation, StorageError, Trace, 
 from backend.storage.dependencies import count_calls
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.redis.calls import guarded
 from backend.storage.redis.layout import (
     PROCESS_FIELD,
     SPAN_FIELD,
@@ -143,9 +145,10 @@ class RedisStorage:
         if not batch.spans:
             return
         keys = self._keys
-        by_trace: dict[bytes, dict[bytes, bytes]] = {}
-        by_service: dict[str, dict[bytes, int]] = {}
-        every: dict[bytes, int] = {}
+        # keys typed as redis-py's mappings want them (str | bytes), though only bytes are used
+        by_trace: dict[bytes, dict[str | bytes, bytes]] = {}
+        by_service: dict[str, dict[str | bytes, int]] = {}
+        every: dict[str | bytes, int] = {}
         operations: dict[str, set[str]] = {}
         for record in batch.spans:
             fields = by_trace.setdefault(record.trace_id, {})
@@ -272,11 +275,8 @@ class RedisStorage:
         traces = [trace.spans for trace in self._traces(trace_ids) if trace is not None]
         return count_calls(traces, start_ns, end_ns)
 
-    def _call(self, operation, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - any redis call
-        try:
-            return operation(*args, **kwargs)
-        except redis.RedisError as exc:
-            raise StorageError(f"reading from Redis failed: {exc}") from exc
+    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return guarded("reading from Redis failed", operation, *args, **kwargs)
 
 
 def _trace(trace_id: bytes, fields: dict[bytes, bytes]) -> Trace | None:

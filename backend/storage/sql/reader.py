@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import heapq
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.spans.model import KIND_NAMES, SpanRecord
@@ -108,7 +108,7 @@ class SqlReader:
             trace.processes = {r.process_id: blobs[r.process_id] for r in trace.spans if r.process_id in blobs}
         return traces
 
-    def _record(self, connection: Connection, row: tuple) -> SpanRecord:
+    def _record(self, connection: Connection, row: Sequence[Any]) -> SpanRecord:
         trace_id, span_id, parent, operation_id, start, duration, status, process_id, payload = row
         service, name, kind = self._catalog.operation(connection, operation_id)
         return SpanRecord(
@@ -148,7 +148,7 @@ class SqlReader:
             matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
             return newest_trace_ids((self._record(connection, row) for row in rows), matcher, limit)
 
-    def _filters(self, connection: Connection, query: TraceQuery) -> tuple[list[int], list] | None:
+    def _filters(self, connection: Connection, query: TraceQuery) -> tuple[list[int], list[ColumnElement[bool]]] | None:
         """The service ids to read and the SQL conditions on indexed fields; None when nothing can match."""
         spans = self._tables.spans
         if query.service:
@@ -158,7 +158,7 @@ class SqlReader:
             service_ids = sorted(self._catalog.services(connection).values())
         if not service_ids:
             return None
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if query.operation or query.span_kind:
             operation_ids = self._matching_operations(connection, query)
             if not operation_ids:
@@ -187,8 +187,13 @@ class SqlReader:
         return self._summary_queries.page(connection, *found, sort, offset, limit)
 
     def _newest_first(
-        self, connection: Connection, results: ExitStack, columns: tuple, service_ids: list[int], conditions: list
-    ) -> Iterator[Row]:
+        self,
+        connection: Connection,
+        results: ExitStack,
+        columns: tuple[Any, ...],
+        service_ids: list[int],
+        conditions: list[ColumnElement[bool]],
+    ) -> Iterator[Row[Any]]:
         """Rows newest first, streamed along the (service_id, start_ns) index.
 
         Several services are read as one stream each, merged here, so every
@@ -272,8 +277,8 @@ class SqlReader:
         return sort_links(DependencyLink(names[p], names[c], count) for p, c, count in rows)
 
 
-def _row_start(row: Row) -> int:
-    return row.start_ns
+def _row_start(row: Row[Any]) -> int:
+    return int(row.start_ns)
 
 
 def _distinct_first(trace_ids: Iterator[bytes], limit: int) -> list[bytes]:

@@ -28,11 +28,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.storage.sampling_store import ServiceOperationValues, Throughput
-
-_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from backend.storage.sql.upsert import upsert_for
 
 
 def _tables(schema: str | None) -> tuple[MetaData, Table, Table, Table]:
@@ -73,9 +71,7 @@ class SqlSamplingStore:
     def __init__(self, engine: Engine | str, schema: str | None = None) -> None:
         self._owns_engine = isinstance(engine, str)
         self._engine = create_engine(engine) if isinstance(engine, str) else engine
-        self._upsert = _UPSERT.get(self._engine.dialect.name)
-        if self._upsert is None:
-            raise ValueError(f"sampling store: {self._engine.dialect.name} is not supported (sqlite, postgresql)")
+        self._upsert = upsert_for(self._engine.dialect.name, "sampling store")
         metadata, self._throughput, self._probabilities, self._leases = _tables(schema)
         metadata.create_all(self._engine, checkfirst=True)
 

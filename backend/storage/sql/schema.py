@@ -15,6 +15,7 @@ and retention queries (those that name no service list every service id).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -102,7 +103,7 @@ def make_engine(url: str, pool_size: int, where: str) -> Engine:
     except ArgumentError as exc:
         raise ConfigError(f"{where}.url", f"not a database URL: {url!r}") from exc
     is_sqlite = parsed.get_backend_name() == "sqlite"
-    options: dict = {"pool_pre_ping": not is_sqlite}
+    options: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
         _prepare_sqlite_file(parsed, where)
         options["connect_args"] = {"check_same_thread": False}
@@ -125,7 +126,7 @@ def _prepare_sqlite_file(url: URL, where: str) -> None:
     Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
+def _tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -11,7 +11,10 @@ first and hands the ids to ``page_of_ids``, which aggregates them in chunks.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from backend.storage.api import TraceSummary
 from backend.storage.summaries import page_of
@@ -36,7 +39,13 @@ class SummaryQueries:
         }
 
     def page(
-        self, connection: Connection, service_ids: list[int], conditions: list, sort: str, offset: int, limit: int
+        self,
+        connection: Connection,
+        service_ids: list[int],
+        conditions: list[ColumnElement[bool]],
+        sort: str,
+        offset: int,
+        limit: int,
     ) -> tuple[int, list[TraceSummary]]:
         spans = self._spans
         by_service = (
@@ -60,17 +69,17 @@ class SummaryQueries:
         self, connection: Connection, trace_ids: list[bytes], sort: str, offset: int, limit: int
     ) -> tuple[int, list[TraceSummary]]:
         """Summaries of the given traces, sorted in Python (the ids come from a Python tag match)."""
-        summaries = []
+        summaries: list[TraceSummary] = []
         for at in range(0, len(trace_ids), _IDS_PER_STATEMENT):
             chunk = trace_ids[at : at + _IDS_PER_STATEMENT]
             statement = self._aggregates().where(self._spans.c.trace_id.in_(chunk)).group_by(self._spans.c.trace_id)
             summaries.extend(_summary(row) for row in connection.execute(statement))
         return page_of(summaries, sort, offset, limit)
 
-    def _aggregates(self):  # noqa: ANN202 - a SQLAlchemy Select
+    def _aggregates(self) -> Select[Any]:
         return select(self._spans.c.trace_id, self._start, self._end, self._count)
 
 
-def _summary(row: tuple) -> TraceSummary:
+def _summary(row: Sequence[Any]) -> TraceSummary:
     trace_id, start, end, count = row
     return TraceSummary(bytes(trace_id), int(start), int(end) - int(start), int(count))
