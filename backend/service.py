@@ -29,6 +29,7 @@ class BackendService:
         self.metrics = SelfMetrics()
         self._status = Status.STARTING
         self._lock = threading.Lock()
+        self._problems: dict[str, str] = {}
         self._extensions: dict[str, Extension] = {}
         for eid in config.service_extensions:
             component = config.extensions[eid]
@@ -54,6 +55,17 @@ class BackendService:
 
     def extensions(self) -> dict[str, Extension]:
         return dict(self._extensions)
+
+    def report(self, component: str, problem: str | None) -> None:
+        with self._lock:
+            if problem is None:
+                self._problems.pop(component, None)
+            else:
+                self._problems[component] = problem
+
+    def problems(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._problems)
 
     # Lifecycle
 

@@ -73,6 +73,16 @@ class Host(Protocol):
     @property
     def status(self) -> Status: ...
 
+    def report(self, component: str, problem: str | None) -> None:
+        """``component`` (an id such as ``jaeger/thrift_compact``) cannot do its job now, and why; None: it can again.
+
+        Health answers 503 naming every reported problem, so a part that fails after start is seen,
+        not silent.  Thread-safe.
+        """
+
+    def problems(self) -> dict[str, str]:
+        """The problems reported and not yet cleared, by component."""
+
 
 class Component(ABC):
     @abstractmethod

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+import socket
 
+import pytest
+import requests
+
+from backend.config import from_mapping
+from backend.service import BackendService
 from tests.legacy import jaeger_client as client
-from tests.legacy.conftest import MAX_PACKET, Backend
+from tests.legacy.conftest import MAX_PACKET, Backend, legacy_config
 from tests.support import wait_for
 
 FAILED = "otelcol_receiver_failed_requests_total"
@@ -143,3 +149,48 @@ def test_a_datagram_claiming_billions_of_elements_is_rejected_at_once(backend: B
     )
 
     assert len(stored(backend, trace, 1)["spans"]) == 1
+
+
+def _replace_socket_under(address: tuple[str, int]) -> socket.socket:
+    """Swap the process's UDP socket bound to ``address`` for a TCP one that cannot ``recv``: a socket fault.
+
+    The fd number stays taken (dup2), so nothing else can land on it while the receiver still reads it.
+    """
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            probe = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        with probe:
+            if probe.type == socket.SOCK_DGRAM and probe.getsockname()[:2] == address:
+                broken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                os.dup2(broken.fileno(), fd)
+                return broken
+    raise AssertionError(f"no UDP socket bound to {address}")
+
+
+def test_a_udp_socket_that_fails_after_start_turns_health_to_503_naming_the_receiver():
+    config = legacy_config()
+    config["service"]["extensions"].append("healthcheckv2")
+    config["extensions"]["healthcheckv2"] = {"http": {"endpoint": "127.0.0.1:0"}}
+    service = BackendService(from_mapping(config, "tests/legacy"))
+    service.start()
+    try:
+        health = f"http://{service.endpoints['healthcheckv2']}/status"
+        assert requests.get(health, timeout=5).status_code == 200
+        host, port = service.endpoints["jaeger/thrift_compact"].rsplit(":", 1)
+        broken = _replace_socket_under((host, int(port)))
+        try:
+            answer = wait_for(lambda: _unhealthy(health), what="health to report the failing socket")
+            assert "jaeger/thrift_compact" in answer["problems"]
+            assert answer["healthy"] is False
+        finally:
+            broken.close()
+    finally:
+        service.shutdown()
+
+
+def _unhealthy(url: str) -> dict | None:
+    response = requests.get(url, timeout=5)
+    return response.json() if response.status_code == 503 else None

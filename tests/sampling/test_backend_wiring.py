@@ -142,6 +142,10 @@ def test_file_strategies_are_served_on_the_sampling_port(strategies_file: Path) 
         ("extensions.remote_sampling={}", "exactly one of file or adaptive"),
         ("extensions.remote_sampling={adaptive: {sampling_store: main, delta_tolerance: -1}}", "delta_tolerance"),
         ("extensions.remote_sampling={adaptive: {}}", "sampling_store"),
+        (
+            "extensions.remote_sampling={adaptive: {sampling_store: main, leader_lease_refresh_interval: 60s}}",
+            "leader_lease_refresh_interval.*renews it before it expires",
+        ),
         ("extensions.remote_sampling={file: {}, grpc: {endpoint: ':5779'}}", "grpc"),
     ],
 )

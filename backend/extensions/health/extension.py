@@ -2,7 +2,8 @@
 
 ``GET /`` and ``GET /status`` answer 200 with a JSON body while every
 component runs, and 503 while the backend starts or stops, so a load
-balancer stops sending before the receivers close.  It starts before every
+balancer stops sending before the receivers close, or while a component
+has reported a problem (``problems`` in the body names each one).  It starts before every
 other extension so that "starting" is observable.
 """
 
@@ -47,12 +48,16 @@ class HealthApp:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _send(start_response, "405 Method Not Allowed", {"error": "use GET"})
         status = self._host.status
-        body = {
+        problems = self._host.problems()
+        healthy = status is Status.READY and not problems
+        body: dict[str, Any] = {
             "status": status.value,
-            "healthy": status is Status.READY,
+            "healthy": healthy,
             "uptime_seconds": round(time.time() - self._started, 3),
         }
-        return _send(start_response, "200 OK" if status is Status.READY else "503 Service Unavailable", body)
+        if problems:
+            body["problems"] = problems
+        return _send(start_response, "200 OK" if healthy else "503 Service Unavailable", body)
 
 
 def _send(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:

@@ -8,6 +8,7 @@ translation to OTLP and the same ``to_batch`` as every receiver.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,7 @@ class JaegerReceiver(Receiver):
                     udp.queue_size,
                     udp.workers,
                     self._settings.logger,
+                    functools.partial(host.report, f"{self._settings.id}/{name}"),
                 )
                 udp_server.start()
                 self._udp[name] = udp_server

@@ -13,6 +13,7 @@ import logging
 import queue
 import socket
 import threading
+from collections.abc import Callable
 
 from backend.core.component import Refused
 from backend.receivers.jaeger.thrift import decode_datagram, ingest_batch
@@ -33,6 +34,7 @@ class UdpServer:
         queue_size: int,
         workers: int,
         log: logging.Logger,
+        report: Callable[[str | None], None],
     ) -> None:
         self._ingest = ingest
         self._protocol = protocol
@@ -42,6 +44,7 @@ class UdpServer:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=queue_size)
         self._workers = workers
         self._log = log
+        self._report = report
         self._socket: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -68,15 +71,25 @@ class UdpServer:
 
     def _read(self) -> None:
         assert self._socket is not None
+        failing = False
         while not self._stopping.is_set():
             try:
                 data = self._socket.recv(self._max + 1)
             except TimeoutError:
                 continue
-            except OSError:
+            except OSError as exc:
                 if self._stopping.is_set():
                     return
-                raise
+                # Keep reading (most socket errors pass), but say so: health turns 503 until a datagram arrives.
+                if not failing:
+                    self._log.exception("reading %s failed", self.address)
+                    self._report(f"reading {self.address}/udp failed: {exc}")
+                    failing = True
+                self._stopping.wait(_POLL_SECONDS)
+                continue
+            if failing:
+                self._report(None)
+                failing = False
             if len(data) > self._max:
                 self._ingest.failed("too_large")
                 self._log.debug("dropped a datagram larger than %d bytes", self._max)

@@ -44,4 +44,12 @@ class AdaptiveOptions:
         for name in ("delta_tolerance", "min_samples_per_second", "calculation_delay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{where}.{name}", f"must not be negative, got {getattr(self, name)}")
+        if self.leader_lease_refresh_interval >= self.follower_lease_refresh_interval:
+            # The lease lasts one follower interval (leader.py): renewed no sooner, it lapses and leaders flap.
+            lifetime, renewal = self.follower_lease_refresh_interval / 1e9, self.leader_lease_refresh_interval / 1e9
+            raise ConfigError(
+                f"{where}.leader_lease_refresh_interval",
+                f"must be shorter than follower_lease_refresh_interval ({lifetime:g}s), the lease's lifetime,"
+                f" so the leader renews it before it expires; got {renewal:g}s",
+            )
         return self
