@@ -35,6 +35,9 @@ class _Host:
     def __init__(self, status: Status) -> None:
         self.status = status
 
+    def problems(self) -> dict[str, str]:
+        return {}
+
 
 @pytest.mark.parametrize("status", [Status.STARTING, Status.STOPPING])
 def test_health_answers_503_while_starting_or_stopping(status):
