@@ -32,8 +32,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -187,7 +189,7 @@ class IngestResult:
     tail_ms: float  # from the last answered request until every span was stored
 
 
-def ingest(name: str, args: list[str], bodies, traces, clients: int, disk) -> IngestResult:
+def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients: int, disk) -> IngestResult:
     # measured right before each run: other load on the machine then weighs on both alike
     walk = max(decode_and_walk(bodies) for _ in range(2))
     with tempfile.TemporaryDirectory(prefix=f"ingest-{name}-") as folder:
@@ -226,7 +228,7 @@ def postgres_size(url: str, schema: str) -> int:
             {"s": schema},
         ).scalar()
     engine.dispose()
-    return int(size)
+    return int(size or 0)
 
 
 def drop_schema(url: str, schema: str) -> None:
@@ -266,7 +268,7 @@ def query_latency(spans: int, clients: int, seed: int) -> dict[str, tuple[float,
             now_us = time.time_ns() // 1000
             find = []
             for i in range(200):
-                params = {
+                params: dict[str, Any] = {
                     "service": service_name(i % SHAPE.services),
                     "start": now_us - 3_600_000_000,
                     "end": now_us,

@@ -48,6 +48,7 @@ def main() -> None:
     storage.write(to_batch(request).batch)
     trace_id = bytes.fromhex(sent.trace_id)
     trace = storage.get_trace(trace_id)
+    assert trace is not None, "the trace just written"
     client = create_app(storage, storage).test_client()
 
     def http_get() -> bytes:

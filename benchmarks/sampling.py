@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from backend.config import load
+from backend.extensions.storage.extension import find_storage
 from backend.service import BackendService
 from backend.storage.api import TraceQuery
 from hotrod.sampling import JaegerRemoteSampler
@@ -82,6 +83,7 @@ def drive(tracer, sampler: JaegerRemoteSampler, phases: list[tuple[float, float]
                     count += 1
                 next_span += 1.0 / rate
             probability = sampler.probability_for(OPERATION)
+            assert probability is not None, "adaptive strategies are per-operation probabilities"
             samples.append(Sample(bucket_start_ns, time.time_ns(), count, probability, phase))
     return samples
 
@@ -108,7 +110,7 @@ def main() -> None:
         samples = drive(provider.get_tracer("bench"), sampler, phases, bucket_s=args.interval)
         provider.force_flush()
         time.sleep(1.0)  # the backend's batch processor delivers what it holds
-        reader = service.extension("jaeger_storage").storage("main").reader()
+        reader = find_storage(service, "main", "benchmark").reader()
         for sample in samples:
             query = TraceQuery(
                 SERVICE, OPERATION, start_min_ns=sample.start_ns, start_max_ns=sample.end_ns, limit=1_000_000

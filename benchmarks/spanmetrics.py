@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.core.component import Settings
+from backend.core.component import Refused, Settings
 from backend.core.selfmetrics import SelfMetrics
 from backend.processors.spanmetrics.processor import SpanMetricsOptions, SpanMetricsProcessor
 from backend.spans.model import SpanBatch
@@ -50,6 +50,9 @@ def processor(next_consumer: Callable[[SpanBatch], None]) -> SpanMetricsProcesso
     class Next:
         def consume(self, batch: SpanBatch) -> None:
             next_consumer(batch)
+
+        def refusal(self) -> Refused | None:
+            return None
 
     settings = Settings("spanmetrics", "bench", SelfMetrics(), logging.getLogger("bench"))
     return SpanMetricsProcessor(settings, SpanMetricsOptions(storage="bench"), Next())

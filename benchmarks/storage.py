@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from backend.spans.model import SpanBatch
 from backend.spans.otlp import to_batch
@@ -100,10 +101,10 @@ def main() -> None:
     reader = storage.reader()
     rand = random.Random(1)
     trace_ids = [rand.choice(rand.choice(data).spans).trace_id for _ in range(args.queries)]
-    window = {"start_min_ns": base_ns + SPREAD - HOUR, "start_max_ns": base_ns + SPREAD}
+    window: dict[str, Any] = {"start_min_ns": base_ns + SPREAD - HOUR, "start_max_ns": base_ns + SPREAD}
     del data
 
-    def search(**fields: object) -> Callable[[int], object]:
+    def search(**fields: Any) -> Callable[[int], object]:
         return lambda i: reader.find_traces(TraceQuery(service=service_name(i % 5), limit=20, **window, **fields))
 
     fetch = timed(args.queries, lambda i: reader.get_trace(trace_ids[i]))

@@ -49,7 +49,10 @@ class SpanEventHandler(logging.Handler):
         span = trace.get_current_span()
         if not span.is_recording():
             return
-        attributes = {"level": record.levelname.lower(), "message": record.getMessage()}
+        attributes: dict[str, str | bool | int | float] = {
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
         for key, value in _extras(record).items():
             attributes[key] = value if isinstance(value, str | bool | int | float) else json.dumps(value, default=str)
         span.add_event("log", attributes)

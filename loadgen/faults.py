@@ -132,7 +132,7 @@ def apply(step: FaultStep) -> tuple[float, Exception | None]:
     started = time.perf_counter()
     try:
         response = requests.put(step.admin_url, json=step.settings, headers=headers, timeout=REQUEST_TIMEOUT_S)
-        error = None
+        error: Exception | None = None
         if not response.ok:
             error = RuntimeError(f"{step.admin_url} answered HTTP {response.status_code}: {response.text[:200]}")
     except requests.RequestException as exc:

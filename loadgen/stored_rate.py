@@ -56,7 +56,8 @@ def record(settings: StoredRateSettings, path: Path, sent_so_far: Callable[[], i
             end_us = (time.time_ns() // 1000) - int(settings.lag_s * 1e6)
             start_us = end_us - int(settings.interval_s * 1e6)
             try:
-                stored, error = stored_traces(settings, start_us, end_us) / settings.interval_s, ""
+                stored: float | str = stored_traces(settings, start_us, end_us) / settings.interval_s
+                error = ""
             except (requests.RequestException, ValueError) as exc:
                 stored, error = "", f"{type(exc).__name__}: {exc}"
             writer.writerow(

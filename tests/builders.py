@@ -79,11 +79,11 @@ class SpanSpec:
             span_id=self.span_id,
             parent_span_id=self.parent.span_id if self.parent else b"",
             name=self.name,
-            kind=self.kind,
+            kind=self.kind,  # type: ignore[arg-type]  # protobuf's stubs want the enum type; the int is one
             start_time_unix_nano=self.start_ns,
             end_time_unix_nano=self.start_ns + self.duration_ns,
             attributes=attributes(self.attributes),
-            status=Status(code=self.status_code, message=self.status_message),
+            status=Status(code=self.status_code, message=self.status_message),  # type: ignore[arg-type]  # as kind
         )
         for name, offset, attrs in self.events:
             span.events.add(name=name, time_unix_nano=self.start_ns + offset, attributes=attributes(attrs))

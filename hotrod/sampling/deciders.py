@@ -115,12 +115,12 @@ class PerOperation:
                     sampler.update(strategy.default_probability, lower_bound)
                     samplers[operation] = sampler
             for operation, rate in strategy.operations.items():
-                sampler = self._samplers.get(operation)
-                if sampler is None:
-                    sampler = GuaranteedThroughput(rate, lower_bound)
+                known = self._samplers.get(operation)
+                if known is None:
+                    known = GuaranteedThroughput(rate, lower_bound)
                 else:
-                    sampler.update(rate, lower_bound)
-                samplers[operation] = sampler
+                    known.update(rate, lower_bound)
+                samplers[operation] = known
             self._samplers = samplers
             self.lower_bound = lower_bound
             if strategy.default_probability != self.default.rate:

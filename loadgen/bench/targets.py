@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 import requests
@@ -194,7 +195,7 @@ def _copy(source, log) -> None:
             log.flush()
 
 
-def _admin_sql(url: str, statement: str, parameters: dict | None = None) -> object:
+def _admin_sql(url: str, statement: str, parameters: dict[str, Any] | None = None) -> Any:
     """One statement outside a transaction (CREATE/DROP DATABASE need that); its scalar result."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:

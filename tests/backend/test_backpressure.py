@@ -5,6 +5,7 @@ The stall is real: the test holds SQLite's write lock on the backend's own file.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 
 import grpc
@@ -65,4 +66,8 @@ def test_a_full_queue_refuses_with_429_and_retry_after_then_recovers(stalled):
     trace_id, body = one_trace()
     wait_for(lambda: post_otlp(url, body).status_code == 200, timeout=20, what="the receiver to accept again")
     for tid in [*accepted, trace_id]:
-        wait_for(lambda t=tid: span_count(backend.url("query"), t) == BATCH, timeout=20, what=f"trace {tid} stored")
+        wait_for(functools.partial(_stored_whole, backend.url("query"), tid), timeout=20, what=f"trace {tid} stored")
+
+
+def _stored_whole(query: str, trace_id: str) -> bool:
+    return span_count(query, trace_id) == BATCH

@@ -25,6 +25,9 @@ class Recorder:
         self.open.set()
         self.busy = threading.Event()
 
+    def refusal(self) -> Refused | None:
+        return None
+
     def consume(self, batch: SpanBatch) -> None:
         self.busy.set()
         self.open.wait(30)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -57,8 +59,8 @@ def test_metrics_count_received_rejected_and_stored_spans(start_backend):
 
     http = (("receiver", "otlp"), ("transport", "http"))
     exporter = (("exporter", "jaeger_storage_exporter"),)
-    found = wait_for(
-        lambda: (s := samples(backend)).get(("otelcol_exporter_sent_spans_total", exporter)) == 2 and s,
+    found: dict[tuple[str, tuple[Any, ...]], float] = wait_for(
+        lambda: (s := samples(backend)).get(("otelcol_exporter_sent_spans_total", exporter)) == 2 and s or {},
         timeout=10,
         what="the stored-spans counter",
     )

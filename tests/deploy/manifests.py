@@ -119,7 +119,7 @@ def dockerfile_env() -> dict[str, str]:
 
 def k8s_documents() -> list[tuple[Path, dict[str, Any]]]:
     """Every Kubernetes object in deploy/k8s (the kustomization file is not one)."""
-    found = []
+    found: list[Any] = []
     for path in sorted(K8S_DIR.glob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue

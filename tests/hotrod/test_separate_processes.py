@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -37,7 +38,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     try:
         for name, url in urls.items():
-            wait_for(lambda url=url: requests.get(f"{url}/health", timeout=2).ok, timeout=60, what=f"{name} health")
+            wait_for(functools.partial(healthy, url), timeout=60, what=f"{name} health")
         yield urls
     finally:
         for process in processes:
@@ -57,3 +58,7 @@ def test_a_change_on_the_frontend_reaches_the_other_processes(deployment: dict[s
     assert reply.status_code == 200
     for service in ("customer", "driver", "route"):
         assert requests.get(f"{deployment[service]}/admin/faults", timeout=10).json()["driver_error_rate"] == 0.0
+
+
+def healthy(url: str) -> bool:
+    return requests.get(f"{url}/health", timeout=2).ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 import pytest
 import requests
@@ -36,7 +37,7 @@ def tags_of(item: dict) -> dict:
     return {t["key"]: t["value"] for t in item["tags"]}
 
 
-def two_spans(trace: tuple[int, int], service: str) -> tuple[object, object]:
+def two_spans(trace: tuple[int, int], service: str) -> tuple[Any, Any]:
     root = client.span(trace, "GET /dispatch", tags={"span.kind": "server", "http.status_code": 200})
     child = client.span(
         trace,

@@ -33,7 +33,10 @@ def client() -> Iterator[redis.Redis]:
 
 
 def storage_with(prefix: str, retention: str) -> RedisStorage:
-    return create_storage("redis", {"url": redis_setup.REDIS_URL, "prefix": prefix, "retention": retention}, "tests")
+    options = {"url": redis_setup.REDIS_URL, "prefix": prefix, "retention": retention}
+    made = create_storage("redis", options, "tests")
+    assert isinstance(made, RedisStorage)
+    return made
 
 
 def test_a_trace_expires_by_ttl_after_its_last_write(prefix: str, client: redis.Redis):

@@ -7,6 +7,7 @@ process, and none twice.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -164,7 +165,7 @@ def test_every_acknowledged_span_is_stored_once_when_an_ingester_is_killed_mid_l
     query = topology["query"]
     for root in acknowledged:
         wait_for(
-            lambda root=root: len(stored_span_ids(query, root.trace_id)) >= SPANS_PER_TRACE,
+            functools.partial(_stored_whole, query, root.trace_id),
             timeout=30,
             what=f"trace {root.trace_id.hex()} stored",
         )
@@ -181,3 +182,7 @@ def test_every_acknowledged_span_is_stored_once_when_an_ingester_is_killed_mid_l
         )
     finally:
         client.close()
+
+
+def _stored_whole(query: Process, trace_id: bytes) -> bool:
+    return len(stored_span_ids(query, trace_id)) >= SPANS_PER_TRACE

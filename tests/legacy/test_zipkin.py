@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from typing import Any
 
 import requests
 from opentelemetry.exporter.zipkin.json import ZipkinExporter
@@ -96,7 +97,13 @@ def test_a_gzipped_protobuf_list_of_spans_is_stored(backend: Backend):
 
 
 def test_a_64_bit_trace_id_is_widened_to_128_bits(backend: Backend):
-    span = {"traceId": os.urandom(8).hex(), "id": os.urandom(8).hex(), "name": "op", "timestamp": 1, "duration": 1}
+    span: dict[str, Any] = {
+        "traceId": os.urandom(8).hex(),
+        "id": os.urandom(8).hex(),
+        "name": "op",
+        "timestamp": 1,
+        "duration": 1,
+    }
 
     response = requests.post(spans_url(backend), json=[span], timeout=5)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 
+from backend.core.binding import Duration
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.storage.sql.sampling import SqlSamplingStore
@@ -19,12 +20,12 @@ MS = 1_000_000
 def fast_options() -> AdaptiveOptions:
     """Intervals short enough for tests: a lease lasts 0.6 s, a calculation runs every 0.2 s."""
     return AdaptiveOptions(
-        calculation_interval=200 * MS,
-        calculation_delay=0,
+        calculation_interval=Duration(200 * MS),
+        calculation_delay=Duration(0),
         initial_sampling_probability=1.0,
-        leader_lease_refresh_interval=100 * MS,
-        follower_lease_refresh_interval=600 * MS,
-        follower_probability_refresh_interval=100 * MS,
+        leader_lease_refresh_interval=Duration(100 * MS),
+        follower_lease_refresh_interval=Duration(600 * MS),
+        follower_probability_refresh_interval=Duration(100 * MS),
     )
 
 

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from backend.config import load
 from backend.core.binding import ConfigError
+from backend.extensions.storage.extension import find_storage
 from backend.service import BackendService
 from backend.storage.api import TraceQuery
 from hotrod.sampling import JaegerRemoteSampler
@@ -85,7 +86,7 @@ def test_adaptive_loop_converges_on_the_target(backend: BackendService) -> None:
         run(12)
         end_ns = time.time_ns()
         provider.force_flush()
-        reader = backend.extension("jaeger_storage").storage("main").reader()
+        reader = find_storage(backend, "main", "test").reader()
         query = TraceQuery(
             service="loadtest", operation="GET /dispatch", start_min_ns=start_ns, start_max_ns=end_ns, limit=100_000
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backend.core.binding import Duration
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.adaptive.post_aggregator import PostAggregator
 from backend.storage.memory.sampling import MemorySamplingStore
@@ -21,7 +22,7 @@ class Clock:
 
 
 def make(store, clock, leader=True, **overrides) -> PostAggregator:
-    options = AdaptiveOptions(calculation_interval=10 * S, calculation_delay=0, **overrides)
+    options = AdaptiveOptions(calculation_interval=Duration(10 * S), calculation_delay=Duration(0), **overrides)
     post = PostAggregator(options, "host", store, lambda: leader, clock)
     post.start()
     return post

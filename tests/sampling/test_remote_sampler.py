@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from opentelemetry import trace
@@ -34,7 +34,7 @@ class Traced:
 
 
 @pytest.fixture
-def traced(request) -> Iterator[callable]:
+def traced(request) -> Iterator[Callable[..., Traced]]:
     made: list[Traced] = []
 
     def make(url: str, initial: float = 0.0, interval: float = 0.05) -> Traced:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
 import requests
 
@@ -79,7 +80,13 @@ class ServedProbabilities:
 
 def stored_roots(query: str, operation: str, start_us: int, end_us: int) -> list[dict]:
     """The frontend root spans named ``operation`` that started in the window, with their tags as a dict."""
-    params = {"service": "frontend", "operation": operation, "start": start_us, "end": end_us, "limit": SEARCH_LIMIT}
+    params: dict[str, Any] = {
+        "service": "frontend",
+        "operation": operation,
+        "start": start_us,
+        "end": end_us,
+        "limit": SEARCH_LIMIT,
+    }
     reply = requests.get(f"{query}/api/traces", params=params, timeout=60)
     reply.raise_for_status()
     assert len(reply.json()["data"]) < SEARCH_LIMIT, "more traces than one search returns: the window is too long"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import requests
@@ -47,7 +48,7 @@ def dispatch(frontend: str, count: int, at_once: int) -> None:
         list(pool.map(one, range(count)))
 
 
-def customer(query: str, kind: str, start_ms: int, end_ms: int, **params: object) -> float | None:
+def customer(query: str, kind: str, start_ms: int, end_ms: int, **params: Any) -> float | None:
     """The customer service's server-span metric over ``(start, end]`` as one point; None without data."""
     reach = end_ms - start_ms - RESOLUTION_MS  # leave out the bucket the phase began in
     body = requests.get(

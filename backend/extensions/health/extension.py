@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from backend.core.binding import bind
 from backend.core.component import ExtensionFactory, Host, Settings, Status
@@ -37,8 +37,17 @@ def _options(raw: Any, where: str) -> HealthOptions:
     return options
 
 
+class Observed(Protocol):
+    """What health reads of the host: its lifecycle and the problems its components reported."""
+
+    @property
+    def status(self) -> Status: ...
+
+    def problems(self) -> dict[str, str]: ...
+
+
 class HealthApp:
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Observed) -> None:
         self._host = host
         self._started = time.time()
 
