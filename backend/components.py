@@ -17,6 +17,7 @@ from backend.extensions.storage import extension as storage
 from backend.processors.adaptive_sampling import processor as adaptive_sampling
 from backend.processors.batch import processor as batch
 from backend.processors.spanmetrics import processor as spanmetrics
+from backend.processors.tail_sampling import processor as tail_sampling
 from backend.receivers.jaeger import receiver as jaeger
 from backend.receivers.otlp import receiver as otlp
 from backend.receivers.redis_streams import receiver as redis_streams
@@ -32,6 +33,7 @@ _ALL: list[Factory] = [
     batch.FACTORY,
     adaptive_sampling.FACTORY,
     spanmetrics.FACTORY,
+    tail_sampling.FACTORY,
     # exporters: data out
     storage_exporter.FACTORY,
     otlp_forward.FACTORY,

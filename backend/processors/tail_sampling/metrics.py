@@ -1,0 +1,114 @@
+"""The tail sampler's counters, under the Collector's names, in the service's own Prometheus registry.
+
+One set per registry (every tail_sampling processor of a backend shares it,
+told apart by the ``processor`` label), so :8888 serves them beside the other
+``otelcol_*`` metrics.  ``read`` turns the same counters back into the
+per-policy numbers the query API serves to the Monitor page: what the page
+shows is what Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+_PREFIX = "otelcol_processor_tail_sampling_"
+
+
+class TailSamplingMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.policy_traces = Counter(
+            _PREFIX + "count_traces_sampled",
+            "Traces each policy voted to sample (sampled=true) or not.",
+            ["processor", "policy", "sampled", "decision"],
+            registry=registry,
+        )
+        self.global_traces = Counter(
+            _PREFIX + "global_count_traces_sampled",
+            "Traces sampled (by at least one policy) or not.",
+            ["processor", "sampled", "decision"],
+            registry=registry,
+        )
+        self.new_traces = Counter(
+            _PREFIX + "new_trace_id_received", "Traces seen for the first time.", ["processor"], registry=registry
+        )
+        self.decided_early = Counter(
+            _PREFIX + "sampling_trace_decided_early",
+            "Traces decided before decision_wait because num_traces were held (the Collector drops them instead).",
+            ["processor"],
+            registry=registry,
+        )
+        self.evaluation_errors = Counter(
+            _PREFIX + "sampling_policy_evaluation_error",
+            "Policy evaluations that raised (counted as a vote not to sample).",
+            ["processor", "policy"],
+            registry=registry,
+        )
+        self.on_memory = Gauge(
+            _PREFIX + "sampling_traces_on_memory",
+            "Traces held: undecided, or sampled and waiting for the next consumer to take them.",
+            ["processor"],
+            registry=registry,
+        )
+
+
+_sets: weakref.WeakKeyDictionary[CollectorRegistry, TailSamplingMetrics] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def metrics_for(registry: CollectorRegistry) -> TailSamplingMetrics:
+    with _lock:
+        found = _sets.get(registry)
+        if found is None:
+            found = _sets[registry] = TailSamplingMetrics(registry)
+        return found
+
+
+@dataclass
+class PolicyCounts:
+    policy: str
+    sampled: int = 0
+    not_sampled: int = 0
+
+
+@dataclass
+class ProcessorCounts:
+    processor: str
+    sampled: int = 0
+    not_sampled: int = 0
+    decided_early: int = 0
+    on_memory: int = 0
+    policies: dict[str, PolicyCounts] = field(default_factory=dict)
+
+
+def read(registry: CollectorRegistry) -> list[ProcessorCounts]:
+    """Every tail_sampling processor's numbers so far, by processor id, policies in the order first counted."""
+    found: dict[str, ProcessorCounts] = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            if not sample.name.startswith(_PREFIX) or sample.name.endswith("_created"):
+                continue
+            labels = sample.labels
+            counts = found.setdefault(labels["processor"], ProcessorCounts(labels["processor"]))
+            value = int(sample.value)
+            name = sample.name.removeprefix(_PREFIX)
+            sampled = labels.get("sampled") == "true"
+            if name == "count_traces_sampled_total":
+                policy = counts.policies.setdefault(labels["policy"], PolicyCounts(labels["policy"]))
+                if sampled:
+                    policy.sampled += value
+                else:
+                    policy.not_sampled += value
+            elif name == "global_count_traces_sampled_total":
+                if sampled:
+                    counts.sampled += value
+                else:
+                    counts.not_sampled += value
+            elif name == "sampling_trace_decided_early_total":
+                counts.decided_early = value
+            elif name == "sampling_traces_on_memory":
+                counts.on_memory = value
+    return sorted(found.values(), key=lambda counts: counts.processor)
