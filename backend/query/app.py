@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
+from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backend.processors.spanmetrics.queries import MetricsReader
-from backend.query import api_v3, jaeger_api, metrics_api, ui
+from backend.query import api_v3, jaeger_api, metrics_api, tail_sampling_api, ui
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
 from backend.storage.api import DependencyReader, SpanReader
@@ -28,12 +29,15 @@ def create_app(
     *,
     limits: QueryLimits | None = None,
     metrics: MetricsReader | None = None,
+    telemetry: CollectorRegistry | None = None,
 ) -> Flask:
+    """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions."""
     limits = limits or QueryLimits()
     app = Flask(__name__, static_folder=None)
     app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
     app.register_blueprint(api_v3.blueprint(reader, limits))
     app.register_blueprint(metrics_api.blueprint(metrics))
+    app.register_blueprint(tail_sampling_api.blueprint(telemetry))
     app.register_blueprint(ui.blueprint(reader, dependencies, limits))
 
     @app.errorhandler(HTTPException)

@@ -71,7 +71,8 @@ class QueryExtension(HttpExtension):
                 from backend.processors.spanmetrics.queries import StoreMetricsReader
 
                 metrics = StoreMetricsReader(hub_for(source))
-        app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics)
+        registry = self._settings.metrics.registry  # where tail_sampling processors count, for the Monitor page
+        app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics, telemetry=registry)
         self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
 
     def shutdown(self) -> None:
