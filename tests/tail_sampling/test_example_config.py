@@ -38,7 +38,7 @@ def sent(backend) -> dict[str, set[str]]:
     """Errors, slow and healthy traces sent once; the ids each kind expects to find stored."""
     ids = random.Random(1818)
     errors = [one_trace(ids.randbytes(16), failing=True) for _ in range(5)]
-    slow = [one_trace(ids.randbytes(16), duration_ms=1500) for _ in range(3)]
+    slow = [one_trace(ids.randbytes(16), duration_ms=2500) for _ in range(3)]
     healthy = [one_trace(ids.randbytes(16)) for _ in range(100)]
     specs = [spec for group in (errors, slow, healthy) for specs in group for spec in specs]
     response = requests.post(
