@@ -54,11 +54,11 @@ class Taker:
 
 
 def tail_sampler(
-    taker: Taker, policies: list[dict[str, Any]], clock: Any = None, **options: Any
+    taker: Taker, policies: list[dict[str, Any]], clock: Any = None, metrics: SelfMetrics | None = None, **options: Any
 ) -> TailSamplingProcessor:
     """A started processor; ``decision_wait`` is an hour unless given, so decisions come from shutdown or overflow."""
     raw = {"decision_wait": "1h", "policies": policies, **options}
-    settings = Settings("tail_sampling", WHERE, SelfMetrics(), logging.getLogger("test.tail_sampling"))
+    settings = Settings("tail_sampling", WHERE, metrics or SelfMetrics(), logging.getLogger("test.tail_sampling"))
     extra = {"clock": clock} if clock is not None else {}
     processor = TailSamplingProcessor(settings, FACTORY.options(raw, WHERE), taker, **extra)
     processor.start(None)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.core.component import Refused
+from backend.core.selfmetrics import SelfMetrics
 from backend.processors.tail_sampling import processor as module
 from backend.processors.tail_sampling.metrics import read
 from tests.builders import batch_of
@@ -17,14 +18,17 @@ EVERYTHING = {"name": "everything", "type": "always_sample"}
 
 def test_ten_times_num_traces_never_holds_more_than_num_traces_and_keeps_every_error() -> None:
     taker = Taker()
-    processor = tail_sampler(taker, [ERRORS], num_traces=100)  # decision_wait 1h: only overflow decides
+    metrics = SelfMetrics()
+    processor = tail_sampler(
+        taker, [ERRORS], metrics=metrics, num_traces=100
+    )  # decision_wait 1h: only overflow decides
     traces = [trace(spans=3, status_code=ERROR if i % 10 == 0 else 0) for i in range(1000)]
     most_held = 0
     for start in range(0, 1000, 10):
         offer(processor, batch_of([spec for specs in traces[start : start + 10] for spec in specs]))
         most_held = max(most_held, processor.held)
     assert most_held == 100
-    [counts] = read(processor._settings.metrics.registry)
+    [counts] = read(metrics.registry)
     assert counts.decided_early >= 900  # the oldest, decided with what they had: none dropped
     errors = [i for i in range(0, counts.decided_early, 10)]
     wait_for(lambda: kept(taker, traces) == errors, timeout=10, what="every early-decided error trace delivered")
@@ -94,9 +98,19 @@ def test_at_shutdown_a_consumer_that_keeps_refusing_costs_counted_spans_not_a_ha
     monkeypatch.setattr(module, "SHUTDOWN_RETRY_S", 0.3)
     taker = Taker()
     taker.refusing.set()
-    processor = tail_sampler(taker, [EVERYTHING])
+    metrics = SelfMetrics()
+    processor = tail_sampler(taker, [EVERYTHING], metrics=metrics)
     processor.consume(batch_of(trace(spans=4)))
     processor.shutdown()
-    registry = processor._settings.metrics.registry
+    registry = metrics.registry
     assert registry.get_sample_value("otelcol_processor_dropped_spans_total", {"processor": "tail_sampling"}) == 4
     assert processor.held == 0
+
+
+def test_a_rate_that_cannot_fit_in_num_traces_is_warned_about_at_start(caplog) -> None:
+    with caplog.at_level("WARNING", logger="test.tail_sampling"):
+        processor = tail_sampler(
+            Taker(), [ERRORS], decision_wait="10s", num_traces=500, expected_new_traces_per_sec=100
+        )
+    processor.shutdown()
+    assert "1000 traces, more than num_traces (500)" in caplog.text

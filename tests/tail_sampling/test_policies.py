@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from backend.core.selfmetrics import SelfMetrics
 from backend.processors.tail_sampling.metrics import read
 from backend.processors.tail_sampling.policies import fnv1a_64
 from tests.builders import batch_of
@@ -152,11 +153,12 @@ def test_a_trace_is_kept_when_any_policy_keeps_it_and_each_policy_is_counted() -
         {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
         {"name": "slow", "type": "latency", "latency": {"threshold_ms": 500}},
     ]
-    processor = tail_sampler(taker, policies)
+    metrics = SelfMetrics()
+    processor = tail_sampler(taker, policies, metrics=metrics)
     traces = [trace(status_code=ERROR), trace(duration_ms=800), trace(duration_ms=900, status_code=ERROR), trace()]
     decide_all(processor, traces)
     assert kept(taker, traces) == [0, 1, 2]
-    [counts] = read(processor._settings.metrics.registry)
+    [counts] = read(metrics.registry)
     assert (counts.sampled, counts.not_sampled) == (3, 1)
     by_policy = {name: (p.sampled, p.not_sampled) for name, p in counts.policies.items()}
     assert by_policy == {"errors": (2, 2), "slow": (2, 2)}
