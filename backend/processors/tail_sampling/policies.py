@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Protocol
 
 from backend.processors.tail_sampling.config import STATUS_CODES, PolicyConfig
@@ -104,7 +105,7 @@ class Probabilistic:
 
     def __init__(self, salt: str, percentage: float) -> None:
         self._salt = (salt or _DEFAULT_SALT).encode()
-        self._threshold = min(int(_U64 * (percentage / 100)), _U64)
+        self._threshold = min(int(Fraction(percentage / 100) * _U64), _U64)  # exact: no float rounding of 2^64
 
     def sample(self, trace: HeldTrace) -> bool:
         return fnv1a_64(self._salt + trace.trace_id) <= self._threshold if self._threshold else False
