@@ -61,7 +61,7 @@ def tail_sampler(
     settings = Settings("tail_sampling", WHERE, metrics or SelfMetrics(), logging.getLogger("test.tail_sampling"))
     extra = {"clock": clock} if clock is not None else {}
     processor = TailSamplingProcessor(settings, FACTORY.options(raw, WHERE), taker, **extra)
-    processor.start(None)  # type: ignore[arg-type]
+    processor.start(None)
     return processor
 
 
