@@ -1,6 +1,6 @@
 """ "I see no traces": send one dispatch through and find its trace in the backend, or say plainly why not.
 
-Used by ``hotrod all`` at start-up and by ``hotrod doctor`` against any deployment. Each failure
+Used by ``hotrod all`` at start-up and by ``hotrod doctor`` (``hotrod.cli.doctor``) against any deployment. Each failure
 names the step that failed and the likely causes, in the order a person would check them.
 """
 
@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import click
 import requests
 
 from hotrod.settings import SERVICES
@@ -135,21 +134,3 @@ def check(
         )
     ui = (trace_ui or query).rstrip("/")
     return CheckResult(trace_id, len(trace.get("spans", [])), sorted(found), f"{ui}/trace/{trace_id}")
-
-
-@click.command()
-@click.option(
-    "--frontend", "frontend_url", default="http://127.0.0.1:8080", show_default=True, envvar="HOTROD_FRONTEND_URL"
-)
-@click.option("--query", "query_url", default="http://127.0.0.1:16686", show_default=True, envvar="HOTROD_QUERY_URL")
-@click.option("--customer", type=int, default=123, show_default=True)
-@click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=30.0, show_default=True)
-def doctor(frontend_url: str, query_url: str, customer: int, timeout_s: float) -> None:
-    """Check that a dispatch's trace reaches the backend; explain what is wrong if it does not."""
-    try:
-        result = check(frontend_url, query_url, customer, timeout_s)
-    except CheckFailed as exc:
-        click.echo(f"PROBLEM: {exc}", err=True)
-        raise SystemExit(1) from None
-    services = ", ".join(result.services)
-    click.echo(f"OK: trace {result.trace_id} has {result.span_count} spans from {services}: {result.trace_url}")

@@ -6,8 +6,8 @@ from flask import Flask, Response, abort, jsonify, request
 
 from hotrod.customer.database import CustomerDatabase
 from hotrod.knobs import Knobs
+from hotrod.service_app import create_app
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import create_app
 
 
 def parse_customer_id(raw: str | None) -> int:

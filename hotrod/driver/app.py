@@ -6,8 +6,8 @@ from flask import Flask, Response, abort, jsonify, request
 
 from hotrod.driver.fleet import DriverUnavailable, Fleet, grid_to_lonlat
 from hotrod.knobs import Knobs
+from hotrod.service_app import create_app
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import create_app
 
 
 def build(fleet: Fleet, knobs: Knobs, telemetry: Telemetry) -> Flask:

@@ -13,8 +13,8 @@ from hotrod.customer.app import parse_customer_id
 from hotrod.frontend.dispatch import BestETA
 from hotrod.httpclient import ServiceError
 from hotrod.knobs import Knobs
+from hotrod.service_app import create_app
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import create_app
 
 log = logging.getLogger(__name__)
 

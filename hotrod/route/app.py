@@ -10,8 +10,8 @@ from opentelemetry.trace import Status, StatusCode
 
 from hotrod.knobs import Knobs
 from hotrod.route.eta import RouteCalculator, RouteUnavailable
+from hotrod.service_app import create_app
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import create_app
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import requests
 from flask.testing import FlaskClient
 
 from hotrod.knobs import Knobs
+from hotrod.service_app import create_app
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import create_app
 from tests.hotrod.launcher import HotrodAll
 
 TOKEN = "s3cret-admin-token"

@@ -10,9 +10,9 @@ import requests
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from hotrod import runner
 from hotrod.knobs import Knobs
 from hotrod.settings import SERVICES, Settings
+from hotrod.stack import Stack, start
 from hotrod.telemetry import Telemetry
 from tests.support import wait_for
 
@@ -36,7 +36,7 @@ def owner(span) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[runner.Stack, InMemorySpanExporter]]:
+def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stack, InMemorySpanExporter]]:
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
     monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
     telemetry = Telemetry(SERVICES)
@@ -44,13 +44,13 @@ def in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     for provider in telemetry.providers.values():
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     settings = Settings(ports=dict.fromkeys(SERVICES, 0), data_dir=tmp_path, delay_scale=0.05)
-    stack = runner.start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
+    stack = start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
     yield stack, exporter
     stack.close()
     telemetry.shutdown()
 
 
-def test_every_span_carries_the_service_that_made_it(in_process: tuple[runner.Stack, InMemorySpanExporter]) -> None:
+def test_every_span_carries_the_service_that_made_it(in_process: tuple[Stack, InMemorySpanExporter]) -> None:
     stack, exporter = in_process
     reply = requests.get(f"{stack.url('frontend')}/dispatch", params={"customer": 731}, timeout=30)
     assert reply.status_code == 200
@@ -69,6 +69,6 @@ def test_every_span_carries_the_service_that_made_it(in_process: tuple[runner.St
     assert not wrong
 
 
-def test_work_outside_any_request_is_not_traced(in_process: tuple[runner.Stack, InMemorySpanExporter]) -> None:
+def test_work_outside_any_request_is_not_traced(in_process: tuple[Stack, InMemorySpanExporter]) -> None:
     _, exporter = in_process
     assert exporter.get_finished_spans() == ()  # start-up (schema, seeding) left no spans behind

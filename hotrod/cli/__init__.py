@@ -1,4 +1,4 @@
-"""The ``hotrod`` command.
+"""The ``hotrod`` command: the table of its subcommands, one module each.
 
 Subcommands are imported only when run, so that ``hotrod --help`` stays fast
 and so that one part's imports (Locust's gevent patching above all) never
@@ -14,12 +14,12 @@ import click
 # name → "module:attribute" of a click command
 COMMANDS: dict[str, str] = {
     "backend": "backend.cli:backend",
-    "all": "hotrod.allinone:all_in_one",
-    "frontend": "hotrod.commands:frontend",
-    "customer": "hotrod.commands:customer",
-    "driver": "hotrod.commands:driver",
-    "route": "hotrod.commands:route",
-    "doctor": "hotrod.doctor:doctor",
+    "all": "hotrod.cli.all_in_one:all_in_one",
+    "frontend": "hotrod.cli.services:frontend",
+    "customer": "hotrod.cli.services:customer",
+    "driver": "hotrod.cli.services:driver",
+    "route": "hotrod.cli.services:route",
+    "doctor": "hotrod.cli.doctor:doctor",
     "load": "loadgen.cli:load",
     "bench": "loadgen.cli:bench",
 }

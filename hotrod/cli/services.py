@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
-from hotrod import logs, runner
+from hotrod import logs, stack
+from hotrod.cli.signals import stop_signal
 from hotrod.knobs import Knobs
 from hotrod.settings import Settings, settings_options
 from hotrod.telemetry import Telemetry
-
-
-@contextmanager
-def stop_signal() -> Iterator[threading.Event]:
-    """An event set by SIGTERM or Ctrl-C, so servers can be stopped in order rather than killed."""
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield stop
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def run_services(names: list[str], settings: Settings) -> None:
@@ -32,16 +16,16 @@ def run_services(names: list[str], settings: Settings) -> None:
     with stop_signal() as stop:
         telemetry = Telemetry(names)
         try:
-            stack = runner.start(names, settings, Knobs.from_settings(settings), telemetry)
+            services = stack.start(names, settings, Knobs.from_settings(settings), telemetry)
         except Exception as exc:
             telemetry.shutdown()
             raise click.ClickException(f"cannot start {', '.join(names)}: {exc}") from exc
-        for name, server in stack.servers.items():
+        for name, server in services.servers.items():
             click.echo(f"hotrod {name}: listening on {server.url}", err=True)
         while not stop.wait(1.0):
             pass
         click.echo("hotrod: stopping", err=True)
-        stack.close()
+        services.close()
         telemetry.shutdown()
 
 

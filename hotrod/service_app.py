@@ -1,4 +1,7 @@
-"""What every HotROD service has in common: health, Prometheus metrics, JSON errors, injected latency, waitress.
+"""The Flask app every HotROD service is built on, and how it is served.
+
+``create_app`` gives each service what they all share (health, Prometheus metrics, JSON errors,
+injected latency, the admin endpoints, tracing); ``serve`` runs it on the shared server loop.
 
 Each app gets its own Prometheus registry, so four services in one process (``hotrod all``)
 still expose four separate ``/metrics`` pages.

@@ -1,4 +1,7 @@
-"""Start any subset of the four services in this process, wired to each other, and stop them cleanly.
+"""The services of one process: start any subset of the four, wired to each other, and stop them cleanly.
+
+``hotrod all`` and ``hotrod frontend|customer|driver|route`` (``hotrod.cli``) and the tests all start
+services through ``start``.
 
 Services start in dependency order (customer, driver, route, then frontend) so that, with
 ephemeral ports, the frontend learns the ports its peers actually got.
@@ -11,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hotrod.knobs import Knobs
+from hotrod.service_app import RunningServer, serve
 from hotrod.settings import SERVICES, Settings
 from hotrod.telemetry import Telemetry
-from hotrod.webkit import RunningServer, serve
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from hotrod import doctor, logs, runner
-from hotrod.commands import stop_signal
+from hotrod import doctor, logs, stack
+from hotrod.cli.signals import stop_signal
 from hotrod.knobs import Knobs
 from hotrod.settings import DEFAULT_TRACE_UI, SERVICES, Settings, settings_options
 from hotrod.telemetry import Telemetry
@@ -91,12 +91,12 @@ def all_in_one(
         sampling = backend.endpoints.get("remote_sampling")
         telemetry = Telemetry(SERVICES, endpoint=otlp, sampling_endpoint=_loopback(sampling) if sampling else None)
         try:
-            stack = runner.start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
+            services = stack.start(SERVICES, settings, Knobs.from_settings(settings), telemetry)
         except Exception as exc:
             telemetry.shutdown()
             backend.shutdown()
             raise click.ClickException(f"cannot start the services: {exc}") from exc
-        frontend = stack.url("frontend")
+        frontend = services.url("frontend")
         click.echo(f"HotROD page:  {frontend}", err=True)
         click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)
         if not skip_check:
@@ -105,7 +105,7 @@ def all_in_one(
         while not stop.wait(1.0):
             pass
         click.echo("hotrod all: stopping", err=True)
-        stack.close()
+        services.close()
         telemetry.shutdown()
         backend.shutdown()
         click.echo("hotrod all: stopped", err=True)
