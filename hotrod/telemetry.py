@@ -1,7 +1,7 @@
 """The one OpenTelemetry setup every HotROD service uses.
 
-Per service: a ``TracerProvider`` whose resource names the service, a sampler chosen by
-``OTEL_TRACES_SAMPLER`` the way the SDK chooses it, a batch processor and an OTLP exporter
+Per service: a ``TracerProvider`` whose resource names the service, the sampler ``OTEL_TRACES_SAMPLER``
+names (the SDK's own, or our Jaeger remote one for this service), a batch processor and an OTLP exporter
 (HTTP by default, gRPC when ``OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL=grpc``) that reads the standard
 ``OTEL_EXPORTER_OTLP_*`` variables and otherwise sends to the bundled backend on 127.0.0.1.
 Process-wide: W3C trace context + baggage (the SDK's default ``OTEL_PROPAGATORS``), the
@@ -29,6 +29,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
+from hotrod.sampling.entry_point import remote_sampler
 from hotrod.tracerouting import RoutingTracerProvider, service_scope
 
 log = logging.getLogger(__name__)
@@ -108,33 +109,22 @@ def remote_sampling_arg(sampling_endpoint: str) -> str:
     return f"{ours},{theirs}" if theirs else ours
 
 
-def make_sampler(service: str, closables: list[Any], sampling_endpoint: str | None = None) -> sampling.Sampler:
-    """The sampler ``OTEL_TRACES_SAMPLER`` names: the SDK's built-ins, Jaeger remote, or an entry point.
+def make_sampler(service: str, closables: list[Any], sampling_endpoint: str | None = None) -> sampling.Sampler | None:
+    """Jaeger remote for this service when ``OTEL_TRACES_SAMPLER`` names it; None lets the SDK choose from the env.
 
-    Unset, it is ``parentbased_always_on``, or Jaeger remote against ``sampling_endpoint`` when given.
+    Jaeger remote is built here rather than through its entry point because it needs this service's name
+    (four services share one process in ``hotrod all``). Unset, it is Jaeger remote against
+    ``sampling_endpoint`` when given, otherwise the SDK's default (``parentbased_always_on``).
     """
-    chosen = os.environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
-    name = chosen or ("jaeger_remote" if sampling_endpoint else "parentbased_always_on")
-    if name in sampling._KNOWN_SAMPLERS:
-        return sampling._get_from_env_or_default()
-    if name in ("jaeger_remote", "parentbased_jaeger_remote"):  # needs this service's name, so built here
-        from hotrod.sampling.entry_point import parse_sampler_arg
-        from hotrod.sampling.remote import JaegerRemoteSampler
-
-        arg = remote_sampling_arg(sampling_endpoint) if sampling_endpoint else os.environ.get("OTEL_TRACES_SAMPLER_ARG")
-        endpoint, interval_s, rate = parse_sampler_arg(arg)
-        remote = JaegerRemoteSampler(
-            service, endpoint=endpoint, polling_interval_s=interval_s, initial_sampling_rate=rate
-        )
-        closables.append(remote)
-        return sampling.ParentBased(remote) if name.startswith("parentbased") else remote
-    from opentelemetry.sdk._configuration import _import_sampler
-
-    sampler = _import_sampler(name)
-    if sampler is None:
-        log.warning("unknown OTEL_TRACES_SAMPLER %r; sampling every trace", name)
-        return sampling.ParentBased(sampling.ALWAYS_ON)
-    return sampler
+    name = os.environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if not name and sampling_endpoint:
+        name = "jaeger_remote"
+    if name not in ("jaeger_remote", "parentbased_jaeger_remote"):
+        return None
+    arg = remote_sampling_arg(sampling_endpoint) if sampling_endpoint else os.environ.get("OTEL_TRACES_SAMPLER_ARG")
+    remote = remote_sampler(service, arg)
+    closables.append(remote)
+    return sampling.ParentBased(remote) if name == "parentbased_jaeger_remote" else remote
 
 
 def _instrument_process() -> None:

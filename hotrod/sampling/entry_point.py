@@ -1,5 +1,7 @@
-"""``OTEL_TRACES_SAMPLER=jaeger_remote``: build the sampler from ``OTEL_TRACES_SAMPLER_ARG``.
+"""``OTEL_TRACES_SAMPLER=jaeger_remote`` / ``parentbased_jaeger_remote``: the sampler from ``OTEL_TRACES_SAMPLER_ARG``.
 
+Both names are entry points of the SDK's ``opentelemetry_traces_sampler`` group (pyproject.toml),
+so the SDK's own configuration (``opentelemetry-instrument``) finds them by name.
 The SDK hands the factory only the argument string
 (``endpoint=…,pollingIntervalMs=…,initialSamplingRate=…``, the names the
 OpenTelemetry specification gives), so the service name comes from the same
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace.sampling import ParentBased
 
 from hotrod.sampling.remote import (
     DEFAULT_ENDPOINT,
@@ -60,7 +63,16 @@ def _parsed(value: str, key: str, default: T, convert: Callable[[str], T | None]
     return result
 
 
-def jaeger_remote_sampler(arg: str | None) -> JaegerRemoteSampler:
+def remote_sampler(service: str, arg: str | None) -> JaegerRemoteSampler:
+    """The remote sampler of ``service``, configured by the argument string."""
     endpoint, interval_s, rate = parse_sampler_arg(arg)
-    service = str(Resource.create().attributes.get(SERVICE_NAME, "unknown_service"))
     return JaegerRemoteSampler(service, endpoint=endpoint, polling_interval_s=interval_s, initial_sampling_rate=rate)
+
+
+def jaeger_remote_sampler(arg: str | None) -> JaegerRemoteSampler:
+    return remote_sampler(str(Resource.create().attributes.get(SERVICE_NAME, "unknown_service")), arg)
+
+
+def parentbased_jaeger_remote_sampler(arg: str | None) -> ParentBased:
+    """Follows a sampled or unsampled parent; only root spans ask the remote strategy."""
+    return ParentBased(jaeger_remote_sampler(arg))
