@@ -39,7 +39,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from loadgen import stored_rate
 from loadgen.faults import REQUEST_TIMEOUT_S, FaultSchedule, FaultStep
-from loadgen.locust_shape import SelectedShape  # noqa: F401 - Locust finds the shape class here
+from loadgen.shapes.locust_shape import SelectedShape  # noqa: F401 - Locust finds the shape class here
 from loadgen.stored_rate import StoredRateSettings
 from loadgen.synthetic import SYNTHETIC_ATTRIBUTE
 

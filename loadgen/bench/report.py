@@ -86,6 +86,10 @@ def _number(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f} %"
+
+
 def markdown(doc: dict) -> str:
     settings, host = doc["settings"], doc["machine"]
     lines = [
@@ -118,7 +122,7 @@ def markdown(doc: dict) -> str:
             f"| {_number(max((s['accepted_spans_per_s'] for s in steps), default=None))} "
             f"| {_number(max((s['stored_spans_per_s'] or 0 for s in steps), default=None))} "
             f"| {_number(sum(s['refused_spans'] for s in steps))} "
-            f"| {_number(done.get('percent'), 2)} % | {_number(lost)} "
+            f"| {_percent(done.get('percent'))} | {_number(lost)} "
             f"| {_number(query.get('p50'), 1)} / {_number(query.get('p95'), 1)} / {_number(query.get('p99'), 1)} "
             f"| {_number(target['bytes_per_span'])} | {_number(target['backend_peak_rss_mb'])} |"
         )

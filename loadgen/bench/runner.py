@@ -198,14 +198,15 @@ def _run_target(settings, target, report: TargetReport, progress: Progress, task
         "expected_traces": completeness.expected_traces,
         "expected_spans": completeness.expected_spans,
         "found_spans": completeness.found_spans,
-        "percent": round(completeness.percent, 4),
+        "percent": None if completeness.percent is None else round(completeness.percent, 4),
         "missing_traces": len(completeness.missing),
         "incomplete_traces": len(completeness.incomplete),
         "missing_ids": completeness.missing[:MAX_LISTED_LOSSES],
         "incomplete_ids": dict(list(completeness.incomplete.items())[:MAX_LISTED_LOSSES]),
         "refused_traces": len(record.refused),
     }
-    progress.update(task, description=f"{target.name}: done, {completeness.percent:.2f} % complete")
+    share = "nothing accepted" if completeness.percent is None else f"{completeness.percent:.2f} % complete"
+    progress.update(task, description=f"{target.name}: done, {share}")
     progress.advance(task)
 
 

@@ -28,8 +28,9 @@ class Completeness:
     incomplete: dict[str, tuple[int, int]] = field(default_factory=dict)  # id → (expected, found) spans
 
     @property
-    def percent(self) -> float:
-        return 100.0 * self.found_spans / self.expected_spans if self.expected_spans else 100.0
+    def percent(self) -> float | None:
+        """Share of the accepted spans that were found; None when nothing was accepted (nothing was proven)."""
+        return 100.0 * self.found_spans / self.expected_spans if self.expected_spans else None
 
     @property
     def complete(self) -> bool:

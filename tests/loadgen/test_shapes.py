@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadgen.shapes import ramp, spike, steady, step
+from loadgen.shapes.curves import ramp, spike, steady, step
 
 PEAK, PERIOD = 20, 100.0
 

@@ -1,6 +1,6 @@
 """Load shapes: steady, ramp, spike and step, as plain functions of time.
 
-They are kept free of Locust (``loadgen.locust_shape`` is the Locust glue that picks one by
+They are kept free of Locust (``loadgen.shapes.locust_shape`` is the Locust glue that picks one by
 ``--shape``) so they can be read and tested without Locust patching the process.  Each maps
 (seconds elapsed, peak users, period) to the number of users that should run now; a period is
 the run time, or one repetition of the pattern when the run has no end.

@@ -1,7 +1,7 @@
 """The one Locust shape class of the demo locustfile: the shape named by ``--shape`` (LOADGEN_SHAPE).
 
 Locust allows a single shape class per locustfile, so this class delegates to the functions in
-``loadgen.shapes``.  It reads Locust's own ``-u`` (peak users), ``-r`` (spawn rate) and ``-t``
+``loadgen.shapes.curves``.  It reads Locust's own ``-u`` (peak users), ``-r`` (spawn rate) and ``-t``
 (run time; without one the pattern repeats every ``--shape-period``), so the web UI's fields work.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from locust import LoadTestShape, events
 
-from loadgen.shapes import SHAPES
+from loadgen.shapes.curves import SHAPES
 
 
 @events.init_command_line_parser.add_listener
 def _options(parser) -> None:
-    group = parser.add_argument_group("load shape (loadgen.shapes)")
+    group = parser.add_argument_group("load shape (loadgen.shapes.curves)")
     group.add_argument(
         "--shape",
         choices=sorted(SHAPES),
