@@ -17,7 +17,7 @@ import sqlalchemy
 
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
-from tests.legacy import redis_setup
+from tests.storage import redis_setup
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"

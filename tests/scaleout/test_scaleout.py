@@ -23,7 +23,7 @@ import redis
 import requests
 
 from tests.builders import SpanSpec, export_request
-from tests.legacy import redis_setup
+from tests.storage import redis_setup
 from tests.storage.conftest import DATABASE_URL, drop_schema
 from tests.support import free_port, wait_for
 

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from backend.receivers.idl.zipkin_proto import list_of_spans
-from tests.legacy.conftest import Backend
+from tests.receivers.conftest import Backend
 from tests.support import wait_for
 
 FAILED = "otelcol_receiver_failed_requests_total"
@@ -43,7 +43,7 @@ def tags_of(item: dict) -> dict:
 def test_spans_from_the_opentelemetry_zipkin_exporter_are_stored_with_kind_status_and_events(backend: Backend):
     provider = TracerProvider(resource=Resource.create({"service.name": "zipkin-json", "host.name": "box-2"}))
     provider.add_span_processor(SimpleSpanProcessor(ZipkinExporter(endpoint=spans_url(backend))))
-    tracer = provider.get_tracer("tests.legacy")
+    tracer = provider.get_tracer("tests.receivers")
     server = tracer.start_as_current_span("GET /dispatch", kind=SpanKind.SERVER)
     client = tracer.start_as_current_span("redis GET", kind=SpanKind.CLIENT, attributes={"db.system": "redis"})
     with server as root, client as child:

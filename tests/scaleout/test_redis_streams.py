@@ -18,7 +18,7 @@ from backend.config import from_mapping
 from backend.service import BackendService
 from backend.streams.span_stream import FIELD
 from tests.builders import SpanSpec, export_request
-from tests.legacy import redis_setup
+from tests.storage import redis_setup
 from tests.support import free_port, wait_for
 
 
@@ -77,7 +77,7 @@ def run() -> Iterator:
     started: list[BackendService] = []
 
     def start(config: dict) -> BackendService:
-        service = BackendService(from_mapping(config, f"tests/legacy {uuid.uuid4().hex[:6]}"))
+        service = BackendService(from_mapping(config, f"tests/scaleout {uuid.uuid4().hex[:6]}"))
         service.start()
         started.append(service)
         return service

@@ -13,7 +13,7 @@ from backend.storage.api import TraceQuery
 from backend.storage.factory import create_storage
 from backend.storage.redis.store import RedisStorage
 from tests.builders import SpanSpec, batch_of
-from tests.legacy import redis_setup
+from tests.storage import redis_setup
 
 HOUR_NS = 3_600_000_000_000
 

@@ -6,8 +6,8 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from tests.builders import SpanSpec, export_request
-from tests.legacy import jaeger_client as client
-from tests.legacy.conftest import Backend
+from tests.receivers import jaeger_client as client
+from tests.receivers.conftest import Backend
 from tests.support import wait_for
 
 

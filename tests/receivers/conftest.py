@@ -81,7 +81,7 @@ class Backend:
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[Backend]:
-    service = BackendService(from_mapping(legacy_config(), "tests/legacy"))
+    service = BackendService(from_mapping(legacy_config(), "tests/receivers"))
     service.start()
     try:
         yield Backend(service)

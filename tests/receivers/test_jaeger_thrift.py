@@ -11,8 +11,8 @@ import requests
 
 from backend.config import from_mapping
 from backend.service import BackendService
-from tests.legacy import jaeger_client as client
-from tests.legacy.conftest import MAX_PACKET, Backend, legacy_config
+from tests.receivers import jaeger_client as client
+from tests.receivers.conftest import MAX_PACKET, Backend, legacy_config
 from tests.support import wait_for
 
 FAILED = "otelcol_receiver_failed_requests_total"
@@ -175,7 +175,7 @@ def test_a_udp_socket_that_fails_after_start_turns_health_to_503_naming_the_rece
     config = legacy_config()
     config["service"]["extensions"].append("healthcheckv2")
     config["extensions"]["healthcheckv2"] = {"http": {"endpoint": "127.0.0.1:0"}}
-    service = BackendService(from_mapping(config, "tests/legacy"))
+    service = BackendService(from_mapping(config, "tests/receivers"))
     service.start()
     try:
         health = f"http://{service.endpoints['healthcheckv2']}/status"

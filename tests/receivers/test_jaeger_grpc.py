@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from backend.receivers.idl.jaeger_proto import SERVICE, messages
-from tests.legacy.conftest import Backend
+from tests.receivers.conftest import Backend
 from tests.support import wait_for
 
 

