@@ -15,6 +15,7 @@ COPY hotrod hotrod
 COPY backend backend
 COPY loadgen loadgen
 COPY httpd httpd
+COPY embedded_redis embedded_redis
 RUN /opt/hotrod/bin/pip install .
 
 FROM python:3.11-slim

