@@ -1,4 +1,4 @@
-"""Fixtures every test area shares: headless Chromium, started once per session.
+"""Fixtures every test area shares: headless Chromium, started once per session; no process left behind.
 
 One browser for the whole session: Playwright's sync API allows one running
 instance per thread, so every area that drives pages (UI, Monitor, HotROD
@@ -6,6 +6,9 @@ page) uses these fixtures rather than starting its own.  Browser tests skip,
 saying why, only when Debian's Chromium is not installed
 (``apt-get install -y chromium``); Playwright drives that binary, never a
 downloaded one.
+
+A run fails when it leaves any process of its own running (``tests.leftovers``): the session's
+end names them, then kills them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import leftovers
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,3 +56,19 @@ def page(browser) -> Iterator:
     yield opened
     context.close()
     assert not errors, errors
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    leftovers.mark_this_run()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    left = leftovers.wait_until_none_left(leftovers.GRACE_S)
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(left)} process(es) this run started are still running:", *map(leftovers.describe, left)]
+    for line in lines:
+        reporter.write_line(line, red=True) if reporter else print(line)
+    leftovers.kill(left)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
