@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hotrod import doctor, logs, stack
+from hotrod.cli.services import announce
 from hotrod.cli.signals import stop_signal
 from hotrod.knobs import Knobs
 from hotrod.settings import DEFAULT_TRACE_UI, SERVICES, Settings, settings_options
@@ -82,6 +83,7 @@ def all_in_one(
             raise click.ClickException(f"backend config: {exc}") from exc
         except OSError as exc:
             raise click.ClickException(f"the backend cannot start: {exc}") from exc
+        click.echo("hotrod backend ready: " + ", ".join(f"{k} {v}" for k, v in backend.endpoints.items()), err=True)
         otlp = _loopback(
             _endpoint(backend.endpoints, "OTLP/HTTP receiver", lambda n: n.startswith("otlp") and n.endswith("/http"))
         )
@@ -96,6 +98,7 @@ def all_in_one(
             telemetry.shutdown()
             backend.shutdown()
             raise click.ClickException(f"cannot start the services: {exc}") from exc
+        announce(services)
         frontend = services.url("frontend")
         click.echo(f"HotROD page:  {frontend}", err=True)
         click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)

@@ -11,6 +11,12 @@ from hotrod.settings import Settings, settings_options
 from hotrod.telemetry import Telemetry
 
 
+def announce(services: stack.Stack) -> None:
+    """Say where each service listens: the ports it got when asked for port 0 (tests read these lines)."""
+    for name, server in services.servers.items():
+        click.echo(f"hotrod {name}: listening on {server.url}", err=True)
+
+
 def run_services(names: list[str], settings: Settings) -> None:
     logs.configure()
     with stop_signal() as stop:
@@ -20,8 +26,7 @@ def run_services(names: list[str], settings: Settings) -> None:
         except Exception as exc:
             telemetry.shutdown()
             raise click.ClickException(f"cannot start {', '.join(names)}: {exc}") from exc
-        for name, server in services.servers.items():
-            click.echo(f"hotrod {name}: listening on {server.url}", err=True)
+        announce(services)
         while not stop.wait(1.0):
             pass
         click.echo("hotrod: stopping", err=True)

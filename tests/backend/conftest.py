@@ -1,4 +1,4 @@
-"""Start the real ``hotrod backend`` process on free ports, and talk to it as clients would."""
+"""Start the real ``hotrod backend`` process on ports of its choosing, and talk to it as clients would."""
 
 from __future__ import annotations
 
@@ -14,21 +14,20 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.support import free_port, wait_for
+from tests.support import BACKEND_PORT_FLAGS, reported_backend_ports, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
-PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics", "sampling")
-# for a backend expected to fail: any free port, so that a clash with whatever else runs never decides the outcome
-ANY_PORTS = tuple(arg for name in PORT_FLAGS for arg in (f"--{name}-port", "0"))
+# every port 0: the backend binds what the kernel gives it and reports it (tests.support.reported_endpoints)
+ANY_PORTS = tuple(arg for name in BACKEND_PORT_FLAGS for arg in (f"--{name}-port", "0"))
 
 
 class BackendProcess:
-    """One backend process; ``ports`` by flag name, stderr kept in a file for assertions."""
+    """One backend process; ``ports`` by flag name, as it reported them; stderr kept in a file for assertions."""
 
     def __init__(self, workdir: Path, args: list[str]) -> None:
         self.workdir = workdir
         self.args = args
-        self.ports = {name: free_port() for name in PORT_FLAGS}
+        self.ports: dict[str, int] = {}
         self.log_path = workdir / f"backend-{uuid.uuid4().hex[:8]}.log"
         self.process: subprocess.Popen | None = None
 
@@ -40,17 +39,20 @@ class BackendProcess:
         return f"127.0.0.1:{self.ports['otlp-grpc']}"
 
     def start(self) -> BackendProcess:
-        port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [HOTROD, "backend", *port_args, *self.args], cwd=self.workdir, stdout=log, stderr=log
+                [HOTROD, "backend", *ANY_PORTS, *self.args], cwd=self.workdir, stdout=log, stderr=log
             )
-        wait_for(self._ready, timeout=30, what=f"backend ready (log: {self.log_path})")
+        self.ports = wait_for(self._reported, timeout=30, what=f"backend ready (log: {self.log_path})")
+        wait_for(self._healthy, timeout=30, what=f"backend healthy (log: {self.log_path})")
         return self
 
-    def _ready(self) -> bool:
+    def _reported(self) -> dict[str, int] | None:
         if self.process.poll() is not None:
             raise AssertionError(f"backend exited with {self.process.returncode}:\n{self.log}")
+        return reported_backend_ports(self.log)
+
+    def _healthy(self) -> bool:
         return requests.get(self.url("health", "/status"), timeout=2).status_code == 200
 
     @property

@@ -1,4 +1,4 @@
-"""Run ``hotrod all`` as a child process on free ports, as a user would, and stop it with SIGTERM."""
+"""Run ``hotrod all`` as a child process on ports of its choosing, as a user would, and stop it with SIGTERM."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from pathlib import Path
 
 import requests
 
-from tests.support import free_port, wait_for
+from tests.support import reported_backend_ports, reported_service_ports, wait_for
 
 HOTROD = [str(Path(sys.executable).with_name("hotrod"))]
+# every port 0: hotrod all reports what it bound (tests.support.reported_service_ports / reported_endpoints)
+PORT_FLAGS = ("frontend", "customer", "driver", "route", "query", "otlp-http", "otlp-grpc", "health", "metrics",
+              "sampling")  # fmt: skip
 
 
 @dataclass
@@ -50,21 +53,13 @@ class HotrodAll:
 
 def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | None = None) -> HotrodAll:
     """Start and wait until it says ready (after its self-check, unless ``--skip-check`` is among the args)."""
-    ports = {name: free_port() for name in ("frontend", "customer", "driver", "route", "query")}
-    args = [
-        *HOTROD,
-        "all",
-        "--data-dir", str(data_dir),
-        *(f"--{name}-port={port}" for name, port in ports.items()),
-        "--otlp-http-port=0", "--otlp-grpc-port=0", "--health-port=0", "--metrics-port=0", "--sampling-port=0",
-        *extra_args,
-    ]  # fmt: skip
+    args = [*HOTROD, "all", "--data-dir", str(data_dir), *(f"--{name}-port=0" for name in PORT_FLAGS), *extra_args]
     child_env = {**os.environ, "OTEL_BSP_SCHEDULE_DELAY": "200", **(env or {})}
     child_env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     process = subprocess.Popen(
         args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=child_env, cwd=data_dir
     )
-    running = HotrodAll(process, ports)
+    running = HotrodAll(process, {})
 
     def collect() -> None:
         assert process.stderr is not None
@@ -74,7 +69,9 @@ def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | Non
     threading.Thread(target=collect, daemon=True).start()
     try:
         wait_for(
-            lambda: any("ready" in line for line in running.stderr_lines) or process.poll() is not None,
+            lambda: (
+                any(line.startswith("hotrod all: ready") for line in running.stderr_lines) or process.poll() is not None
+            ),
             timeout=90,
             what="hotrod all to be ready",
         )
@@ -83,6 +80,8 @@ def start_hotrod_all(data_dir: Path, *extra_args: str, env: dict[str, str] | Non
         raise
     if process.poll() is not None:
         raise AssertionError(f"hotrod all exited with {process.returncode}:\n{running.stderr_text()}")
+    reported = running.stderr_text()
+    running.ports = {**reported_service_ports(reported), **(reported_backend_ports(reported) or {})}
     return running
 
 

@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from tests.hotrod.launcher import HotrodAll, start_hotrod_all
-from tests.support import free_port
 
 TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$")
 
@@ -18,11 +17,11 @@ TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$")
 class SampledHotrod:
     """A running ``hotrod all`` and its remote sampling endpoint."""
 
-    def __init__(self, running: HotrodAll, sampling_port: int) -> None:
+    def __init__(self, running: HotrodAll) -> None:
         self.running = running
         self.frontend = running.frontend
         self.query = running.query
-        self.sampling = f"http://127.0.0.1:{sampling_port}"
+        self.sampling = running.url("sampling")
 
     def served(self, service: str) -> dict:
         reply = requests.get(f"{self.sampling}/api/sampling", params={"service": service}, timeout=10)
@@ -48,14 +47,13 @@ def start_sampled_hotrod(tmp_path: Path) -> Iterator[Callable[..., SampledHotrod
     def start(
         *backend_sets: str, delay_scale: float = 0.01, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
     ) -> SampledHotrod:
-        port = free_port()
-        options = [f"--sampling-port={port}", f"--delay-scale={delay_scale}", "--skip-check", *args]
+        options = [f"--delay-scale={delay_scale}", "--skip-check", *args]
         options += [f"--backend-set={value}" for value in backend_sets]
         folder = tmp_path / f"hotrod-{len(started)}"
         folder.mkdir()
         running = start_hotrod_all(folder, *options, env=env)
         started.append(running)
-        return SampledHotrod(running, port)
+        return SampledHotrod(running)
 
     yield start
     for running in started:

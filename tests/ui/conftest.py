@@ -14,7 +14,7 @@ from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from httpd.wsgi_server import WsgiServer
 from tests.builders import SpanSpec, batch_of
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 
 @dataclass
@@ -33,10 +33,9 @@ class Site:
 def site() -> Iterator[Site]:
     """A fresh memory store served on an ephemeral port, as ``hotrod backend`` serves it."""
     storage = create_storage("memory", {}, "test")
-    port = free_port()
-    server = WsgiServer(create_app(storage.reader(), storage.dependency_reader()), "127.0.0.1", port, name="ui-test")
+    server = WsgiServer(create_app(storage.reader(), storage.dependency_reader()), "127.0.0.1", 0, name="ui-test")
     server.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{server.address}"
     import requests
 
     wait_for(lambda: requests.get(base + "/api/services", timeout=2).ok, timeout=10, what="query app listening")
