@@ -10,13 +10,14 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/hotrod
 WORKDIR /src
 # only what the wheel needs, so editing tests or docs does not invalidate this layer
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY hotrod hotrod
 COPY backend backend
 COPY loadgen loadgen
 COPY httpd httpd
 COPY embedded_redis embedded_redis
-RUN /opt/hotrod/bin/pip install .
+# the versions CI tested (constraints.txt, made by ./run lock)
+RUN /opt/hotrod/bin/pip install -c constraints.txt .
 
 FROM python:3.11-slim
 # Inside a container every server must listen on all interfaces (outside, the default is 127.0.0.1).
