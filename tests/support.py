@@ -11,6 +11,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+ANY_PORT = "127.0.0.1:0"  # an endpoint whose port the kernel picks; the server reports what it got
+
 # a backend port flag (``hotrod backend|all --<flag>-port``) → the endpoint name the backend reports it under
 BACKEND_PORT_FLAGS = {
     "otlp-grpc": "otlp/grpc",

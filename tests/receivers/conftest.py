@@ -13,15 +13,12 @@ import requests
 
 from backend.config import from_mapping
 from backend.service import BackendService
-from tests.support import free_port
+from tests.support import ANY_PORT
 
 MAX_PACKET = 4000
 
 
 def legacy_config() -> dict:
-    def at() -> str:
-        return f"127.0.0.1:{free_port()}"
-
     return {
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query"],
@@ -32,21 +29,21 @@ def legacy_config() -> dict:
                     "exporters": ["jaeger_storage_exporter"],
                 }
             },
-            "telemetry": {"metrics": {"address": at()}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
         },
         "extensions": {
             "jaeger_storage": {"backends": {"main": {"memory": {}}}},
-            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": at()}},
+            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}},
         },
         "receivers": {
-            "otlp": {"protocols": {"http": {"endpoint": at()}}},
-            "zipkin": {"endpoint": at()},
+            "otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}},
+            "zipkin": {"endpoint": ANY_PORT},
             "jaeger": {
                 "protocols": {
-                    "thrift_compact": {"endpoint": at(), "max_packet_size": MAX_PACKET},
-                    "thrift_binary": {"endpoint": at()},
-                    "thrift_http": {"endpoint": at()},
-                    "grpc": {"endpoint": at()},
+                    "thrift_compact": {"endpoint": ANY_PORT, "max_packet_size": MAX_PACKET},
+                    "thrift_binary": {"endpoint": ANY_PORT},
+                    "thrift_http": {"endpoint": ANY_PORT},
+                    "grpc": {"endpoint": ANY_PORT},
                 }
             },
         },

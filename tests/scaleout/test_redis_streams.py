@@ -19,11 +19,7 @@ from backend.service import BackendService
 from backend.streams.span_stream import FIELD
 from tests.builders import SpanSpec, export_request
 from tests.storage import redis_setup
-from tests.support import free_port, wait_for
-
-
-def at() -> str:
-    return f"127.0.0.1:{free_port()}"
+from tests.support import ANY_PORT, wait_for
 
 
 def collector_config(stream: str, max_len: int = 1000) -> dict:
@@ -31,9 +27,9 @@ def collector_config(stream: str, max_len: int = 1000) -> dict:
         "service": {
             "extensions": [],
             "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["redis_streams"]}},
-            "telemetry": {"metrics": {"address": at()}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
         },
-        "receivers": {"otlp": {"protocols": {"http": {"endpoint": at()}}}},
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
         "exporters": {"redis_streams": {"url": redis_setup.REDIS_URL, "stream": stream, "max_len": max_len}},
     }
 
@@ -43,11 +39,11 @@ def ingester_config(stream: str, name: str, claim_idle: str = "30s") -> dict:
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query"],
             "pipelines": {"traces": {"receivers": ["redis_streams"], "exporters": ["jaeger_storage_exporter"]}},
-            "telemetry": {"metrics": {"address": at()}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
         },
         "extensions": {
             "jaeger_storage": {"backends": {"main": {"memory": {}}}},
-            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": at()}},
+            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}},
         },
         "receivers": {
             "redis_streams": {

@@ -25,28 +25,24 @@ import requests
 from tests.builders import SpanSpec, export_request
 from tests.storage import redis_setup
 from tests.storage.conftest import DATABASE_URL, drop_schema
-from tests.support import free_port, wait_for
+from tests.support import ANY_PORT, reported_endpoints, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 SPANS_PER_TRACE = 10
 
 
-def at() -> str:
-    return f"127.0.0.1:{free_port()}"
-
-
 def role(receivers: dict, exporters: dict, storage: dict | None, query: bool = False) -> dict:
     """A backend config: the given pipeline, a health endpoint, and storage/query extensions when asked."""
-    extensions = {"healthcheckv2": {"use_v2": True, "http": {"endpoint": at()}}}
+    extensions = {"healthcheckv2": {"use_v2": True, "http": {"endpoint": ANY_PORT}}}
     if storage is not None:
         extensions["jaeger_storage"] = {"backends": {"main": {"sql": storage}}}
     if query:
-        extensions["jaeger_query"] = {"storage": {"traces": "main"}, "http": {"endpoint": at()}}
+        extensions["jaeger_query"] = {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}}
     return {
         "service": {
             "extensions": list(extensions),
             "pipelines": {"traces": {"receivers": list(receivers), "exporters": list(exporters)}},
-            "telemetry": {"metrics": {"address": at()}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
         },
         "extensions": extensions,
         "receivers": receivers,
@@ -64,16 +60,16 @@ class Process:
             self.popen = subprocess.Popen(
                 [HOTROD, "backend", "--config", str(path)], cwd=workdir, stdout=log, stderr=log
             )
-        health = config["extensions"]["healthcheckv2"]["http"]["endpoint"]
-        wait_for(lambda: self._ready(health), timeout=30, what=f"{name} ready (log: {self.log})")
+        self.endpoints: dict[str, str] = wait_for(self._reported, timeout=30, what=f"{name} ready (log: {self.log})")
+        wait_for(self._healthy, timeout=30, what=f"{name} healthy (log: {self.log})")
 
-    def _ready(self, health: str) -> bool:
+    def _reported(self) -> dict[str, str] | None:
         if self.popen.poll() is not None:
             raise AssertionError(f"exited with {self.popen.returncode}: {self.log.read_text()}")
-        try:
-            return requests.get(f"http://{health}/status", timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
+        return reported_endpoints(self.log.read_text())
+
+    def _healthy(self) -> bool:
+        return requests.get(f"http://{self.endpoints['healthcheckv2']}/status", timeout=2).status_code == 200
 
 
 @pytest.fixture
@@ -91,14 +87,14 @@ def topology(tmp_path: Path) -> Iterator[dict]:
             started.append(Process(config, tmp_path, f"ingester-{i}"))
         for i in range(2):
             config = role(
-                {"otlp": {"protocols": {"http": {"endpoint": at()}}}},
+                {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
                 {"redis_streams": {**redis_options, "max_len": 100_000}},
                 None,
             )
             started.append(Process(config, tmp_path, f"collector-{i}"))
         # The query role: the config format wants a pipeline, so it has an OTLP receiver nobody uses.
         query = role(
-            {"otlp": {"protocols": {"http": {"endpoint": at()}}}},
+            {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
             {"jaeger_storage_exporter": {"trace_storage": "main"}},
             storage,
             query=True,
@@ -125,7 +121,7 @@ def send_trace(collector: Process) -> SpanSpec | None:
     """One trace of ``SPANS_PER_TRACE`` spans; the root when the collector acknowledged it, else None."""
     root = SpanSpec("frontend", "GET /dispatch")
     spans = [root, *(root.child("driver", f"op {i}") for i in range(SPANS_PER_TRACE - 1))]
-    endpoint = collector.config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    endpoint = collector.endpoints["otlp/http"]
     response = requests.post(
         f"http://{endpoint}/v1/traces",
         data=export_request(spans).SerializeToString(),
@@ -136,7 +132,7 @@ def send_trace(collector: Process) -> SpanSpec | None:
 
 
 def stored_span_ids(query: Process, trace_id: bytes) -> list[str]:
-    endpoint = query.config["extensions"]["jaeger_query"]["http"]["endpoint"]
+    endpoint = query.endpoints["jaeger_query"]
     response = requests.get(f"http://{endpoint}/api/traces/{trace_id.hex()}", timeout=10)
     return [span["spanID"] for span in response.json()["data"][0]["spans"]] if response.status_code == 200 else []
 
