@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.backend.clients import query_trace, sdk_spans, span_count, trace_hex
 from tests.backend.conftest import Launcher
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 FORWARDING_CONFIG = REPO / "deploy" / "backend" / "postgres-jaeger.yaml"
@@ -75,8 +75,10 @@ def test_every_span_is_stored_here_and_forwarded_to_the_peer_unchanged(backends:
         wait_for(lambda: metric(forwarder, "otelcol_exporter_sent_spans_total", "otlp_forward") == 4, timeout=20)
 
 
-def test_an_unreachable_peer_costs_bounded_retries_counted_as_failures_and_never_storage(backends: Launcher) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
+def test_an_unreachable_peer_costs_bounded_retries_counted_as_failures_and_never_storage(
+    backends: Launcher, refusing_port: int
+) -> None:
+    closed = f"http://127.0.0.1:{refusing_port}"
     forwarder = forwarding_backend(
         backends, closed,
         "--set", "exporters.otlp_forward.retry_on_failure.max_attempts=2",

@@ -48,9 +48,9 @@ def test_grpc_exports_are_counted_and_stored(backend: Endpoints, tmp_path: Path)
     assert_all_stored(backend, SentRecord.load(record_file).accepted)
 
 
-def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tmp_path: Path):
+def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tmp_path: Path, refusing_port: int):
     record_file = tmp_path / "sent.json"
-    closed = f"http://127.0.0.1:{free_port()}"
+    closed = f"http://127.0.0.1:{refusing_port}"
     run = run_locust(
         tmp_path, ["otlp_users.py"], "--host", closed, "--record-file", str(record_file), *SMALL, "OtlpHttpUser",
         run_time="2s",

@@ -13,7 +13,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from hotrod.sampling import JaegerRemoteSampler
 from tests.sampling.conftest import StrategyServer
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 
 class Traced:
@@ -52,8 +52,8 @@ def adopted(t: Traced, count: int = 1) -> None:
     wait_for(lambda: t.sampler.updates >= count, timeout=10, what="the sampler to adopt a strategy")
 
 
-def test_initial_rate_applies_until_the_endpoint_answers(traced) -> None:
-    t = traced(f"http://127.0.0.1:{free_port()}/sampling", initial=1.0)
+def test_initial_rate_applies_until_the_endpoint_answers(traced, refusing_port: int) -> None:
+    t = traced(f"http://127.0.0.1:{refusing_port}/sampling", initial=1.0)
     wait_for(lambda: t.sampler.failures >= 1, timeout=10, what="a failed poll")
     assert len(t.roots("op", 20)) == 20
 

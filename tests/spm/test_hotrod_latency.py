@@ -16,7 +16,7 @@ from backend.config import read, set_path
 from tests.hotrod.conftest import FAST
 from tests.hotrod.launcher import HotrodAll, start_hotrod_all
 from tests.spm.conftest import PORTS
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 from tests.ui.conftest import screenshots_wanted
 
 CONCURRENT = 8
@@ -25,17 +25,16 @@ RESOLUTION_MS = 100  # fine buckets, so each phase of the test has its own
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HotrodAll, str]]:
-    """``hotrod all`` with its backend on free ports and spanmetrics at a fine resolution; (process, query URL)."""
+    """``hotrod all`` on ports of its choosing, spanmetrics at a fine resolution; (process, query URL)."""
     folder = tmp_path_factory.mktemp("hotrod-spm")
-    ports = {name: free_port() for name in PORTS}
     tree = read(None)
-    apply_flags(tree, "sqlite", f"sqlite:///{folder / 'traces.db'}", None, ports)
+    apply_flags(tree, "sqlite", f"sqlite:///{folder / 'traces.db'}", None, dict.fromkeys(PORTS, 0))
     set_path(tree, "processors.spanmetrics.resolution", f"{RESOLUTION_MS}ms", "test")
     set_path(tree, "processors.spanmetrics.retention", "10m", "test")
     config = folder / "backend.yaml"
     config.write_text(yaml.safe_dump(tree))
     running = start_hotrod_all(folder, *FAST, "--skip-check", f"--backend-config={config}")
-    yield running, f"http://127.0.0.1:{ports['query_port']}"
+    yield running, running.url("query")
     assert running.stop() == 0, running.stderr_text()
 
 

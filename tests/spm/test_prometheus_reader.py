@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,10 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from tests.builders import SpanSpec
 from tests.spm.conftest import Backend, unique
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 PROMETHEUS = "/usr/bin/prometheus"
+LISTENING = re.compile(r'msg="Listening on" address=(\S+)')
 MS = 1_000_000
 WINDOW = {"lookback": 60_000, "step": 5_000, "ratePer": 60_000}
 
@@ -30,14 +32,17 @@ def prometheus(tmp_path: Path, shared_backend: Backend) -> Iterator[str]:
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         f"scrape_configs: [{{job_name: backend, static_configs: [{{targets: ['{target}']}}]}}]\n"
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "prometheus.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+             "--web.listen-address=127.0.0.1:0"],
+            stdout=subprocess.DEVNULL, stderr=output,
+        )  # fmt: skip
     try:
+        # Prometheus logs the address it bound: msg="Listening on" address=127.0.0.1:PORT
+        found = wait_for(lambda: LISTENING.search(log.read_text()), timeout=30, what=f"Prometheus listening ({log})")
+        url = f"http://{found.group(1)}"
         wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).ok, timeout=30, what="Prometheus ready")
         yield url
     finally:
@@ -91,12 +96,12 @@ def test_rates_and_quantiles_come_from_prometheus(shared_backend: Backend, prome
     }
 
 
-def test_an_unreachable_prometheus_is_a_500_in_the_envelope(start_backend) -> None:
+def test_an_unreachable_prometheus_is_a_500_in_the_envelope(start_backend, refusing_port: int) -> None:
     reader = start_backend(
         "memory",
         extra={
             "extensions.jaeger_storage.metric_backends": {
-                "prom": {"prometheus": {"endpoint": f"http://127.0.0.1:{free_port()}"}}
+                "prom": {"prometheus": {"endpoint": f"http://127.0.0.1:{refusing_port}"}}
             },
             "extensions.jaeger_query.storage.metrics": "prom",
         },

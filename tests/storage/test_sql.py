@@ -13,7 +13,6 @@ from backend.storage.api import Storage, StorageError, TraceQuery
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
 from tests.storage.conftest import STORAGE_KINDS
-from tests.support import free_port
 
 HOUR = 3_600_000_000_000
 NOW = 1_800_000_000_000_000_000
@@ -119,8 +118,8 @@ def test_a_negative_retention_is_a_config_error(tmp_path):
         create_storage("sql", {"url": f"sqlite:///{tmp_path}/t.db", "retention": "-1h"}, "tests")
 
 
-def test_an_unreachable_database_is_a_storage_error_without_the_password():
-    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{free_port()}/test"
+def test_an_unreachable_database_is_a_storage_error_without_the_password(refusing_port: int):
+    url = f"postgresql+psycopg://postgres:secret@127.0.0.1:{refusing_port}/test"
     with pytest.raises(StorageError, match="cannot prepare the trace database") as raised:
         create_storage("sql", {"url": url}, "tests")
 
