@@ -12,17 +12,14 @@ import requests
 
 from tests.hotrod.launcher import HotrodAll, start_hotrod_all
 from tests.loadgen.conftest import run_locust
-from tests.support import free_port, wait_for
+from tests.support import wait_for
 
 
 @pytest.fixture(scope="module")
 def hotrod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HotrodAll, str]]:
-    otlp_port = free_port()
-    running = start_hotrod_all(
-        tmp_path_factory.mktemp("hotrod-all"), "--delay-scale=0.1", "--skip-check", f"--otlp-http-port={otlp_port}"
-    )
+    running = start_hotrod_all(tmp_path_factory.mktemp("hotrod-all"), "--delay-scale=0.1", "--skip-check")
     try:
-        yield running, f"http://127.0.0.1:{otlp_port}"
+        yield running, running.url("otlp-http")
     finally:
         running.stop()
 
