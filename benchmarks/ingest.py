@@ -43,7 +43,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from loadgen.synthetic import SyntheticTraces, TraceShape, service_name
-from tests.support import free_port, wait_for
+from tests.support import reported_backend_ports, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 SHAPE = TraceShape(spans_per_trace=10, traces_per_request=50)
@@ -98,29 +98,25 @@ def decode_and_walk(bodies: list[bytes]) -> float:
 
 
 class Backend:
-    """One ``hotrod backend`` process on free ports."""
+    """One ``hotrod backend`` process on ports it picks itself (it reports them once ready)."""
 
     def __init__(self, workdir: Path, args: list[str]) -> None:
         self.log = (workdir / "backend.log").open("ab")
-        for attempt in range(3):  # a free port can be taken by another program before the backend binds it
-            self.ports = {name: free_port() for name in PORT_FLAGS}
-            port_args = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
-            self.process = subprocess.Popen(
-                [HOTROD, "backend", "--log-level", "warning", *port_args, *CORE, *args],
-                cwd=workdir,
-                stdout=self.log,
-                stderr=self.log,
-            )
-            wait_for(self._up_or_exited, timeout=60, what="backend health")
-            if self.process.poll() is None:
-                return
-            self.log.flush()
-            tail = Path(self.log.name).read_text(errors="replace")[-2000:]
-            if "Address already in use" not in tail or attempt == 2:
-                raise SystemExit(f"the backend exited with {self.process.returncode}:\n{tail}")
+        port_args = [arg for name in PORT_FLAGS for arg in (f"--{name}-port", "0")]
+        self.process = subprocess.Popen(
+            [HOTROD, "backend", "--log-level", "warning", *port_args, *CORE, *args],
+            cwd=workdir,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        self.ports: dict[str, int] = wait_for(self._reported, timeout=60, what="backend ready")
+        wait_for(lambda: requests.get(self.url("health", "/"), timeout=2).ok, timeout=60, what="backend health")
 
-    def _up_or_exited(self) -> bool:
-        return self.process.poll() is not None or requests.get(self.url("health", "/"), timeout=2).ok
+    def _reported(self) -> dict[str, int] | None:
+        if self.process.poll() is not None:
+            tail = Path(self.log.name).read_text(errors="replace")[-2000:]
+            raise SystemExit(f"the backend exited with {self.process.returncode}:\n{tail}")
+        return reported_backend_ports(Path(self.log.name).read_text(errors="replace"))
 
     def url(self, name: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"

@@ -32,7 +32,7 @@ from backend.spans.otlp import to_batch
 from backend.storage.sql.store import SqlOptions, SqlStorage
 from backend.streams.span_stream import FIELD, encode
 from tests.builders import SpanSpec, export_request
-from tests.support import free_port
+from tests.support import ANY_PORT
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 
@@ -54,7 +54,7 @@ def ingester_config(redis_url: str, stream: str, postgres_url: str, schema: str,
         "service": {
             "extensions": ["jaeger_storage"],
             "pipelines": {"traces": {"receivers": ["redis_streams"], "exporters": ["jaeger_storage_exporter"]}},
-            "telemetry": {"metrics": {"address": f"127.0.0.1:{free_port()}"}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
         },
         "extensions": {"jaeger_storage": {"backends": {"main": {"sql": {"url": postgres_url, "schema": schema}}}}},
         "receivers": {"redis_streams": receiver},
