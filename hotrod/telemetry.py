@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
@@ -147,7 +147,7 @@ class Telemetry:
         self, services: Iterable[str], endpoint: str | None = None, sampling_endpoint: str | None = None
     ) -> None:
         self.enabled = tracing_enabled()
-        self.providers: dict[str, trace.TracerProvider] = {}
+        self.providers: dict[str, TracerProvider] = {}
         self._closables: list[Any] = []
         if not self.enabled:
             return
@@ -174,7 +174,7 @@ class Telemetry:
             FlaskInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="health,metrics")
         inner = app.wsgi_app
 
-        def in_service_scope(environ, start_response):  # type: ignore[no-untyped-def]
+        def in_service_scope(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             with service_scope(service):
                 return inner(environ, start_response)
 

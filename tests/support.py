@@ -37,7 +37,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition") -> T:
+def wait_for(
+    condition: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+) -> T:
     """Poll until ``condition()`` returns something truthy; fail with ``what`` after ``timeout`` seconds.
 
     Exceptions raised by the condition count as "not yet" (a server still starting).

@@ -35,7 +35,9 @@ class SelectedShape(LoadTestShape):
     use_common_options = True
 
     def tick(self) -> tuple[int, float] | None:
+        assert self.runner is not None  # Locust ticks a shape only while its runner runs
         options = self.runner.environment.parsed_options
+        assert options is not None  # set by Locust's command line, which this shape's options belong to
         run_time = float(options.run_time or 0)
         elapsed = self.get_run_time()
         if run_time and elapsed >= run_time:

@@ -12,7 +12,7 @@ NOWHERE = "http://127.0.0.1:1"  # a strategy endpoint that never answers: sample
 def sampler_of(service: str, sampling_endpoint: str | None = None) -> str:
     telemetry = Telemetry([service], sampling_endpoint=sampling_endpoint)
     try:
-        return telemetry.providers[service].sampler.get_description()  # type: ignore[attr-defined]
+        return telemetry.providers[service].sampler.get_description()
     finally:
         telemetry.shutdown()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -30,7 +31,7 @@ OWNERS = {
 }
 
 
-def owner(span) -> str:  # type: ignore[no-untyped-def]
+def owner(span: ReadableSpan) -> str:
     scope = span.instrumentation_scope.name
     return OWNERS.get((scope, span.name)) or OWNERS[(scope, None)]
 
