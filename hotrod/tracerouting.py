@@ -80,6 +80,8 @@ class _RoutingTracer(trace.Tracer):
         return self._delegate().start_span(*args, **kwargs)
 
     @contextlib.contextmanager
-    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Iterator[trace.Span]:
+    def start_as_current_span(  # type: ignore[override]  # forwards every parameter the API names, unchanged
+        self, *args: Any, **kwargs: Any
+    ) -> Iterator[trace.Span]:
         with self._delegate().start_as_current_span(*args, **kwargs) as span:
             yield span
