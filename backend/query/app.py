@@ -9,10 +9,13 @@ client never has to parse an HTML error page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, request
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query import api_v3, jaeger_api, metrics_api, tail_sampling_api, ui
@@ -30,10 +33,18 @@ def create_app(
     limits: QueryLimits | None = None,
     metrics: MetricsReader | None = None,
     telemetry: CollectorRegistry | None = None,
+    mcp: Callable[..., Any] | None = None,
 ) -> Flask:
-    """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions."""
+    """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions.
+
+    ``mcp``, when given, is the WSGI app of the MCP endpoint, mounted at ``/api/ai/mcp``.
+    """
     limits = limits or QueryLimits()
     app = Flask(__name__, static_folder=None)
+    if mcp is not None:
+        from backend.query.mcp.endpoint import PATH
+
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {PATH: mcp})  # type: ignore[method-assign]
     app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
     app.register_blueprint(api_v3.blueprint(reader, limits))
     app.register_blueprint(metrics_api.blueprint(metrics))

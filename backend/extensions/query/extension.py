@@ -11,6 +11,8 @@ from backend.core.endpoints import parse_endpoint
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import PrometheusOptions, find_metrics_source, find_storage
 from backend.processors.spanmetrics.queries import MetricsReader
+from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
+from backend.storage.api import DependencyReader, SpanReader
 
 
 @dataclass
@@ -32,6 +34,7 @@ class QueryHttp:
 class QueryOptions:
     storage: QueryStorage = field(default_factory=QueryStorage)
     http: QueryHttp = field(default_factory=QueryHttp)
+    ai: AiOptions = field(default_factory=AiOptions)
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -41,6 +44,8 @@ def _options(raw: Any, where: str) -> QueryOptions:
     parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
+    if options.ai.mcp is not None:
+        check_mcp(options.ai.mcp, f"{where}.ai.mcp")
     return options
 
 
@@ -50,6 +55,7 @@ class QueryExtension(HttpExtension):
     def __init__(self, settings: Settings, options: QueryOptions):
         self._settings = settings
         self._options = options
+        self._mcp: Any = None
 
     def start(self, host: Host) -> None:
         # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
@@ -72,11 +78,29 @@ class QueryExtension(HttpExtension):
 
                 metrics = StoreMetricsReader(hub_for(source))
         registry = self._settings.metrics.registry  # where tail_sampling processors count, for the Monitor page
-        app = create_app(traces.reader(), dependencies.dependency_reader(), metrics=metrics, telemetry=registry)
+        mcp_app = None
+        if self._options.ai.mcp is not None:
+            mcp_app = self._start_mcp(self._options.ai.mcp, traces.reader(), dependencies.dependency_reader())
+        app = create_app(
+            traces.reader(), dependencies.dependency_reader(), metrics=metrics, telemetry=registry, mcp=mcp_app
+        )
         self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
+
+    def _start_mcp(self, options: McpOptions, reader: SpanReader, dependencies: DependencyReader) -> Any:
+        # Imported only when configured: the MCP SDK brings pydantic, starlette and an event loop.
+        from backend.query.mcp.endpoint import McpEndpoint
+        from backend.query.mcp.server import build_server
+
+        host, _ = parse_endpoint(self._options.http.endpoint, f"{self._settings.where}.http.endpoint")
+        self._mcp = McpEndpoint(build_server(reader, dependencies, options), host)
+        self._mcp.start()
+        return self._mcp.wsgi_app
 
     def shutdown(self) -> None:
         self.stop_serving()
+        if self._mcp is not None:
+            self._mcp.stop()
+            self._mcp = None
 
 
 FACTORY = ExtensionFactory("jaeger_query", _options, QueryExtension)

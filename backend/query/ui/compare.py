@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.query.ui.critical_path import parent_id
+from backend.analysis.critical_path import parent_id
 
 Path = tuple[tuple[str, str], ...]
 

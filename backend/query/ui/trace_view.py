@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from backend.analysis.critical_path import critical_path, parent_id
 from backend.query.params import trace_id_from_text
 from backend.query.translate import trace_to_jaeger
 from backend.query.ui.compare import compare_traces
-from backend.query.ui.critical_path import critical_path, parent_id
 from backend.query.ui.summary import summarize
 from backend.storage.api import SpanReader, StorageError, Trace
 

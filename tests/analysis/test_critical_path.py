@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.query.ui.critical_path import critical_path
+from backend.analysis.critical_path import critical_path
 
 
 def span(span_id: str, start: int, duration: int, parent: str | None = None) -> dict:

@@ -1,0 +1,1 @@
+"""The MCP tools, one module per group; each module's ``register`` adds its tools to the server."""
