@@ -5,9 +5,11 @@ another service, by the operation it reached there (HTTP client spans are all
 named ``GET``; the server span under each says whether it went to ``/route``
 or ``/customer``).  A group of at least ``min_calls`` is reported with:
 
-- how the calls ran: ``sequential`` (never two at once), ``parallel`` (all at
-  once) or ``bounded`` (at most N at once: a worker pool of N), from the most
-  calls that overlap in time;
+- how the calls ran, from the most of them that overlap in time (K):
+  ``sequential`` (K = 1: never two at once), ``bounded`` (K at most half the
+  calls: they ran in two or more waves of at most K, as behind a worker pool of
+  K) or ``parallel`` (more than half at once; a busy machine can start the last
+  of a fan-out only after the first ended, so "all at once" would be too strict);
 - what they cost: the sum of their durations and the wall-clock time they
   cover, also as a share of the parent;
 - retries: a failed call followed by another call of the group after it ended
@@ -46,7 +48,9 @@ class RepeatedCalls:
         target = f" -> {self.callee_service} {self.callee_name}" if self.callee_service else ""
         how = {
             SEQUENTIAL: "one after another",
-            PARALLEL: "all in parallel",
+            PARALLEL: "all in parallel"
+            if self.max_concurrency >= self.calls
+            else f"in parallel, up to {self.max_concurrency} at once",
             BOUNDED: f"serialized {self.max_concurrency} at a time",
         }[self.pattern]
         return f"{self.service} {self.name}{target}: {self.calls} calls from {self.parent.name}, {how}"
@@ -91,10 +95,10 @@ def _describe(
     most = _max_overlap(spans)
     if most <= 1:
         pattern = SEQUENTIAL
-    elif most >= calls:
-        pattern = PARALLEL
-    else:
+    elif 2 * most <= calls:
         pattern = BOUNDED
+    else:
+        pattern = PARALLEL
     return RepeatedCalls(
         parent=parent,
         service=service,

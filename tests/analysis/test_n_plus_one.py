@@ -34,6 +34,19 @@ def test_calls_all_at_once_are_parallel():
     [group] = find_repeated_calls(build_tree(spans), min_calls=5)
 
     assert (group.pattern, group.max_concurrency) == (PARALLEL, 6)
+    assert "all in parallel" in group.description
+
+
+def test_a_fan_out_whose_last_call_started_late_is_still_parallel_but_two_waves_are_bounded():
+    late = [node("root", 0, 1000), *calls("r", "root", [0, 1, 2, 3, 4, 150], 100, name="fetch")]
+    waves = [node("root", 0, 1000), *calls("r", "root", [0, 1, 150, 151, 300, 301], 100, name="fetch")]
+
+    [fan_out] = find_repeated_calls(build_tree(late), min_calls=5)
+    [pooled] = find_repeated_calls(build_tree(waves), min_calls=5)
+
+    assert (fan_out.pattern, fan_out.max_concurrency) == (PARALLEL, 5)
+    assert "up to 5 at once" in fan_out.description
+    assert (pooled.pattern, pooled.max_concurrency) == (BOUNDED, 2)
 
 
 def test_a_failed_attempt_followed_by_another_call_counts_as_a_retry_not_a_call():
