@@ -12,7 +12,14 @@ from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
 from backend.query.params import QueryLimits
-from backend.query.ui import map_view, monitor_view, search_view, trace_view
+from backend.query.ui import (
+    deep_dependencies_view,
+    map_view,
+    monitor_view,
+    quality_view,
+    search_view,
+    trace_view,
+)
 from backend.query.ui.formatting import FILTERS
 from backend.storage.api import DependencyReader, SpanReader
 
@@ -30,4 +37,6 @@ def blueprint(reader: SpanReader, dependencies: DependencyReader, limits: QueryL
     trace_view.register(ui, reader)
     map_view.register(ui, dependencies, limits)
     monitor_view.register(ui, reader)
+    deep_dependencies_view.register(ui, reader, limits)
+    quality_view.register(ui, reader, limits)
     return ui
