@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from tests.mcp.client import list_tools
@@ -29,13 +31,15 @@ def test_the_sdk_client_lists_jaegers_tools_and_ours_with_their_arguments(backen
     assert tools["get_critical_path"].input_schema["required"] == ["trace_id"]
     assert tools["get_span_details"].input_schema["required"] == ["trace_id", "span_ids"]
     assert "service_name" not in tools["search_traces"].input_schema.get("required", [])
-    assert set(tools["get_critical_path"].output_schema["properties"]) >= {
+    output = tools["get_critical_path"].output_schema
+    assert output is not None
+    assert set(output["properties"]) >= {
         "trace_id", "total_duration_us", "critical_path_duration_us", "segments",
     }  # fmt: skip
 
 
 def test_a_request_naming_another_host_is_refused_on_a_loopback_endpoint(backend: Backend):
-    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+    initialize: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                   "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                              "clientInfo": {"name": "t", "version": "1"}}}  # fmt: skip
     headers = {"Accept": "application/json, text/event-stream", "Host": "attacker.example:16686"}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.core.binding import ConfigError, bind
 from backend.core.component import ExtensionFactory, Host, Settings
@@ -13,6 +14,9 @@ from backend.extensions.storage.extension import PrometheusOptions, find_metrics
 from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
 from backend.storage.api import DependencyReader, SpanReader
+
+if TYPE_CHECKING:
+    from backend.query.mcp.endpoint import McpEndpoint
 
 
 @dataclass
@@ -55,7 +59,7 @@ class QueryExtension(HttpExtension):
     def __init__(self, settings: Settings, options: QueryOptions):
         self._settings = settings
         self._options = options
-        self._mcp: Any = None
+        self._mcp: McpEndpoint | None = None
 
     def start(self, host: Host) -> None:
         # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
@@ -86,15 +90,15 @@ class QueryExtension(HttpExtension):
         )
         self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
 
-    def _start_mcp(self, options: McpOptions, reader: SpanReader, dependencies: DependencyReader) -> Any:
+    def _start_mcp(self, options: McpOptions, reader: SpanReader, dependencies: DependencyReader) -> Callable[..., Any]:
         # Imported only when configured: the MCP SDK brings pydantic, starlette and an event loop.
         from backend.query.mcp.endpoint import McpEndpoint
         from backend.query.mcp.server import build_server
 
         host, _ = parse_endpoint(self._options.http.endpoint, f"{self._settings.where}.http.endpoint")
-        self._mcp = McpEndpoint(build_server(reader, dependencies, options), host)
-        self._mcp.start()
-        return self._mcp.wsgi_app
+        endpoint = McpEndpoint(build_server(reader, dependencies, options), host)
+        self._mcp = endpoint
+        return endpoint.start()
 
     def shutdown(self) -> None:
         self.stop_serving()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -43,14 +44,14 @@ class McpEndpoint:
         self._thread = threading.Thread(target=self._loop.run_forever, name="mcp-loop", daemon=True)
         self._stop: asyncio.Event | None = None
         self._running: Future[None] | None = None
-        self.wsgi_app: Any = None
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 10.0) -> Callable[..., Any]:
+        """Run the session manager; the WSGI app that hands requests to it."""
         self._thread.start()
         started: Future[None] = Future()
         self._running = asyncio.run_coroutine_threadsafe(self._serve(started), self._loop)
         started.result(timeout)
-        self.wsgi_app = ASGIMiddleware(self._manager.handle_request, loop=self._loop)  # type: ignore[arg-type]
+        return ASGIMiddleware(self._manager.handle_request, loop=self._loop)  # type: ignore[arg-type]
 
     async def _serve(self, started: Future[None]) -> None:
         self._stop = asyncio.Event()

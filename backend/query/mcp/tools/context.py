@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -23,6 +24,8 @@ from backend.query.params import trace_id_from_text
 from backend.storage.api import DependencyReader, SpanReader, StorageError, Trace
 
 _SPAN_ID = re.compile(r"[0-9a-fA-F]{16}")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,10 @@ class ToolContext:
         return trace
 
 
-def storage_call(function: Any, *args: Any) -> Any:
+def storage_call(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``function``'s answer; a storage failure becomes a tool error saying so."""
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     except StorageError as exc:
         raise ToolError(f"storage error: {exc}") from None
 
