@@ -1,7 +1,12 @@
-"""The MCP SDK's own client over streamable HTTP, one session per call, as an agent's host would connect."""
+"""The MCP SDK's own client over streamable HTTP, one session per call, as an agent's host would connect.
+
+Each call runs its event loop on a thread of its own: the browser tests' Playwright keeps one
+running on the main thread for the whole session.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -16,18 +21,23 @@ async def _session_do(url: str, action: Any) -> Any:
         return await action(session)
 
 
+def _run(url: str, action: Any) -> Any:
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(anyio.run, _session_do, url, action).result()
+
+
 def list_tools(url: str) -> list[Tool]:
     async def action(session: ClientSession) -> list[Tool]:
         return (await session.list_tools()).tools
 
-    return anyio.run(_session_do, url, action)
+    return _run(url, action)
 
 
 def call(url: str, tool: str, **arguments: Any) -> CallToolResult:
     async def action(session: ClientSession) -> CallToolResult:
         return await session.call_tool(tool, arguments)
 
-    return anyio.run(_session_do, url, action)
+    return _run(url, action)
 
 
 def result(url: str, tool: str, **arguments: Any) -> dict[str, Any]:
