@@ -52,17 +52,16 @@ def jaeger_parent_id(span: dict[str, Any]) -> str | None:
     return None
 
 
-def nodes_from_jaeger(spans: list[dict[str, Any]], processes: dict[str, Any] | None = None) -> list[SpanNode]:
-    """Spans in Jaeger's JSON shape; ``processes`` (the trace's) gives the service names when known."""
+def nodes_from_jaeger(spans: list[dict[str, Any]]) -> list[SpanNode]:
+    """Spans in Jaeger's JSON shape, as the trace page has them (service names live in the trace's processes)."""
     nodes = []
     for span in spans:
         tags = {tag["key"]: tag["value"] for tag in span.get("tags", ())}
-        process = (processes or {}).get(span.get("processID", ""), {})
         nodes.append(
             SpanNode(
                 span_id=span["spanID"],
                 parent_id=jaeger_parent_id(span),
-                service=process.get("serviceName", ""),
+                service="",
                 name=span["operationName"],
                 start_us=span["startTime"],
                 duration_us=span["duration"],
