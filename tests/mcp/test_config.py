@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backend.config import load
@@ -9,12 +11,18 @@ from backend.core.binding import ConfigError
 from backend.query.app import create_app
 from backend.storage.factory import create_storage
 
+ROLES = Path(__file__).resolve().parents[2] / "deploy" / "roles"
+
 
 def test_the_default_config_serves_mcp_with_jaegers_limits():
     mcp = load(None).extensions["jaeger_query"].options.ai.mcp
 
     assert mcp is not None
     assert (mcp.max_span_details_per_request, mcp.max_search_results, mcp.max_read_file_size) == (20, 100, 512 * 1024)
+
+
+def test_the_query_role_serves_mcp_too():
+    assert load(str(ROLES / "query.yaml")).extensions["jaeger_query"].options.ai.mcp is not None
 
 
 def test_without_the_mcp_block_the_path_is_an_api_404():
