@@ -102,3 +102,23 @@ def test_the_driver_timeouts_start_in_redis_and_the_dispatch_recovers(buggy: Hot
     for cause in answer["root_causes"]:
         assert (cause["service"], cause["span_name"]) == ("driver", "BLPOP")
         assert [span["span_name"] for span in cause["chain"]][-2:] == ["GetDriver", "BLPOP"]
+
+
+def test_each_of_jaegers_tools_answers_on_a_dispatch_trace(buggy: HotrodAll):
+    url, trace_id = mcp(buggy), dispatch(buggy)
+
+    assert set(result(url, "get_services")["services"]) >= SERVICES
+    assert "GetDriver" in {span["name"] for span in result(url, "get_span_names", service_name="driver")["span_names"]}
+    found = result(url, "search_traces", service_name="frontend", span_name="GET /dispatch", search_depth=50)
+    assert trace_id in {summary["trace_id"] for summary in found["traces"]}
+    topology = result(url, "get_trace_topology", trace_id=trace_id, depth=2)["spans"]
+    assert [span["span_name"] for span in topology][:1] == ["GET /dispatch"]
+    errors = result(url, "get_trace_errors", trace_id=trace_id)
+    assert {span["span_name"] for span in errors["spans"]} == {"GetDriver", "BLPOP"}
+    failed = next(span for span in errors["spans"] if span["span_name"] == "GetDriver")
+    [detail] = result(url, "get_span_details", trace_id=trace_id, span_ids=[failed["span_id"]])["spans"]
+    assert detail["status"] == {"code": "Error", "message": "redis timeout"}
+    assert "exception" in {event["name"] for event in detail["events"]}
+    links = result(url, "get_service_dependencies")["dependencies"]
+    assert {(link["caller"], link["callee"]) for link in links} >= {("frontend", "route"), ("frontend", "driver")}
+    assert "GetDriver" in result(url, "read_skill", path="hotrod-bugs/SKILL.md")["instructions"]
