@@ -136,7 +136,10 @@ def test_detect_n_plus_one_finds_sequential_repeated_queries(backend: Backend):
                           kind=Span.SPAN_KIND_CLIENT) for i in range(6)]  # fmt: skip
     trace_id = backend.store(root, *queries)
 
-    [finding] = result(backend.mcp, "detect_n_plus_one", trace_id=trace_id)["findings"]
+    answer = result(backend.mcp, "detect_n_plus_one", trace_id=trace_id)
+
+    [finding] = answer["findings"]
+    assert answer["total_findings"] == 1
 
     assert (finding["service"], finding["span_name"], finding["calls"], finding["execution"]) == (
         "orders", "SELECT item", 6, "sequential",

@@ -75,7 +75,8 @@ class RepeatedCallsFinding(BaseModel):
 
 class DetectNPlusOneOutput(BaseModel):
     trace_id: str
-    findings: list[RepeatedCallsFinding] = Field(description="Most wall-clock time first")
+    findings: list[RepeatedCallsFinding] = Field(description="Most wall-clock time first, at most the server's limit")
+    total_findings: int = Field(description="Findings before the limit; more than 'findings' holds when cut")
     truncated: bool = Field(description="True when only the server's span limit of the trace was read")
 
 
@@ -101,6 +102,7 @@ class FindErrorRootCauseOutput(BaseModel):
     trace_id: str
     total_error_count: int
     root_causes: list[RootCauseFinding] = Field(description="Deepest first; at most the server's span details limit")
+    total_root_causes: int = Field(description="Root causes before the limit; more than 'root_causes' holds when cut")
     request_failed: bool = Field(description="True when a root span of the trace has error status")
     truncated: bool = Field(description="True when only the server's span limit of the trace was read")
 
@@ -181,8 +183,9 @@ def register(server: MCPServer, context: ToolContext) -> None:
             raise ToolError("min_calls must be at least 2")
         trace = context.load_trace(trace_id)
         spans, truncated = nodes(trace)
+        groups = find_repeated_calls(build_tree(spans), min_calls)
         findings = []
-        for group in find_repeated_calls(build_tree(spans), min_calls)[: options.max_span_details_per_request]:
+        for group in groups[: options.max_span_details_per_request]:
             parent = group.parent
             findings.append(
                 RepeatedCallsFinding(
@@ -208,7 +211,9 @@ def register(server: MCPServer, context: ToolContext) -> None:
                     span_ids=[span.span_id for span in group.spans[:20]],
                 )
             )
-        return DetectNPlusOneOutput(trace_id=trace.spans[0].trace_id.hex(), findings=findings, truncated=truncated)
+        return DetectNPlusOneOutput(
+            trace_id=trace.spans[0].trace_id.hex(), findings=findings, total_findings=len(groups), truncated=truncated
+        )
 
     @server.tool(
         name="find_error_root_cause",
@@ -225,8 +230,9 @@ def register(server: MCPServer, context: ToolContext) -> None:
         spans, truncated = nodes(trace)
         tree = build_tree(spans)
         records = {record.span_id.hex(): record for record in trace.spans}
+        found = find_root_causes(tree)
         causes = []
-        for cause in find_root_causes(tree)[: options.max_span_details_per_request]:
+        for cause in found[: options.max_span_details_per_request]:
             decoded, _ = decode_span(records[cause.span.span_id])
             causes.append(
                 RootCauseFinding(
@@ -247,6 +253,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
             trace_id=trace.spans[0].trace_id.hex(),
             total_error_count=sum(1 for span in spans if span.error),
             root_causes=causes,
+            total_root_causes=len(found),
             request_failed=any(root.error for root in tree.roots if root.parent_id is None),
             truncated=truncated,
         )
