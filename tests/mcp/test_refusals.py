@@ -72,3 +72,13 @@ def test_bad_arguments_answer_an_mcp_error_naming_the_problem(backend: Backend, 
 
 def test_arguments_of_the_wrong_type_are_refused_by_the_schema(backend: Backend):
     assert "search_depth" in error_text(backend.mcp, "search_traces", search_depth="many")
+
+
+def test_a_critical_path_that_cannot_be_computed_is_an_error_saying_why(backend: Backend):
+    never_sent = SpanSpec("shop", "GET /cart", start_ns=time.time_ns() - 5_000 * MS, duration_ns=10 * MS)
+    orphan = never_sent.child("stock", "reserve")
+    trace_id = backend.store(orphan)
+
+    assert f"the parent {never_sent.span_id.hex()} of span" in error_text(
+        backend.mcp, "get_critical_path", trace_id=trace_id
+    )
