@@ -15,10 +15,12 @@ import logging
 import threading
 
 from backend.config import Config
-from backend.core.component import Extension, ExtensionFactory, Status
+from backend.core.component import Extension, ExtensionFactory, StartError, Status
 from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import bind_failure
 from backend.core.selfmetrics import SelfMetrics
 from backend.pipeline import Pipelines, settings_for
+from httpd.limits import Limits
 
 log = logging.getLogger("backend.service")
 
@@ -75,8 +77,11 @@ class BackendService:
             metrics = self.config.telemetry.metrics
             if metrics.level != "none":
                 where = f"{self.config.source}: service.telemetry.metrics.address"
-                host, port = self.metrics.serve(*parse_endpoint(metrics.address, where))
-                self._metrics_address = f"{host}:{port}"
+                host, port = parse_endpoint(metrics.address, where)
+                try:
+                    self._metrics_address = self.metrics.serve(host, port, Limits())
+                except OSError as exc:
+                    raise StartError(where, bind_failure("self-metrics (/metrics)", host, port, exc)) from exc
             for extension in sorted(self._extensions.values(), key=lambda e: e.start_order):
                 self._started_extensions.append(extension)  # a half-started one must be shut down too
                 extension.start(self)

@@ -69,4 +69,3 @@ def configure(level: int = logging.INFO) -> None:
     hotrod = logging.getLogger("hotrod")
     if not any(isinstance(h, SpanEventHandler) for h in hotrod.handlers):
         hotrod.addHandler(SpanEventHandler())
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from hotrod.admin import admin_blueprint
 from hotrod.knobs import Knobs
 from hotrod.telemetry import Telemetry
+from httpd.limits import Limits
 from httpd.wsgi_server import WsgiServer
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,11 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
 
-def serve(name: str, app: Flask, host: str, port: int, threads: int, grace_s: float = 5.0) -> RunningServer:
-    """Start waitress on ``host:port`` (0 = any free port), its event loop on a background thread."""
-    server = WsgiServer(app, host, port, name=f"hotrod-{name}", threads=threads)
+def serve(
+    name: str, app: Flask, host: str, port: int, threads: int, grace_s: float = 5.0, limits: Limits | None = None
+) -> RunningServer:
+    """Serve ``app`` on ``host:port`` (0 = any free port), its event loop on a background thread."""
+    server = WsgiServer(app, host, port, name=f"hotrod-{name}", threads=threads, limits=limits)
     try:
         server.start()
     except OSError as exc:

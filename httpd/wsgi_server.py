@@ -1,119 +1,138 @@
-"""One waitress server on its own thread, with a clean stop: every HTTP endpoint of the backend and the services.
+"""One HTTP/1.1 WSGI server per port, on an asyncio event loop of its own thread: every HTTP endpoint we serve.
 
-Waitress is a production WSGI server (bounded thread pool, request buffering,
-no dependencies).  Running its event loop ourselves, one poll at a time,
-lets one process host several servers and stop each in order: stop
-listening, let requests in progress finish and their answers go out, then
-close every connection, all from the loop's own thread (closing sockets under
-a running ``select`` from another thread breaks it).
+Why our own server on the standard library rather than waitress: waitress
+has no header or body read deadline (a client sending a byte a second is
+never timed out), refuses nothing at its connection limit (connections wait
+unaccepted, so a hundred silent clients silenced a port), and serving on its
+event-loop thread took its private ``_dispatcher`` and ``_map``.  granian and
+cheroot were weighed: granian runs its own worker processes and cannot be
+embedded as one of several servers in a process with a clean per-server stop;
+cheroot gives each connection a pool thread while it reads, so a few hundred
+slow clients again exhaust the pool.  An asyncio server holds a slow or idle
+client as a few hundred bytes of state, times every phase of a request from a
+fixed start (``httpd.limits``), and at its cap closes the longest-idle
+connection or refuses the newcomer with a 503.  Ingest is at least as fast as
+on waitress (benchmarks/ingest.py; numbers in the commit that made the switch).
 
-``threads=0`` runs each request on the event loop's own thread instead of
-handing it to a pool.  That suits an app that only computes and never waits
-(OTLP ingest: decode, queue, answer): under the GIL a pool adds nothing but
-hand-offs, two thread wake-ups per request, and serving inline measured
-~20% more spans/s on the ingest benchmark with fewer context switches by 10x.
-Bodies are still read and answers still written asynchronously, so a slow
-client holds up no one.  Waitress takes a task dispatcher through
-``create_server(_dispatcher=...)``; ``_LoopTasks`` is one that only queues,
-and the loop runs what was queued after each turn.  Its channel never waits
-for its output buffer to drain (the one wait waitress's channel can do, above
-16 MB of unsent answers): a channel stops reading while it has answers
-unsent, and one read (``recv_bytes``) cannot ask for that much.
+One loop and one thread per port keep ports apart: a flood on OTLP/HTTP
+never delays the health check's loop, and each port has its own cap.
+``threads=0`` calls the app on the loop's thread (OTLP ingest only computes,
+so a pool adds hand-offs and no speed under the GIL); otherwise a pool of
+that many threads runs the app, as for Flask apps that wait on databases or
+other services.
+
+``stop`` stops accepting, closes connections that wait on their client, lets
+requests in progress finish and be answered (up to the grace period), then
+closes the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import socket
 import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from waitress import create_server
-from waitress.wasyncore import close_all, dispatcher, loop
+from httpd.connection import Connection, Listener
+from httpd.limits import Limits
+from httpd.wsgi import WsgiApp
 
-_SERVING, _DRAINING, _CLOSING = 0, 1, 2
+_BACKLOG = 1024
 
 
-class _LoopTasks:
-    """A waitress task dispatcher that leaves each task to the event loop's thread (``threads=0``)."""
-
-    def __init__(self) -> None:
-        self._pending: deque[Any] = deque()
-
-    def add_task(self, task: Any) -> None:
-        # Called on the loop's thread, sometimes under the channel's lock: only queue here.
-        self._pending.append(task)
-
-    def run_pending(self) -> None:
-        while self._pending:
-            self._pending.popleft().service()
-
-    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
-        """Nothing outlives a loop turn, so nothing to wait for."""
-        return True
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; ``OSError`` when the address cannot be had (in use, not local, not a host)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise OSError(exc.errno, f"{host!r} is not a host name or address this machine can resolve") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT only; a listening port still fails
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(_BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class WsgiServer:
-    def __init__(self, app: Callable[..., Any], host: str, port: int, name: str, threads: int = 4, **adjustments: Any):
+    def __init__(
+        self, app: WsgiApp, host: str, port: int, name: str, threads: int = 4, limits: Limits | None = None
+    ) -> None:
         self._app = app
         self._host = host
         self._port = port
         self._name = name
         self._threads = threads
-        self._adjustments = adjustments
-        self._server: Any = None
+        self.limits = limits or Limits()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
-        self._loop_tasks = _LoopTasks() if threads == 0 else None
-        self._phase = _SERVING
         self.address = ""
 
     def start(self) -> None:
-        """Bind and listen (raises ``OSError`` when the address is taken); serve on a daemon thread."""
-        self._server = create_server(
-            self._app,
-            _dispatcher=self._loop_tasks,
-            host=self._host,
-            port=self._port,
-            threads=max(self._threads, 1),
-            ident=self._name,
-            clear_untrusted_proxy_headers=True,
-            **self._adjustments,
-        )
-        self.address = f"{self._server.effective_host}:{self._server.effective_port}"
+        """Bind and listen (``OSError`` when the address cannot be had), then serve on a daemon thread."""
+        sock = listen(self._host, self._port)
+        host, port = sock.getsockname()[:2]
+        self.address = f"{host}:{port}"
+        ready = threading.Event()
+        failure: list[BaseException] = []
         self._thread = threading.Thread(
-            target=self._serve, args=(self._server,), name=f"{self._name}-http", daemon=True
+            target=self._run, args=(sock, ready, failure), name=f"{self._name}-http", daemon=True
         )
         self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
 
-    def _serve(self, server: Any) -> None:
-        listening = True
-        while self._phase != _CLOSING:
-            if listening and self._phase == _DRAINING:
-                dispatcher.close(server)  # the listening socket only; connections stay to answer
-                listening = False
-            loop(timeout=1.0, map=server._map, use_poll=True, count=1)
-            if self._loop_tasks is not None:
-                self._loop_tasks.run_pending()
-        close_all(server._map)
+    def _run(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        pool = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name) if self._threads > 0 else None
+        try:
+            listener, server = loop.run_until_complete(self._open(sock, pool))
+        except BaseException as exc:
+            failure.append(exc)
+            sock.close()
+            loop.close()
+            ready.set()
+            return
+        self._loop, self._listener = loop, listener
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+            loop.run_until_complete(asyncio.sleep(0))  # let closed transports finish closing
+            loop.close()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _open(self, sock: socket.socket, pool: ThreadPoolExecutor | None) -> tuple[Listener, Any]:
+        listener = Listener(self._app, self.limits, pool, self._name)
+        listener.server_address = tuple(self.address.rsplit(":", 1))  # type: ignore[assignment]
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: Connection(listener), sock=sock, backlog=_BACKLOG)
+        listener.server = server
+        return listener, server
 
     def stop(self, grace: float = 5.0) -> None:
-        """Stop accepting, let requests being handled finish and be answered (up to ``grace`` s), close."""
-        server = self._server
-        if server is None:
+        """Stop accepting, let requests in progress finish and be answered (up to ``grace`` s), close."""
+        loop, listener = self._loop, self._listener
+        if loop is None or listener is None:
             return
-        self._server = None
-        self._phase = _DRAINING
-        server.pull_trigger()
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=grace)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(c.total_outbufs_len for c in list(server.active_channels.values())):
-            time.sleep(0.01)
-        self._phase = _CLOSING
-        # The loop may see _CLOSING on its own and close every socket, the trigger included,
-        # before this wake-up lands: a closed trigger means the loop is already done.
-        with contextlib.suppress(OSError):
-            server.pull_trigger()
+        self._loop = self._listener = None
+        drained = asyncio.run_coroutine_threadsafe(listener.drain(grace), loop)
+        with contextlib.suppress(TimeoutError):
+            drained.result(timeout=grace + 1)
+        loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(timeout=grace)
+            self._thread.join(timeout=grace + 1)

@@ -1,0 +1,1 @@
+"""The contracts below the component registry: what every component builds on."""

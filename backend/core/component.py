@@ -55,6 +55,17 @@ class Consumer(Protocol):
         """
 
 
+class StartError(Exception):
+    """A component cannot start for a reason the config could not show (a port taken, a server refusing).
+
+    ``where`` locates the cause in the config (``file: key.path``), as ``ConfigError`` does.
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+
+
 class Status(Enum):
     STARTING = "starting"
     READY = "ready"

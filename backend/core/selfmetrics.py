@@ -8,10 +8,10 @@ and so on) so that dashboards written for the Collector or Jaeger v2 apply.
 
 from __future__ import annotations
 
-import threading
-from wsgiref.simple_server import WSGIServer
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from httpd.limits import Limits
+from httpd.wsgi_server import WsgiServer
 
 _WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -93,19 +93,20 @@ class SelfMetrics:
             ["storage"],
             registry=r,
         )
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: WsgiServer | None = None
 
-    def serve(self, host: str, port: int) -> tuple[str, int]:
-        """Expose ``/metrics`` on ``host:port`` (0 picks a free port); returns the bound address."""
-        server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, host: str, port: int, limits: Limits) -> str:
+        """Expose ``/metrics`` on ``host:port`` (0 picks a free port); returns the bound ``host:port``.
+
+        On the same server as every other HTTP port (not prometheus-client's own, a thread per
+        connection with no timeouts), so that slow or idle scrapers are held to the same limits.
+        """
+        server = WsgiServer(make_wsgi_app(self.registry), host, port, name="metrics", threads=0, limits=limits)
+        server.start()
         self._server = server
-        bound_host, bound_port = server.server_address[:2]
-        return str(bound_host), bound_port
+        return server.address
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
             self._server = None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.core.component import Extension, Settings
-from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from httpd.wsgi_server import WsgiServer
 
 
@@ -16,12 +16,13 @@ class HttpExtension(Extension):
     _settings: Settings
     _server: WsgiServer | None = None
 
-    def serve(self, app: Callable[..., Any], endpoint: str, name: str, threads: int) -> WsgiServer:
-        address, port = parse_endpoint(endpoint, f"{self._settings.where}.http.endpoint")
-        server = WsgiServer(app, address, port, name=name, threads=threads)
-        server.start()
-        self._server = server
-        return server
+    def serve(
+        self, app: Callable[..., Any], options: HttpServerOptions, what: str, name: str, threads: int
+    ) -> WsgiServer:
+        """Serve ``app`` at ``http`` of this extension's options; ``what`` the endpoint serves, for errors."""
+        endpoint = Endpoint(f"{self._settings.where}.http", f"{self._settings.id} extension ({what})", name)
+        self._server = start_http(app, options, endpoint, threads)
+        return self._server
 
     def endpoints(self) -> dict[str, str]:
         return {self._settings.id: self._server.address} if self._server else {}

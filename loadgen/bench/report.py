@@ -19,7 +19,7 @@ import psutil
 from loadgen.bench.runner import BenchSettings, TargetReport, planned_traces
 from loadgen.jaeger_queries import QUERY_MIX
 
-PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "waitress", "grpcio")
+PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "grpcio")
 
 
 def machine() -> dict:

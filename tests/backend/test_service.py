@@ -7,6 +7,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.config import load
+from backend.core.component import StartError
 from backend.service import BackendService
 from tests.backend.clients import post_otlp, span_count
 from tests.builders import SpanSpec, export_request
@@ -66,7 +67,7 @@ def test_a_failed_start_releases_what_had_started(services):
     running = services()
     clash = [*EPHEMERAL, f"receivers.otlp.protocols.http.endpoint={running.endpoints['otlp/http']}"]
     doomed = BackendService(load(None, clash))
-    with pytest.raises(OSError):
+    with pytest.raises(StartError, match="receivers.otlp.protocols.http.endpoint"):
         doomed.start()
     health = running.endpoints["healthcheckv2"]
     assert requests.get(f"http://{health}/", timeout=5).status_code == 200

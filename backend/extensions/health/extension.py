@@ -16,12 +16,12 @@ from typing import Any, Protocol
 
 from backend.core.binding import bind
 from backend.core.component import ExtensionFactory, Host, Settings, Status
-from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
 
 
 @dataclass
-class HealthHttp:
+class HealthHttp(HttpServerOptions):
     endpoint: str = "127.0.0.1:13133"
 
 
@@ -33,7 +33,7 @@ class HealthOptions:
 
 def _options(raw: Any, where: str) -> HealthOptions:
     options = bind(HealthOptions, raw, where)
-    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    options.http.check(f"{where}.http")
     return options
 
 
@@ -83,7 +83,7 @@ class HealthExtension(HttpExtension):
         self._options = options
 
     def start(self, host: Host) -> None:
-        self.serve(HealthApp(host), self._options.http.endpoint, "health", threads=2)
+        self.serve(HealthApp(host), self._options.http, "health check", "health", threads=0)
 
     def shutdown(self) -> None:
         self.stop_serving()

@@ -1,4 +1,4 @@
-"""The ``jaeger_query`` extension: the Jaeger query API and UI over a named storage, on waitress."""
+"""The ``jaeger_query`` extension: the Jaeger query API and UI over a named storage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from backend.core.binding import ConfigError, bind
 from backend.core.component import ExtensionFactory, Host, Settings
 from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import PrometheusOptions, find_metrics_source, find_storage
 from backend.processors.spanmetrics.queries import MetricsReader
@@ -29,7 +30,7 @@ class QueryStorage:
 
 
 @dataclass
-class QueryHttp:
+class QueryHttp(HttpServerOptions):
     endpoint: str = "127.0.0.1:16686"
     threads: int = 8
 
@@ -45,7 +46,7 @@ def _options(raw: Any, where: str) -> QueryOptions:
     options = bind(QueryOptions, raw, where)
     if not options.storage.traces:
         raise ConfigError(f"{where}.storage.traces", "expected the name of a jaeger_storage backend")
-    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    options.http.check(f"{where}.http")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
     if options.ai.mcp is not None:
@@ -88,7 +89,7 @@ class QueryExtension(HttpExtension):
         app = create_app(
             traces.reader(), dependencies.dependency_reader(), metrics=metrics, telemetry=registry, mcp=mcp_app
         )
-        self.serve(app, self._options.http.endpoint, "jaeger-query", self._options.http.threads)
+        self.serve(app, self._options.http, "query API and UI", "jaeger-query", self._options.http.threads)
 
     def _start_mcp(self, options: McpOptions, reader: SpanReader, dependencies: DependencyReader) -> Callable[..., Any]:
         # Imported only when configured: the MCP SDK brings pydantic, starlette and an event loop.

@@ -17,7 +17,7 @@ from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
 from backend.core.component import ExtensionFactory, Host, Settings
-from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import find_storage
 from backend.sampling.adaptive.engine import AdaptiveSampling
@@ -40,7 +40,7 @@ class AdaptiveExtensionOptions(AdaptiveOptions):
 
 
 @dataclass
-class SamplingHttp:
+class SamplingHttp(HttpServerOptions):
     endpoint: str = "127.0.0.1:5778"
     threads: int = 4
 
@@ -65,7 +65,7 @@ def _options(raw: Any, where: str) -> RemoteSamplingOptions:
         options.adaptive.validate(f"{where}.adaptive")
         if not options.adaptive.sampling_store:
             raise ConfigError(f"{where}.adaptive.sampling_store", "expected the name of a jaeger_storage backend")
-    parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
+    options.http.check(f"{where}.http")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
     return options
@@ -101,9 +101,8 @@ class RemoteSamplingExtension(HttpExtension):
             self.adaptive = AdaptiveSampling(adaptive, self._store)
             self.adaptive.start()
             self._provider = self.adaptive
-        server = self.serve(
-            create_app(self._provider), self._options.http.endpoint, "remote-sampling", self._options.http.threads
-        )
+        http = self._options.http
+        server = self.serve(create_app(self._provider), http, "remote sampling", "remote-sampling", http.threads)
         self._settings.logger.info(
             "remote sampling (%s) on %s", "file" if self.adaptive is None else "adaptive", server.address
         )

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings, StartError
 from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import Endpoint, HttpServerOptions, bind_failure, start_http
 from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
 from backend.receivers.jaeger.thrift import jaeger_http_app
 from backend.receivers.jaeger.udp import UdpServer
@@ -34,7 +35,7 @@ class UdpOptions:
 
 
 @dataclass
-class HttpOptions:
+class HttpOptions(HttpServerOptions):
     endpoint: str = "127.0.0.1:14268"
     max_request_body_size: int = 20 * MIB
     threads: int = 4
@@ -79,8 +80,8 @@ def _options(raw: Any, where: str) -> JaegerOptions:
     if "thrift_http" in protocols:
         at = f"{where}.thrift_http"
         options.http = bind(HttpOptions, protocols["thrift_http"], at)
-        parse_endpoint(options.http.endpoint, f"{at}.endpoint")
         require_at_least_one(options.http, ("max_request_body_size", "threads"), at)
+        options.http.check(at, options.http.max_request_body_size)
     if "grpc" in protocols:
         at = f"{where}.grpc"
         options.grpc = bind(GrpcOptions, protocols["grpc"], at)
@@ -119,33 +120,37 @@ class JaegerReceiver(Receiver):
                     self._settings.logger,
                     functools.partial(host.report, f"{self._settings.id}/{name}"),
                 )
-                udp_server.start()
+                try:
+                    udp_server.start()
+                except OSError as exc:
+                    raise StartError(f"{where}.{name}.endpoint", self._cannot_listen(name, address, port, exc)) from exc
                 self._udp[name] = udp_server
             if self._options.http is not None:
                 http = self._options.http
-                address, port = parse_endpoint(http.endpoint, f"{where}.thrift_http.endpoint")
-                app = jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size)
-                server = WsgiServer(
-                    app,
-                    address,
-                    port,
-                    name="jaeger-thrift-http",
-                    threads=http.threads,
-                    max_request_body_size=http.max_request_body_size,
+                self._http = start_http(
+                    jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size),
+                    http,
+                    Endpoint(f"{where}.thrift_http", f"{self._settings.id} receiver (Thrift over HTTP)", "jaeger-http"),
+                    http.threads,
+                    http.max_request_body_size,
                 )
-                server.start()
-                self._http = server
             if self._options.grpc is not None:
                 grpc = self._options.grpc
                 address, port = parse_endpoint(grpc.endpoint, f"{where}.grpc.endpoint")
                 grpc_server = JaegerGrpcServer(
                     self._ingest("grpc"), address, port, grpc.max_recv_msg_size_mib * MIB, grpc.workers
                 )
-                grpc_server.start()
+                try:
+                    grpc_server.start()
+                except OSError as exc:
+                    raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
                 self._grpc = grpc_server
-        except OSError:
+        except StartError:
             self.shutdown()
             raise
+
+    def _cannot_listen(self, protocol: str, address: str, port: int, exc: OSError) -> str:
+        return bind_failure(f"{self._settings.id} receiver ({protocol}, UDP)", address, port, exc)
 
     def endpoints(self) -> dict[str, str]:
         found = {f"{self._settings.id}/{name}": server.address for name, server in self._udp.items()}

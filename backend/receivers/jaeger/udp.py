@@ -55,9 +55,9 @@ class UdpServer:
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.bind((self._host, self._port))
-        except OSError as exc:
+        except OSError:
             sock.close()
-            raise OSError(f"cannot listen on {self._host}:{self._port}/udp for Jaeger {self._protocol}: {exc}") from exc
+            raise
         sock.settimeout(_POLL_SECONDS)
         self._socket = sock
         self.address = f"{self._host}:{sock.getsockname()[1]}"

@@ -4,7 +4,7 @@ Bodies are protobuf (``application/x-protobuf``) or OTLP/JSON
 (``application/json``), optionally gzip-compressed; each response is in the
 request's encoding.  Status codes: 200 (with ``partial_success`` when some
 spans had invalid ids), 400 malformed (a ``google.rpc.Status`` body), 413 too
-large (waitress enforces the limit on the wire; gzip is inflated a step at a
+large (the server enforces the limit on the wire; gzip is inflated a step at a
 time and stopped at the same limit), 415 unsupported type or encoding,
 429/503 with ``Retry-After`` when the pipeline refuses.  Plain WSGI, no
 framework: this is the ingest hot path.

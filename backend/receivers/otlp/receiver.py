@@ -10,21 +10,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings, StartError
 from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
 from backend.receivers.otlp.http_ingest import OtlpHttpApp
 from backend.receivers.shared.ingest import Ingest
 from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
-# Bytes read from a socket per event-loop turn.  Waitress's default (8 KiB) takes ~18 turns of its loop
-# for one 500-span request (~140 KiB), about 100 us of CPU per request; 256 KiB takes one or two.
-RECV_BYTES = 256 * 1024
 
 
 @dataclass
-class HttpOptions:
+class HttpOptions(HttpServerOptions):
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int = 20 * MIB
     # 0: each request is handled on the server's event-loop thread (see httpd/wsgi_server.py);
@@ -65,8 +63,8 @@ def _options(raw: Any, where: str) -> OtlpOptions:
         require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), f"{where}.grpc")
     if "http" in protocols:
         options.http = bind(HttpOptions, protocols["http"], f"{where}.http")
-        parse_endpoint(options.http.endpoint, f"{where}.http.endpoint")
         require_at_least_one(options.http, ("max_request_body_size",), f"{where}.http")
+        options.http.check(f"{where}.http", options.http.max_request_body_size)
         if options.http.threads < 0:
             raise ConfigError(f"{where}.http.threads", "expected 0 (serve on the event loop) or a positive count")
     return options
@@ -92,23 +90,20 @@ class OtlpReceiver(Receiver):
             grpc_server = OtlpGrpcServer(
                 self._ingest("grpc"), address, port, grpc_options.max_recv_msg_size_mib * MIB, grpc_options.workers
             )
-            grpc_server.start()
+            try:
+                grpc_server.start()
+            except OSError as exc:
+                raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
             self._grpc = grpc_server
         if self._options.http is not None:
-            http_options = self._options.http
-            address, port = parse_endpoint(http_options.endpoint, f"{where}.http.endpoint")
-            app = OtlpHttpApp(self._ingest("http"), http_options.max_request_body_size)
-            http_server = WsgiServer(
-                app,
-                address,
-                port,
-                name="otlp-http",
-                threads=http_options.threads,
-                max_request_body_size=http_options.max_request_body_size,
-                recv_bytes=RECV_BYTES,
+            http = self._options.http
+            self._http = start_http(
+                OtlpHttpApp(self._ingest("http"), http.max_request_body_size),
+                http,
+                Endpoint(f"{where}.http", f"{self._settings.id} receiver (OTLP/HTTP)", "otlp-http"),
+                http.threads,
+                http.max_request_body_size,
             )
-            http_server.start()
-            self._http = http_server
 
     def endpoints(self) -> dict[str, str]:
         found = {}

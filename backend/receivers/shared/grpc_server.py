@@ -39,12 +39,16 @@ class GrpcIngestServer:
             ],
         )
         shown = f"[{self._host}]" if ":" in self._host else self._host
+        expected = "expected a free host:port (port 0 picks any free one)"
         try:
             self._bound = server.add_insecure_port(f"{shown}:{self._port}")
         except RuntimeError as exc:
-            raise OSError(f"cannot listen on {shown}:{self._port} for {self.label}: {exc}") from exc
+            raise OSError(f"({self.label}) cannot listen on {shown}:{self._port}: {exc}; {expected}") from exc
         if self._bound == 0:
-            raise OSError(f"cannot listen on {shown}:{self._port} for {self.label} (address in use?)")
+            raise OSError(
+                f"({self.label}) cannot listen on {shown}:{self._port}: the port is in use or the address is not"
+                f" this machine's; {expected}"
+            )
         server.start()
         self._server = server
 

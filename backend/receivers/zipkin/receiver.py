@@ -12,7 +12,7 @@ from typing import Any
 
 from backend.core.binding import bind, require_at_least_one
 from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
-from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.shared.ingest import Ingest
 from backend.receivers.shared.legacy_http import LegacyPostApp
 from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
@@ -25,7 +25,7 @@ PROTOBUF = "application/x-protobuf"
 
 
 @dataclass
-class ZipkinOptions:
+class ZipkinOptions(HttpServerOptions):
     endpoint: str = "127.0.0.1:9411"
     max_request_body_size: int = 20 * MIB
     threads: int = 4
@@ -33,8 +33,8 @@ class ZipkinOptions:
 
 def _options(raw: Any, where: str) -> ZipkinOptions:
     options = bind(ZipkinOptions, raw, where)
-    parse_endpoint(options.endpoint, f"{where}.endpoint")
     require_at_least_one(options, ("max_request_body_size", "threads"), where)
+    options.check(where, options.max_request_body_size)
     return options
 
 
@@ -52,19 +52,11 @@ class ZipkinReceiver(Receiver):
 
     def start(self, host: Host) -> None:
         s = self._settings
-        address, port = parse_endpoint(self._options.endpoint, f"{s.where}.endpoint")
+        options = self._options
         ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
-        app = LegacyPostApp(ingest, self._options.max_request_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON)
-        server = WsgiServer(
-            app,
-            address,
-            port,
-            name="zipkin",
-            threads=self._options.threads,
-            max_request_body_size=self._options.max_request_body_size,
-        )
-        server.start()
-        self._http = server
+        app = LegacyPostApp(ingest, options.max_request_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON)
+        endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v2 HTTP)", "zipkin")
+        self._http = start_http(app, options, endpoint, options.threads, options.max_request_body_size)
 
     def endpoints(self) -> dict[str, str]:
         return {self._settings.id: self._http.address} if self._http is not None else {}
