@@ -3,8 +3,11 @@
 Only the indexed fields are read from each span; the span itself is kept as
 its serialized bytes (see ``backend.spans.model``).  Protobuf bodies are parsed as
 skim types (``backend.spans.otlp_skim``), JSON ones as the full types; ``to_batch``
-takes either.  Spans with invalid ids are rejected one by one, which OTLP
-reports back as a partial success.
+takes either.  Spans with invalid ids, and spans a reader could not decode
+(``drop_undecodable``), are rejected one by one, which OTLP reports back as a
+partial success.  Nesting of any depth is a 400 or such a rejection, never
+a crash: the JSON path checks depth itself, and protobuf's decoder stops at
+``PROTOBUF_DEPTH`` levels.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from backend.spans.model import SpanBatch, SpanRecord
 from backend.spans.otlp_skim import SkimRequest
 
 UNKNOWN_SERVICE = "unknown_service"
+# upb's default decoding depth, which every reader of a stored span meets (Span.FromString)
+PROTOBUF_DEPTH = 100
+# JSON levels: OTLP/JSON spends 3 per AnyValue level ({"arrayValue": {"values": [...]}}), the protobuf limit in JSON
+JSON_DEPTH = 3 * PROTOBUF_DEPTH + 10
+_NAMED = 5  # rejected spans named in a partial success message
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 
@@ -48,6 +56,14 @@ class Decoded:
     error: str
 
 
+@dataclass(slots=True)
+class Dropped:
+    """Spans taken out of a request before ``to_batch`` because no reader could decode them."""
+
+    count: int
+    error: str
+
+
 def parse_protobuf(body: bytes) -> TraceRequest:
     """The request as skim types: the span fields ingest reads, the rest kept as bytes."""
     request = SkimRequest()
@@ -58,10 +74,45 @@ def parse_protobuf(body: bytes) -> TraceRequest:
     return request
 
 
+def drop_undecodable(body: bytes, request: TraceRequest) -> Dropped | None:
+    """Take out of ``request`` (parsed from ``body`` as skim types) each span a reader could not decode.
+
+    The skim types do not look inside attributes, events and links; the full
+    types do, and stop at protobuf's depth limit or at a string that is not
+    UTF-8.  One parse of the whole body with the full types (~0.25 us per span)
+    finds whether any span is such; only then is each span tried alone, so that
+    the rest are kept and the sender is told which were not.
+    """
+    try:
+        ExportTraceServiceRequest.FromString(body)
+        return None
+    except DecodeError:
+        pass
+    named: list[str] = []
+    count = 0
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            spans = scope_spans.spans
+            for index in reversed(range(len(spans))):
+                try:
+                    Span.FromString(spans[index].SerializeToString())
+                except DecodeError:
+                    count += 1
+                    named.append(f"{spans[index].trace_id.hex()}/{spans[index].span_id.hex()}")
+                    del spans[index]
+    if not count:
+        return None  # only the request's own framing nests too deep: each span alone decodes
+    shown = ", ".join(reversed(named[-_NAMED:])) + (f" and {count - _NAMED} more" if count > _NAMED else "")
+    reason = f"attributes, events or links nested deeper than {PROTOBUF_DEPTH} levels, or a string not UTF-8"
+    return Dropped(count, f"{count} span(s) rejected as undecodable ({reason}): {shown}")
+
+
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
     """OTLP/JSON differs from protobuf's JSON mapping in one way: ids are hex."""
     try:
         document = json.loads(body)
+    except RecursionError as exc:
+        raise InvalidRequest(f"body nests deeper than {JSON_DEPTH} levels") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRequest(f"body is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
@@ -69,8 +120,8 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     _hex_ids_to_base64(document)
     request = ExportTraceServiceRequest()
     try:
-        json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+        json_format.ParseDict(document, request, ignore_unknown_fields=True, max_recursion_depth=PROTOBUF_DEPTH)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise InvalidRequest(f"body is not a valid OTLP/JSON ExportTraceServiceRequest: {exc}") from exc
     return request
 
@@ -78,19 +129,24 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
 _ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 
 
-def _hex_ids_to_base64(node: object) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                try:
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-                except ValueError as exc:
-                    raise InvalidRequest(f"{key} {value!r} is not a hex string") from exc
-            else:
-                _hex_ids_to_base64(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids_to_base64(item)
+def _hex_ids_to_base64(document: dict[str, object]) -> None:
+    """Walked with a stack, not recursion, so that the depth is checked here rather than by a RecursionError."""
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > JSON_DEPTH:
+            raise InvalidRequest(f"body nests deeper than {JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _ID_KEYS and isinstance(value, str):
+                    try:
+                        node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                    except ValueError as exc:
+                        raise InvalidRequest(f"{key} {value!r} is not a hex string") from exc
+                elif isinstance(value, dict | list):
+                    stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node if isinstance(item, dict | list))
 
 
 def service_name(resource_attributes: Iterable[KeyValue]) -> str:
@@ -108,8 +164,11 @@ def process_blob(resource_spans: ResourceSpans, scope_spans: ScopeSpans) -> byte
     return holder.SerializeToString()
 
 
-def to_batch(request: TraceRequest) -> Decoded:
-    """``request`` is an ``ExportTraceServiceRequest`` or a ``SkimRequest``: both have the fields read here."""
+def to_batch(request: TraceRequest, dropped: Dropped | None = None) -> Decoded:
+    """``request`` is an ``ExportTraceServiceRequest`` or a ``SkimRequest``: both have the fields read here.
+
+    ``dropped``: spans already taken out of it (``drop_undecodable``), reported with the rest.
+    """
     batch = SpanBatch()
     spans = batch.spans
     append = spans.append
@@ -151,7 +210,11 @@ def to_batch(request: TraceRequest) -> Decoded:
         reasons.append(f"{bad_ids} span(s) rejected: trace id must be 16 bytes and span id 8 bytes, not all zero")
     if bad_times:
         reasons.append(f"{bad_times} span(s) rejected: start and end times must be before 2262 (2^63 ns)")
-    return Decoded(batch, bad_ids + bad_times, "; ".join(reasons))
+    rejected = bad_ids + bad_times
+    if dropped is not None:
+        rejected += dropped.count
+        reasons.append(dropped.error)
+    return Decoded(batch, rejected, "; ".join(reasons))
 
 
 def decode_span(record: SpanRecord) -> tuple[Span, str]:

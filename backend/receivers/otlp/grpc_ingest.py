@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.core.component import Refused
 from backend.receivers.shared.grpc_server import GrpcIngestServer
-from backend.spans.otlp import InvalidRequest, parse_protobuf
+from backend.spans.otlp import InvalidRequest, drop_undecodable, parse_protobuf
 
 SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
 
@@ -42,7 +42,8 @@ class OtlpGrpcServer(GrpcIngestServer):
     def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         try:
             self._ingest.admit()
-            decoded = self._ingest.export(parse_protobuf(body))
+            request = parse_protobuf(body)
+            decoded = self._ingest.export(request, drop_undecodable(body, request))
         except InvalidRequest as exc:
             self._ingest.failed("malformed")
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))

@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.core.component import Refused
 from backend.receivers.shared.ingest import Ingest
-from backend.spans.otlp import InvalidRequest, parse_json, parse_protobuf
+from backend.spans.otlp import InvalidRequest, drop_undecodable, parse_json, parse_protobuf
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -90,8 +90,11 @@ class OtlpHttpApp:
             body = environ["wsgi.input"].read()
             if encoding == "gzip":
                 body = inflate(body, self._max)
-            request = parse_protobuf(body) if content_type == PROTOBUF else parse_json(body)
-            decoded = self._ingest.export(request)
+            if content_type == PROTOBUF:
+                request = parse_protobuf(body)
+                decoded = self._ingest.export(request, drop_undecodable(body, request))
+            else:
+                decoded = self._ingest.export(parse_json(body))
         except TooLarge as exc:
             self._ingest.failed("too_large")
             return _error(start_response, "413 Content Too Large", content_type, _INVALID_ARGUMENT, str(exc))

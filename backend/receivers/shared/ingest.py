@@ -6,7 +6,7 @@ import logging
 
 from backend.core.component import Consumer, Refused
 from backend.core.selfmetrics import SelfMetrics
-from backend.spans.otlp import Decoded, TraceRequest, to_batch
+from backend.spans.otlp import Decoded, Dropped, TraceRequest, to_batch
 
 
 class Ingest:
@@ -26,9 +26,9 @@ class Ingest:
             self.failed("refused")
             raise refused
 
-    def export(self, request: TraceRequest) -> Decoded:
+    def export(self, request: TraceRequest, dropped: Dropped | None = None) -> Decoded:
         """Hand the request's valid spans on; raises ``Refused`` when the pipeline did not take them."""
-        decoded = to_batch(request)
+        decoded = to_batch(request, dropped)
         if decoded.rejected:
             self._rejected.inc(decoded.rejected)
         count = len(decoded.batch)

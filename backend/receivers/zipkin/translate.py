@@ -40,6 +40,8 @@ _CONSUMED = {"otel.status_code", "error", "service.name", *_SCOPE_NAME, *_SCOPE_
 def spans_from_json(body: bytes) -> list[dict[str, Any]]:
     try:
         spans = json.loads(body)
+    except RecursionError as exc:
+        raise InvalidRequest("body nests too deeply to be Zipkin v2 spans") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRequest(f"body is not valid JSON: {exc}") from exc
     if not isinstance(spans, list) or not all(isinstance(span, dict) for span in spans):
@@ -105,7 +107,7 @@ def _annotation(value: str, event: Any) -> None:
     if value.startswith("{"):
         try:
             parsed = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             parsed = None
     if not (isinstance(parsed, dict) and len(parsed) == 1 and isinstance(next(iter(parsed.values())), dict)):
         event.name = value
