@@ -16,6 +16,7 @@ from click.decorators import FC
 
 from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, set_path
 from backend.core.binding import ConfigError
+from backend.core.component import StartError
 
 # flag name → (config path, default port, what must be configured for it to apply):
 # what --bind and the per-port flags change
@@ -97,7 +98,7 @@ def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | 
         logging.basicConfig(level="WARNING" if level == "WARN" else level, format=LOG_FORMAT)
         service = BackendService(config)
     except ConfigError as exc:
-        _fail(2, str(exc))
+        _fail(2, str(exc) + _flag_hint(exc.where, storage_url))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -105,8 +106,10 @@ def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | 
     try:
         service.start()
     except ConfigError as exc:
-        _fail(2, str(exc))
-    except Exception as exc:  # a port in use, a database that refuses: say so, no traceback
+        _fail(2, str(exc) + _flag_hint(exc.where, storage_url))
+    except StartError as exc:  # a port in use: which key, which address, why
+        _fail(1, f"cannot start: {exc}{_flag_hint(exc.where, storage_url)}")
+    except Exception as exc:  # a database that refuses: say so, no traceback
         _fail(1, f"cannot start: {exc}")
     click.echo("hotrod backend ready: " + ", ".join(f"{k} {v}" for k, v in service.endpoints.items()), err=True)
     while not stop.wait(1.0):
@@ -196,6 +199,18 @@ def _get(tree: dict[str, Any], dotted: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def _flag_hint(where: str, storage_url: str | None) -> str:
+    """The flag and variable that also set the key an error names: a port or URL given as a flag is found."""
+    key = where.rpartition(": ")[2]
+    for name, (path, _, _) in ENDPOINTS.items():
+        if key == path:
+            env = _ENV + name.upper().replace("-", "_") + "_PORT"
+            return f" (set it with --{name}-port, {env} or --set {path}=HOST:PORT)"
+    if storage_url and key.startswith("extensions.jaeger_storage.backends.") and key.endswith(".url"):
+        return f" (the URL came from --storage-url or {_ENV}STORAGE_URL)"
+    return ""
 
 
 def _fail(code: int, message: str) -> None:

@@ -87,7 +87,9 @@ class RedisStorage:
             try:
                 self._client = redis.Redis.from_url(options.url)
             except ValueError as exc:
-                raise ConfigError(f"{where}.url", str(exc)) from exc
+                raise ConfigError(
+                    f"{where}.url", f"{exc}; expected redis://host:PORT/db with PORT from 1 to 65535, or unix://path"
+                ) from exc
         else:
             self._embedded = EmbeddedRedis(Path(options.path))
             self._client = redis.Redis.from_url(self._embedded.url)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     BigInteger,
@@ -102,6 +103,13 @@ def make_engine(url: str, pool_size: int, where: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(f"{where}.url", f"not a database URL: {url!r}") from exc
+    except ValueError as exc:  # SQLAlchemy's int() of the port; the URL itself is not shown, it may hold a password
+        port = urlsplit(url).netloc.rpartition("@")[2].rpartition(":")[2]
+        raise ConfigError(
+            f"{where}.url",
+            f"the port {port!r} is not a number; expected dialect+driver://user@host:PORT/database"
+            " with PORT from 1 to 65535",
+        ) from exc
     is_sqlite = parsed.get_backend_name() == "sqlite"
     options: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
