@@ -18,10 +18,13 @@ from typing import Any
 
 import click
 
+from httpd.limits import Limits
+
 SERVICES = ("frontend", "customer", "driver", "route")
 DEFAULT_PORTS = {"frontend": 8080, "customer": 8081, "driver": 8082, "route": 8083}
 DEFAULT_TRACE_UI = "http://127.0.0.1:16686"
 ADMIN_TOKEN_ENV = "HOTROD_ADMIN_TOKEN"
+_LIMITS = Limits()
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|us|µs)?\s*$")
 _UNIT_SECONDS = {None: 1e-3, "ms": 1e-3, "s": 1.0, "us": 1e-6, "µs": 1e-6}
@@ -70,6 +73,26 @@ class Settings:
     fix_route_worker_pool_size: int = 3
     driver_error_rate: float = 0.2
     dispatch_failure_rate: float = 0.0
+    # each service port's limits on its clients (httpd.limits), from the --http-* flags
+    http_read_header_timeout: float = _LIMITS.read_header_timeout
+    http_read_timeout: float = _LIMITS.read_timeout
+    http_write_timeout: float = _LIMITS.write_timeout
+    http_idle_timeout: float = _LIMITS.idle_timeout
+    http_max_connections: int = _LIMITS.max_connections
+
+    def http_limits(self) -> Limits:
+        """The server limits of every service port; a value out of range is a usage error naming its flag."""
+        try:
+            return Limits(
+                read_header_timeout=self.http_read_header_timeout,
+                read_timeout=self.http_read_timeout,
+                write_timeout=self.http_write_timeout,
+                idle_timeout=self.http_idle_timeout,
+                max_connections=self.http_max_connections,
+            )
+        except ValueError as exc:
+            key, _, message = str(exc).partition(": ")
+            raise click.BadParameter(message, param_hint=f"--http-{key.replace('_', '-')}") from exc
 
     def url_of(self, service: str) -> str:
         """The base URL a caller uses for ``service`` (explicit URL, else the local port)."""
@@ -119,6 +142,28 @@ _OPTIONS = [
     ),
     _option("--trace-ui-url", env="HOTROD_TRACE_UI_URL", default=DEFAULT_TRACE_UI, help="Trace UI the page links to."),
     _option("--threads", env="HOTROD_THREADS", type=click.IntRange(1, 512), default=16, help="Worker threads/service."),
+    *(
+        _option(
+            f"--http-{name}",
+            env=f"HOTROD_HTTP_{name.upper().replace('-', '_')}",
+            type=DelayType(),
+            default=f"{getattr(_LIMITS, name.replace('-', '_')):g}s",
+            help=what,
+        )
+        for name, what in (
+            ("read-header-timeout", "Longest a request's headers may take to arrive (slow clients are cut off)."),
+            ("read-timeout", "Longest a whole request may take to arrive."),
+            ("write-timeout", "Longest an answer may wait for a client that does not read it."),
+            ("idle-timeout", "How long a kept-alive connection may wait for its next request."),
+        )
+    ),
+    _option(
+        "--http-max-connections",
+        env="HOTROD_HTTP_MAX_CONNECTIONS",
+        type=click.IntRange(1, 1_000_000),
+        default=_LIMITS.max_connections,
+        help="Open connections per service port; past it the longest-idle one is closed or a newcomer gets 503.",
+    ),
     _option("--db-pool-size", env="HOTROD_DB_POOL_SIZE", type=click.IntRange(1, 200), default=10),
     _option(
         "--delay-scale",
@@ -170,6 +215,7 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         ports = {name: kwargs.pop(f"{name}_port") for name in SERVICES}
         settings = Settings(ports=ports, **{k: kwargs.pop(k) for k in list(kwargs) if k in Settings.__annotations__})
+        settings.http_limits()  # a limit out of range stops here, naming its flag
         return command(settings=settings, **kwargs)
 
     wrapper.__name__ = command.__name__

@@ -53,7 +53,12 @@ def _start_customer(settings: Settings, knobs: Knobs, telemetry: Telemetry, stac
     )
     stack._cleanups.append(database.close)
     return serve(
-        "customer", build(database, knobs, telemetry), settings.bind, settings.ports["customer"], settings.threads
+        "customer",
+        build(database, knobs, telemetry),
+        settings.bind,
+        settings.ports["customer"],
+        settings.threads,
+        limits=settings.http_limits(),
     )
 
 
@@ -73,14 +78,16 @@ def _start_driver(settings: Settings, knobs: Knobs, telemetry: Telemetry, stack:
     )
     stack._cleanups.append(fleet.close)
     fleet.seed()
-    return serve("driver", build(fleet, knobs, telemetry), settings.bind, settings.ports["driver"], settings.threads)
+    app = build(fleet, knobs, telemetry)
+    limits = settings.http_limits()
+    return serve("driver", app, settings.bind, settings.ports["driver"], settings.threads, limits=limits)
 
 
 def _start_route(settings: Settings, knobs: Knobs, telemetry: Telemetry, stack: Stack) -> RunningServer:
     from hotrod.route.app import build
 
     app = build(knobs, telemetry, settings.delay_scale)
-    return serve("route", app, settings.bind, settings.ports["route"], settings.threads)
+    return serve("route", app, settings.bind, settings.ports["route"], settings.threads, limits=settings.http_limits())
 
 
 def _start_frontend(settings: Settings, knobs: Knobs, telemetry: Telemetry, stack: Stack) -> RunningServer:
@@ -102,7 +109,8 @@ def _start_frontend(settings: Settings, knobs: Knobs, telemetry: Telemetry, stac
         pool,
     )
     app = build(best_eta, knobs, telemetry, settings.trace_ui_url, peers)
-    return serve("frontend", app, settings.bind, settings.ports["frontend"], settings.threads)
+    limits = settings.http_limits()
+    return serve("frontend", app, settings.bind, settings.ports["frontend"], settings.threads, limits=limits)
 
 
 _STARTERS = {"customer": _start_customer, "driver": _start_driver, "route": _start_route, "frontend": _start_frontend}
