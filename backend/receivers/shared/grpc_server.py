@@ -39,16 +39,16 @@ class GrpcIngestServer:
             ],
         )
         shown = f"[{self._host}]" if ":" in self._host else self._host
-        expected = "expected a free host:port (port 0 picks any free one)"
+        failure = OSError(
+            f"({self.label}) cannot listen on {shown}:{self._port}: the port is in use or the address is not"
+            " this machine's; expected a free host:port (port 0 picks any free one)"
+        )
         try:
             self._bound = server.add_insecure_port(f"{shown}:{self._port}")
-        except RuntimeError as exc:
-            raise OSError(f"({self.label}) cannot listen on {shown}:{self._port}: {exc}; {expected}") from exc
+        except RuntimeError as exc:  # grpcio's own words add nothing but a hint to turn on its debug logs
+            raise failure from exc
         if self._bound == 0:
-            raise OSError(
-                f"({self.label}) cannot listen on {shown}:{self._port}: the port is in use or the address is not"
-                f" this machine's; {expected}"
-            )
+            raise failure
         server.start()
         self._server = server
 
