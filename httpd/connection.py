@@ -41,7 +41,7 @@ class Listener:
         self.server_address = ("", "")
         self.server: asyncio.AbstractServer | None = None  # set once listening; closed when draining starts
         self.connections: dict[Connection, None] = {}
-        self.idle: dict[Connection, None] = {}  # insertion order: the longest idle first
+        self.idle: dict[Connection, float] = {}  # since when, the longest idle first
         self.draining = False
         self._drained = asyncio.Event()
         self._refused = 0
@@ -49,14 +49,19 @@ class Listener:
         self._sweeper = self.loop.call_later(limits.sweep_interval, self._sweep)
 
     def admit(self, connection: Connection) -> bool:
-        """Room for one more: at the cap the longest-idle connection makes way; with none idle, no."""
+        """Room for one more: at the cap the longest-idle connection makes way; with none idle, no.
+
+        Only a connection idle for a sweep interval or more makes way, so that a newcomer
+        is not closed by the next one before its first bytes were even read.
+        """
         if self.draining:
             return False
         if len(self.connections) >= self.limits.max_connections:
-            if not self.idle:
+            oldest = next(iter(self.idle.items()), None)
+            if oldest is None or self.loop.time() - oldest[1] < self.limits.sweep_interval:
                 self._note_refusal()
                 return False
-            next(iter(self.idle)).close()
+            oldest[0].close()
         self.connections[connection] = None
         return True
 
@@ -154,8 +159,9 @@ class Connection(asyncio.Protocol):
 
     def _wait_idle(self, timeout: float) -> None:
         self._state = _IDLE
-        self.deadline = self._listener.loop.time() + timeout
-        self._listener.idle[self] = None
+        now = self._listener.loop.time()
+        self.deadline = now + timeout
+        self._listener.idle[self] = now
 
     def _process(self) -> None:
         listener = self._listener

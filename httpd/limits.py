@@ -25,7 +25,8 @@ class Limits:
     write_timeout: float = 30.0
     #: how long a kept-alive connection may wait for its next request
     idle_timeout: float = 15.0
-    #: open connections on this port; past it the longest-idle one is closed, or the newcomer gets a 503
+    #: open connections on this port; past it the longest-idle one (idle a sweep interval or more) is closed,
+    #: or the newcomer gets a 503
     max_connections: int = 2048
     max_request_header_size: int = 64 * KIB
     max_request_body_size: int = 20 * MIB

@@ -58,10 +58,8 @@ def test_hotrod_backend_names_the_flag_that_set_a_taken_port(tmp_path, taken):
         timeout=60,
     )
     assert result.returncode == 1
-    assert (
-        f"cannot start: built-in default config: receivers.otlp.protocols.http.endpoint: otlp receiver (OTLP/HTTP) cannot listen on 127.0.0.1:{taken}"
-        in result.stderr
-    )  # noqa: E501
+    key = "built-in default config: receivers.otlp.protocols.http.endpoint"
+    assert f"cannot start: {key}: otlp receiver (OTLP/HTTP) cannot listen on 127.0.0.1:{taken}" in result.stderr
     assert "set it with --otlp-http-port, HOTROD_BACKEND_OTLP_HTTP_PORT or --set" in result.stderr
     assert "Traceback" not in result.stderr
 
