@@ -107,6 +107,7 @@ def route(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir: Path = tmp_path_factory.mktemp("route")
     env = {**os.environ, "OTEL_SDK_DISABLED": "true"}
     args = [HOTROD, "route", f"--route-port={port}", "--delay-scale=0.01", f"--data-dir={workdir}"]
+    args.append("--http-idle-timeout=0.5s")
     process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -123,3 +124,13 @@ def test_a_hotrod_service_answers_within_a_second_while_its_port_is_flooded(rout
         assert requests.get(f"{route}/health", timeout=1).status_code == 200
         answer = requests.get(f"{route}/route", params={"pickup": "1,2", "dropoff": "3,4"}, timeout=1)
         assert answer.status_code == 200
+
+
+def test_a_hotrod_service_closes_a_kept_alive_connection_after_its_http_idle_timeout(route):
+    port = int(route.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while chunk := client.recv(4096):  # the answer, then the close after 0.5 s idle (the default is 15 s)
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK")
