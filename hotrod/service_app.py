@@ -98,7 +98,9 @@ def serve(
     try:
         server.start()
     except OSError as exc:
-        raise OSError(exc.errno, f"{name} cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        flag = f"--{name}-port or HOTROD_{name.upper()}_PORT"
+        reason = f"{exc.strerror or exc}; expected a free host:port (set it with {flag})"
+        raise OSError(exc.errno, f"{name} cannot listen on {host}:{port}: {reason}") from exc
     actual_port = int(server.address.rsplit(":", 1)[1])
     log.info("listening", extra={"component": name, "address": f"http://{host}:{actual_port}"})
     return RunningServer(name, host, actual_port, lambda: server.stop(grace_s))

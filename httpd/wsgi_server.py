@@ -24,12 +24,19 @@ other services.
 ``stop`` stops accepting, closes connections that wait on their client, lets
 requests in progress finish and be answered (up to the grace period), then
 closes the rest.
+
+The first server started raises the process's soft limit of open files to its
+hard limit, as Go's runtime does: every port's connections share it with
+every database file and socket, and a soft limit of 1,024 would let a flood of
+connections on one port (below its own cap) starve the others of descriptors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import resource
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +47,25 @@ from httpd.limits import Limits
 from httpd.wsgi import WsgiApp
 
 _BACKLOG = 1024
+log = logging.getLogger("httpd")
+_raised = threading.Lock()
+_files_raised = False
+
+
+def raise_open_file_limit() -> None:
+    """The soft RLIMIT_NOFILE up to the hard one, once per process."""
+    global _files_raised
+    with _raised:
+        if _files_raised:
+            return
+        _files_raised = True
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == hard:
+            return
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit from %d to %d: %s", soft, hard, exc)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -81,6 +107,7 @@ class WsgiServer:
 
     def start(self) -> None:
         """Bind and listen (``OSError`` when the address cannot be had), then serve on a daemon thread."""
+        raise_open_file_limit()
         sock = listen(self._host, self._port)
         host, port = sock.getsockname()[:2]
         self.address = f"{host}:{port}"

@@ -55,10 +55,11 @@ class Consumer(Protocol):
         """
 
 
-class StartError(Exception):
+class StartError(OSError):
     """A component cannot start for a reason the config could not show (a port taken, a server refusing).
 
-    ``where`` locates the cause in the config (``file: key.path``), as ``ConfigError`` does.
+    ``where`` locates the cause in the config (``file: key.path``), as ``ConfigError`` does.  An
+    ``OSError``, as the failure it wraps, so that callers catching that (``hotrod all``) still do.
     """
 
     def __init__(self, where: str, message: str) -> None:

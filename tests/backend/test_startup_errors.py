@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -124,3 +125,17 @@ def test_a_storage_url_with_a_bad_port_in_a_config_names_its_key(storage, expect
     assert f"built-in default config: extensions.jaeger_storage.backends.main.{kind}.url: " in str(failed.value)
     assert expected in str(failed.value)
     assert "secret" not in str(failed.value)
+
+
+def test_a_hotrod_service_on_a_taken_port_names_its_flag_and_address(tmp_path, taken):
+    result = subprocess.run(
+        [HOTROD, "route", f"--route-port={taken}", f"--data-dir={tmp_path}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OTEL_SDK_DISABLED": "true"},
+    )
+    assert result.returncode == 1
+    assert f"route cannot listen on 127.0.0.1:{taken}: " in result.stderr
+    assert "expected a free host:port (set it with --route-port or HOTROD_ROUTE_PORT)" in result.stderr

@@ -75,9 +75,23 @@ class Hostile:
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Started with a soft limit of 1,024 open files, fewer than one flood needs: the server raises its own."""
     launcher = Launcher(tmp_path_factory.mktemp("hostile"))
-    yield launcher("--storage", "memory")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, soft), hard))
+    try:
+        started = launcher("--storage", "memory")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    yield started
     launcher.close()
+
+
+def test_the_backend_raises_its_open_file_limit_to_the_hard_limit(backend):
+    limits = Path(f"/proc/{backend.process.pid}/limits").read_text()
+    (line,) = [line for line in limits.splitlines() if line.startswith("Max open files")]
+    soft, hard = line.split()[3:5]
+    assert soft == hard
 
 
 SPAN = SpanSpec("frontend", "HTTP GET /dispatch")
