@@ -1,19 +1,20 @@
-"""Every start-up error names the file or flag, the key, the address, and what was expected."""
+"""Start-up errors of the backend and the HotROD services: the file or flag, the key, the address, what was expected."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
 from backend.cli import ENDPOINTS
 from backend.config import load
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
 from backend.service import BackendService
+from hotrod.webkit import serve
 from tests.backend.conftest import ANY_PORTS, HOTROD
 from tests.backend.test_service import EPHEMERAL
 
@@ -127,15 +128,8 @@ def test_a_storage_url_with_a_bad_port_in_a_config_names_its_key(storage, expect
     assert "secret" not in str(failed.value)
 
 
-def test_a_hotrod_service_on_a_taken_port_names_its_flag_and_address(tmp_path, taken):
-    result = subprocess.run(
-        [HOTROD, "route", f"--route-port={taken}", f"--data-dir={tmp_path}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "OTEL_SDK_DISABLED": "true"},
-    )
-    assert result.returncode == 1
-    assert f"route cannot listen on 127.0.0.1:{taken}: " in result.stderr
-    assert "expected a free host:port (set it with --route-port or HOTROD_ROUTE_PORT)" in result.stderr
+def test_a_hotrod_service_on_a_taken_port_names_its_flag_and_address(taken):
+    with pytest.raises(OSError) as failed:
+        serve("route", Flask("route"), "127.0.0.1", taken, threads=1)
+    assert f"route cannot listen on 127.0.0.1:{taken}: " in str(failed.value)
+    assert "expected a free host:port (set it with --route-port or HOTROD_ROUTE_PORT)" in str(failed.value)
