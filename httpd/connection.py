@@ -105,8 +105,7 @@ class Listener:
             connection.abort()
 
 
-_REFUSED = error_response("503 Service Unavailable", "too many connections on this port; retry later")
-_REFUSED = _REFUSED.replace(b"\r\n\r\n", b"\r\nRetry-After: 1\r\n\r\n", 1)
+_REFUSED = ("503 Service Unavailable", "too many connections on this port; retry later", (("Retry-After", "1"),))
 
 
 class Connection(asyncio.Protocol):
@@ -129,7 +128,7 @@ class Connection(asyncio.Protocol):
         self._transport = transport
         if not self._listener.admit(self):
             self._closed = True
-            transport.write(_REFUSED)
+            transport.write(error_response(*_REFUSED))
             transport.close()
             return
         peer = transport.get_extra_info("peername")

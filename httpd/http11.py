@@ -188,7 +188,8 @@ def response_head(status: str, headers: list[tuple[str, str]], body_size: int, c
     return "".join(lines).encode("latin-1")
 
 
-def error_response(status: str, message: str) -> bytes:
+def error_response(status: str, message: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """An answer the server gives itself, after which it closes the connection."""
     body = (message + "\n").encode()
-    head = response_head(status, [("Content-Type", "text/plain; charset=utf-8")], len(body), close=True)
+    head = response_head(status, [("Content-Type", "text/plain; charset=utf-8"), *headers], len(body), close=True)
     return head + body
