@@ -14,7 +14,7 @@ from backend.config import load
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
 from backend.service import BackendService
-from hotrod.webkit import serve
+from hotrod.service_app import serve
 from tests.backend.conftest import ANY_PORTS, HOTROD
 from tests.backend.test_service import EPHEMERAL
 

@@ -23,7 +23,7 @@ import requests
 from tests.backend.clients import PROTOBUF
 from tests.backend.conftest import HOTROD, Launcher
 from tests.builders import SpanSpec, export_request
-from tests.support import free_port, wait_for
+from tests.support import reported_service_ports, wait_for
 
 IDLE = 1000
 SLOWLORIS = 300
@@ -117,16 +117,16 @@ def test_the_backend_answers_within_a_second_while_one_port_is_flooded(backend, 
 
 @pytest.fixture(scope="module")
 def route(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     workdir: Path = tmp_path_factory.mktemp("route")
     env = {**os.environ, "OTEL_SDK_DISABLED": "true"}
-    args = [HOTROD, "route", f"--route-port={port}", "--delay-scale=0.01", f"--data-dir={workdir}"]
+    args = [HOTROD, "route", "--route-port=0", "--delay-scale=0.01", f"--data-dir={workdir}"]
     args.append("--http-idle-timeout=0.5s")
-    process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    log = workdir / "route.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=output)
     try:
-        wait_for(lambda: requests.get(f"{base}/health", timeout=2).ok, timeout=30, what="hotrod route listening")
-        yield base
+        ports = wait_for(lambda: reported_service_ports(log.read_text()), timeout=30, what="hotrod route listening")
+        yield f"http://127.0.0.1:{ports['route']}"
     finally:
         process.terminate()
         process.wait(timeout=30)
