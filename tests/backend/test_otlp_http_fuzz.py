@@ -73,7 +73,7 @@ def spans(draw: st.DrawFn) -> Span:
         span_id=span_id,
         parent_span_id=draw(st.sampled_from([b"", span_id[::-1]])),
         name=draw(st.text(max_size=20)),
-        kind=draw(st.integers(min_value=0, max_value=5)),
+        kind=draw(st.sampled_from(Span.SpanKind.values())),
         start_time_unix_nano=start,
         end_time_unix_nano=draw(st.integers(min_value=0, max_value=2**64 - 1)),
         attributes=draw(key_values),

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -29,7 +30,7 @@ def big_answer(environ, start_response):  # noqa: ANN001 - WSGI
 def serve() -> Iterator[Callable[..., tuple[str, int]]]:
     servers: list[WsgiServer] = []
 
-    def start(app=echo_thread, threads: int = 0, **limits: float) -> tuple[str, int]:  # noqa: ANN001
+    def start(app=echo_thread, threads: int = 0, **limits: Any) -> tuple[str, int]:  # noqa: ANN001
         server = WsgiServer(app, "127.0.0.1", 0, "limits", threads=threads, limits=Limits(**{**FAST, **limits}))
         server.start()
         servers.append(server)
