@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from backend.processors.spanmetrics.queries import MetricsReader
-from backend.query import analytics_api, api_v3, jaeger_api, metrics_api, tail_sampling_api, ui
+from backend.query import analytics_api, api_v3, jaeger_api, metrics_api, tail_sampling_api, transform_api, ui
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
 from backend.storage.api import DependencyReader, SpanReader
@@ -46,6 +46,7 @@ def create_app(
 
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {PATH: mcp})  # type: ignore[method-assign]
     app.register_blueprint(jaeger_api.blueprint(reader, dependencies, limits))
+    app.register_blueprint(transform_api.blueprint(limits))
     app.register_blueprint(api_v3.blueprint(reader, limits))
     app.register_blueprint(metrics_api.blueprint(metrics))
     app.register_blueprint(tail_sampling_api.blueprint(telemetry))

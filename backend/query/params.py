@@ -36,6 +36,7 @@ class QueryLimits:
     max_trace_ids: int = 100
     default_lookback_ns: int = 2 * _DAY_NS
     default_dependency_lookback_ns: int = _DAY_NS
+    max_transform_bytes: int = 64 * 1024 * 1024  # an OTLP/JSON file posted to /api/transform
 
 
 @dataclass(frozen=True, slots=True)

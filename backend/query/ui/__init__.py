@@ -1,4 +1,4 @@
-"""The bundled trace UI on the query port: search, trace timeline, compare and service map.
+"""The bundled trace UI on the query port: search, trace views, compare, service map, monitor, upload.
 
 Pages are rendered on the server (Jinja2 autoescaping) from the same storage
 reader the API uses; the trace page embeds its trace as JSON and small plain
@@ -19,6 +19,7 @@ from backend.query.ui import (
     quality_view,
     search_view,
     trace_view,
+    upload_view,
 )
 from backend.query.ui.formatting import FILTERS
 from backend.storage.api import DependencyReader, SpanReader
@@ -39,4 +40,5 @@ def blueprint(reader: SpanReader, dependencies: DependencyReader, limits: QueryL
     monitor_view.register(ui, reader)
     deep_dependencies_view.register(ui, reader, limits)
     quality_view.register(ui, reader, limits)
+    upload_view.register(ui, limits)
     return ui

@@ -1,7 +1,8 @@
 """``/search``: Jaeger UI's search URL, answered with a page of results over the whole match set.
 
 The form's fields travel in the URL (``service``, ``operation``, ``tags``,
-``lookback``, ``minDuration``, ``maxDuration``, ``limit``, plus ``sort``), so
+``lookback``, ``minDuration``, ``maxDuration``, ``limit``, plus ``sort`` and
+``view``: ``list`` or ``table``, whose column heads pick the sort), so
 a search can be shared and the HotROD page's "find trace" link lands here.
 Storage sorts, counts and pages the matches (``search_summaries``), so
 order and total cover every match however many there are; ``offset`` and
@@ -42,6 +43,7 @@ LOOKBACKS = [
 ]
 DEFAULT_LOOKBACK = "1h"
 DEFAULT_LIMIT = 20
+VIEWS = ("list", "table")  # ``?view=``: the results as a list (with the scatter plot) or as a table
 
 
 def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
@@ -58,6 +60,7 @@ def register(ui: Blueprint, reader: SpanReader, limits: QueryLimits) -> None:
             "limit": args.get("limit", str(min(DEFAULT_LIMIT, limits.max_search_limit))),
             "sort": args.get("sort", "newest"),
             "offset": args.get("offset", "0"),
+            "view": args.get("view", "list"),
         }
         context: dict[str, Any] = {
             "form": form,
@@ -86,10 +89,12 @@ def _results(
 ) -> dict[str, Any]:
     if form["sort"] not in SORTS:
         raise ApiError(400, f"unknown sort {form['sort']!r} (one of {', '.join(SORTS)})")
+    if form["view"] not in VIEWS:
+        raise ApiError(400, f"unknown view {form['view']!r} (one of {', '.join(VIEWS)})")
     offset = _offset(form["offset"])
     expression = parse_tag_expression(form["tags"])
     plain_args = MultiDict(
-        [(key, value) for key, value in args.items(multi=True) if key not in ("tags", "sort", "offset")]
+        [(key, value) for key, value in args.items(multi=True) if key not in ("tags", "sort", "offset", "view")]
     )
     plain_args.setdefault("lookback", DEFAULT_LOOKBACK)
     plain_args.setdefault("limit", form["limit"])

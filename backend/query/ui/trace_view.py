@@ -1,5 +1,9 @@
 """``/trace/{id}`` (one trace) and ``/trace/{a}...{b}`` (two compared), Jaeger UI's URLs.
 
+``?view=`` opens one of the trace's views (timeline, flame, statistics, table,
+graph, events) and ``?service=`` (repeatable) filters the spans shown, so a
+link opens the same picture; the views themselves are drawn in the browser.
+
 The trace page embeds the trace in the API's JSON shape, plus its critical
 path, inside a ``<script type="application/json">`` (``tojson`` escapes
 ``<``, ``>`` and ``&``); the page's scripts draw from it.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request, url_for
 
 from backend.analysis.critical_path import critical_path, parent_id
 from backend.query.params import trace_id_from_text
@@ -17,6 +21,9 @@ from backend.query.translate import trace_to_jaeger
 from backend.query.ui.compare import compare_traces
 from backend.query.ui.summary import summarize
 from backend.storage.api import SpanReader, StorageError, Trace
+
+# The trace page's views (``?view=``), as tracepage.js names them.
+VIEWS = ("timeline", "flame", "statistics", "table", "graph", "events")
 
 
 class PageError(Exception):
@@ -40,11 +47,16 @@ def register(ui: Blueprint, reader: SpanReader) -> None:
         if "..." in ids:
             first, _, second = ids.partition("...")
             return _compare(reader, first, second)
+        view = request.args.get("view", "timeline")
+        if view not in VIEWS:
+            raise PageError(400, f"unknown view {view!r} (one of {', '.join(VIEWS)})")
         stored = _load(reader, ids)
         data = trace_to_jaeger(stored)
+        summary = summarize(stored)
         return render_template(
             "trace.html",
-            summary=summarize(stored),
+            summary=summary,
+            download_url=url_for("jaeger_api.get_trace", trace_id=summary.trace_id),
             depth=_depth(data["spans"]),
             data=data,
             critical=critical_path(data["spans"]).as_json(),

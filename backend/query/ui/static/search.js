@@ -17,7 +17,7 @@
   const compare = document.getElementById("compare");
   if (!compare) return;
   const picked = function () { return Array.from(document.querySelectorAll(".pick:checked")).map(function (box) { return box.value; }); };
-  document.getElementById("trace-list").addEventListener("change", function () { compare.disabled = picked().length !== 2; });
+  document.querySelector(".results").addEventListener("change", function () { compare.disabled = picked().length !== 2; });
   compare.addEventListener("click", function () {
     const ids = picked();
     if (ids.length === 2) location.href = "/trace/" + encodeURIComponent(ids[0]) + "..." + encodeURIComponent(ids[1]);

@@ -39,13 +39,27 @@ TraceUI.Timeline.prototype.drawRuler = function () {
   ruler.appendChild(scale);
 };
 
-// Recompute which spans are visible (collapsed subtrees skipped), then draw.
+// Show only the spans of these services (an empty set: all); each run of other spans folds into one row.
+TraceUI.Timeline.prototype.setShown = function (shown) {
+  this.shown = shown;
+  this.refresh();
+};
+
+// Recompute which spans are visible (collapsed subtrees skipped, filtered-out runs folded), then draw.
 TraceUI.Timeline.prototype.refresh = function () {
   const order = this.model.order;
+  const shown = this.shown && this.shown.size ? this.shown : null;
   const visible = [];
   for (let i = 0; i < order.length; ) {
-    visible.push(order[i]);
-    i = this.collapsed.has(order[i].spanID) ? this.model.subtreeEnd[i] + 1 : i + 1;
+    const span = order[i];
+    if (shown && !shown.has(span.service)) {
+      const last = visible[visible.length - 1];
+      if (last && last.folded) last.count += 1;
+      else visible.push({ folded: true, count: 1, depth: span.depth });
+    } else {
+      visible.push(span);
+    }
+    i = this.collapsed.has(span.spanID) ? this.model.subtreeEnd[i] + 1 : i + 1;
   }
   this.visible = visible;
   this.spacer.style.height = visible.length * TraceUI.ROW_HEIGHT + "px";
@@ -63,6 +77,7 @@ TraceUI.Timeline.prototype.draw = function () {
 
 TraceUI.Timeline.prototype.row = function (span, position) {
   const model = this.model;
+  if (span.folded) return this.foldedRow(span, position);
   const row = TraceUI.el("div", "row");
   row.dataset.spanId = span.spanID;
   row.style.top = position * TraceUI.ROW_HEIGHT + "px";
@@ -110,9 +125,18 @@ TraceUI.Timeline.prototype.row = function (span, position) {
   return row;
 };
 
+TraceUI.Timeline.prototype.foldedRow = function (run, position) {
+  const row = TraceUI.el("div", "row folded");
+  row.style.top = position * TraceUI.ROW_HEIGHT + "px";
+  const label = TraceUI.el("div", "label", "⋯ " + run.count + (run.count === 1 ? " span" : " spans") + " of other services");
+  label.style.paddingLeft = 24 + Math.min(run.depth, 40) * 12 + "px";
+  row.appendChild(label);
+  return row;
+};
+
 TraceUI.Timeline.prototype.click = function (event) {
   const row = event.target.closest(".row");
-  if (!row) return;
+  if (!row || !row.dataset.spanId) return;
   const span = this.model.byId.get(row.dataset.spanId);
   if (event.target.closest(".toggle")) {
     if (this.collapsed.has(span.spanID)) this.collapsed.delete(span.spanID);
@@ -129,6 +153,7 @@ TraceUI.Timeline.prototype.reveal = function (span) {
   this.selected = span.spanID;
   this.refresh();
   const position = this.visible.indexOf(span);
+  if (position < 0) return;  // its service is filtered out
   const top = position * TraceUI.ROW_HEIGHT;
   if (top < this.box.scrollTop || top > this.box.scrollTop + this.box.clientHeight - TraceUI.ROW_HEIGHT) {
     this.box.scrollTop = Math.max(0, top - this.box.clientHeight / 3);

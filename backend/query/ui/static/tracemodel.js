@@ -29,6 +29,23 @@ TraceUI.formatDuration = function (us) {
   return Math.round(us) + "µs";
 };
 
+// A span's self time: its duration less the time its children cover (overlapping children counted once,
+// children clipped to the span). The one place it is computed; statistics, table and graph read span.selfTime.
+TraceUI.selfTime = function (span, kidsByStart) {
+  const end = span.startTime + span.duration;
+  let covered = 0, cursor = span.startTime;
+  for (const kid of kidsByStart) {
+    const from = Math.max(kid.startTime, cursor), to = Math.min(kid.startTime + kid.duration, end);
+    if (to > from) { covered += to - from; cursor = to; }
+  }
+  return span.duration - covered;
+};
+
+// An attribute value as text, for table cells and filters.
+TraceUI.tagText = function (value) {
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+};
+
 TraceUI.buildModel = function (data, critical) {
   const spans = data.spans;
   const byId = new Map();
@@ -59,6 +76,7 @@ TraceUI.buildModel = function (data, critical) {
     order.push(span);
     const kids = (children.get(span.spanID) || []).sort(byStart);
     span.childCount = kids.length;
+    span.selfTime = TraceUI.selfTime(span, kids);
     for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], depth + 1]);
   }
   const subtreeEnd = new Int32Array(order.length);
@@ -73,6 +91,8 @@ TraceUI.buildModel = function (data, critical) {
     finish = Math.max(finish, span.startTime + span.duration);
     span.service = (data.processes[span.processID] || {}).serviceName || "";
     span.isError = (span.tags || []).some(function (t) { return t.key === "error" && (t.value === true || t.value === "true"); });
+    const code = (span.tags || []).find(function (t) { return t.key === "otel.status_code"; });
+    span.status = span.isError ? "error" : code ? String(code.value).toLowerCase() : "unset";
   });
   const services = Array.from(new Set(spans.map(function (s) { return s.service; }))).sort();
   const colours = new Map(services.map(function (name, i) {
@@ -84,7 +104,7 @@ TraceUI.buildModel = function (data, critical) {
     segments.get(seg[0]).push([seg[1], seg[2]]);
   });
   return {
-    data: data, byId: byId, order: order, subtreeEnd: subtreeEnd, start: start,
+    data: data, byId: byId, order: order, subtreeEnd: subtreeEnd, start: start, services: services,
     duration: Math.max(finish - start, 1), colour: function (service) { return colours.get(service); },
     critical: segments,
   };
