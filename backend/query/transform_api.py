@@ -26,7 +26,8 @@ def blueprint(limits: QueryLimits) -> Blueprint:
     def transform() -> Response:
         size = request.content_length
         if size is None or size > limits.max_transform_bytes:
-            return envelope_error(413, f"the body must be an OTLP/JSON file of at most {limits.max_transform_bytes} bytes")
+            limit = limits.max_transform_bytes
+            return envelope_error(413, f"the body must be an OTLP/JSON file of at most {limit} bytes")
         try:
             decoded = to_batch(parse_json(request.get_data()))
         except InvalidRequest as exc:
