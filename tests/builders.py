@@ -6,11 +6,13 @@ gets real OTLP protobuf, so each test exercises the same decoding as ingest.
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -107,6 +109,25 @@ def export_request(specs: list[SpanSpec]) -> ExportTraceServiceRequest:
             groups[key] = scope_spans
         scope_spans.spans.append(spec.to_proto())
     return request
+
+
+def otlp_json(specs: list[SpanSpec]) -> dict[str, Any]:
+    """The spans as an OTLP/JSON document (hex ids, integer enums), as an SDK's JSON exporter writes it."""
+    document = json_format.MessageToDict(export_request(specs), use_integers_for_enums=True)
+
+    def hex_ids(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("traceId", "spanId", "parentSpanId"):
+                    node[key] = base64.b64decode(value).hex()
+                else:
+                    hex_ids(value)
+        elif isinstance(node, list):
+            for item in node:
+                hex_ids(item)
+
+    hex_ids(document)
+    return document
 
 
 def batch_of(specs: list[SpanSpec]) -> SpanBatch:

@@ -10,6 +10,7 @@ from tests.builders import SpanSpec
 
 MS = 1_000_000
 SCRIPT_NAME = "<script>alert(1)</script>"
+QUOTED_NAME = "\"><img src=x onerror=alert('q')>"
 
 
 def dispatch(request_id: str, *, sql_ms: int = 300, drivers: int = 3, start_ns: int | None = None) -> list[SpanSpec]:
@@ -57,3 +58,15 @@ def hostile() -> list[SpanSpec]:
         links=[(root.trace_id, root.span_id)],
     )
     return [root, evil]
+
+
+def hostile_names() -> list[SpanSpec]:
+    """A trace whose service, operation and attribute names try to become markup or break out of quotes."""
+    root = SpanSpec(QUOTED_NAME, SCRIPT_NAME, duration_ns=20 * MS, start_ns=time.time_ns() - 2_000 * MS)
+    child = root.child(
+        SCRIPT_NAME,
+        QUOTED_NAME,
+        attributes={"<b>key</b>": "<i>value</i>", "q\"'": "\"quoted\" & 'single'"},
+        status_code=2,
+    )
+    return [root, child]

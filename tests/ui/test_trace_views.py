@@ -1,0 +1,174 @@
+"""The trace page's statistics, spans table and graph views, its service filter and its view URLs, in Chromium."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from tests.builders import SpanSpec
+from tests.ui.traces import MS, dispatch
+
+
+def open_view(site, page, specs, query: str = "") -> None:
+    site.store(*specs)
+    page.goto(site.url(f"/trace/{specs[0].trace_id.hex()}{query}"))
+
+
+def texts(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.textContent)")
+
+
+def stat_row(page, kind: str, name: str):
+    return page.locator(f'#stats-table tr.{kind}[data-name="{name}"]')
+
+
+def test_statistics_count_time_and_self_time_per_service_and_operation(site, page):
+    specs = dispatch("r-1", drivers=2)  # 450 ms: customer 305 (SQL 300 inside), driver 25, route 2 × 48
+    open_view(site, page, specs, "?view=statistics")
+
+    frontend = stat_row(page, "group", "frontend")
+    assert frontend.locator(".count").text_content() == "1"
+    assert frontend.locator(".total").text_content() == "450ms"
+    assert frontend.locator(".selfTotal").text_content() == "24ms"  # 450 - (305 + 25 + 48 + 48)
+    route = stat_row(page, "group", "route")
+    assert [route.locator(f".{key}").text_content() for key in ("count", "total", "avg", "min", "max")] == [
+        "2",
+        "96ms",
+        "48ms",
+        "48ms",
+        "48ms",
+    ]
+    customer = stat_row(page, "group", "customer")
+    assert customer.locator(".selfTotal").text_content() == "5ms"
+    assert stat_row(page, "group", "mysql").locator(".selfPercent").text_content() == "66.7%"
+
+
+def test_statistics_sort_by_a_column_and_group_by_operation(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=statistics")
+
+    assert texts(page, "#stats-table tr.group .group-name")[0] == "frontend"  # by total time, largest first
+    page.locator('#stats-table th[data-sort="selfTotal"]').click()
+    assert texts(page, "#stats-table tr.group .group-name") == ["mysql", "route", "driver", "frontend", "customer"]
+    assert "sort=-selfTotal" in page.url
+    page.select_option("#stats-group", "operation")
+    assert texts(page, "#stats-table tr.group .group-name")[0] == "SQL SELECT"
+    assert texts(page, '#stats-table tr.group[data-name="HTTP GET /route"] ~ tr.sub .row-name')[0] == "route"
+    assert "group=operation" in page.url
+
+
+def test_the_spans_table_lists_every_span_with_self_time_and_status(site, page):
+    specs = dispatch("r-1", drivers=2)
+    specs[3].status_code = 2
+    open_view(site, page, specs, "?view=table")
+
+    assert page.text_content("#span-table-count") == f"{len(specs)} of {len(specs)} spans"
+    root = page.locator(f'.trow[data-span-id="{specs[0].span_id.hex()}"]')
+    assert [
+        root.locator(f".{key}").text_content() for key in ("service", "operation", "duration", "self", "start")
+    ] == [
+        "frontend",
+        "HTTP GET /dispatch",
+        "450ms",
+        "24ms",
+        "+0µs",
+    ]
+    assert page.locator(f'.trow[data-span-id="{specs[3].span_id.hex()}"] .status').text_content() == "error"
+
+
+def test_the_spans_table_sorts_filters_and_shows_a_chosen_attribute(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=table")
+
+    page.locator('.span-table-head [data-sort="self"]').click()
+    assert texts(page, ".trow .operation")[0] == "SQL SELECT"
+    page.fill("#span-filter", "route")
+    assert texts(page, ".trow .operation") == ["HTTP GET /route", "HTTP GET /route"]
+    page.fill("#span-filter", "")
+    page.select_option("#attr-column", "http.method")
+    assert page.locator(f'.trow[data-span-id="{specs[0].span_id.hex()}"] .attr').text_content() == "GET"
+    assert "attr=http.method" in page.url and "order=-self" in page.url
+
+
+def test_a_spans_table_row_opens_the_span_details(site, page):
+    specs = dispatch("r-1")
+    open_view(site, page, specs, "?view=table")
+
+    page.locator(f'.trow[data-span-id="{specs[2].span_id.hex()}"]').click()
+
+    assert page.locator("#span-details h2 .op").text_content() == "SQL SELECT"
+
+
+def test_the_graph_has_a_node_per_service_and_operation_with_call_counts(site, page):
+    specs = dispatch("r-1", drivers=3)
+    open_view(site, page, specs, "?view=graph")
+
+    nodes = page.locator("#trace-graph g.graph-node")
+    assert nodes.count() == 5
+    route = page.locator('#trace-graph g.graph-node[data-service="route"]')
+    assert route.locator(".node-metrics").text_content().startswith("3 calls · 144ms")
+    assert sorted(texts(page, "#trace-graph .edge-label")) == ["×1", "×1", "×1", "×3"]
+
+
+def test_the_graph_of_a_ten_thousand_span_trace_stays_a_few_boxes(site, page):
+    start = time.time_ns() - 60_000 * MS
+    root = SpanSpec("frontend", "batch", start_ns=start, duration_ns=20_000 * MS)
+    specs = [root]
+    for index in range(3_333):
+        call = root.child("route", "HTTP GET /route", start_ns=start + index * MS, duration_ns=3 * MS)
+        specs += [call, call.child("redis", "GET", start_ns=call.start_ns + MS), call.child("redis", "SET")]
+    open_view(site, page, specs, "?view=graph")
+
+    assert page.locator("#trace-graph g.graph-node").count() == 4
+    assert (
+        page.locator('#trace-graph g.graph-node[data-operation="GET"] .node-metrics')
+        .text_content()
+        .startswith("3333 calls")
+    )
+    assert page.text_content("#graph-legend").startswith("4 nodes for 10000 spans")
+
+
+def test_the_service_filter_folds_other_services_spans_and_filters_the_table(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs)
+
+    page.locator("#service-filter summary").click()
+    page.locator('#service-filter input[value="route"]').check()
+
+    shown = page.eval_on_selector_all("#waterfall .row[data-span-id]", "rows => rows.map(r => r.dataset.spanId)")
+    assert shown == [spec.span_id.hex() for spec in specs[4:]]
+    assert texts(page, "#waterfall .row.folded") == ["⋯ 4 spans of other services"]
+    assert page.url.endswith("?service=route")
+    page.locator('.view-tab[data-view="table"]').click()
+    assert page.text_content("#span-table-count") == f"2 of {len(specs)} spans"
+
+
+def test_a_shared_link_opens_the_same_view_and_filter(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=table&service=driver&service=mysql&order=-duration")
+
+    assert page.locator("#view-table").is_visible()
+    assert page.locator('.view-tab[data-view="table"]').get_attribute("class") == "view-tab active"
+    assert texts(page, ".trow .operation") == ["SQL SELECT", "FindNearest"]
+    assert page.text_content("#service-filter .filter-label") == "driver, mysql"
+
+
+def test_switching_views_puts_the_view_in_the_url(site, page):
+    specs = dispatch("r-1")
+    open_view(site, page, specs)
+
+    page.locator('.view-tab[data-view="graph"]').click()
+    assert page.url.endswith("?view=graph")
+    page.locator('.view-tab[data-view="timeline"]').click()
+    assert "view=" not in page.url
+
+
+def test_an_unknown_view_is_a_400_naming_the_views(site):
+    specs = dispatch("r-1")
+    site.store(*specs)
+
+    response = requests.get(site.url(f"/trace/{specs[0].trace_id.hex()}?view=pie"), timeout=5)
+
+    assert response.status_code == 400
+    assert "unknown view &#39;pie&#39; (one of timeline, flame, statistics, table, graph, events)" in response.text
