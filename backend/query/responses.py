@@ -25,16 +25,19 @@ class ApiError(Exception):
         self.message = message
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    """``body`` as JSON; ``?prettyPrint=true`` indents it, as Jaeger does."""
-    pretty = request.args.get("prettyPrint", "") not in ("", "false")
-    if pretty:
-        text = json.dumps(body, indent=4, allow_nan=False)
-    else:
-        text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+def html_safe_json(body: Any, indent: int | None = None) -> str:
+    """Compact (or indented) JSON whose ``<``, ``>`` and ``&`` are escaped: safe inside an HTML ``<script>`` too."""
+    text = json.dumps(body, indent=indent, separators=None if indent else (",", ":"), allow_nan=False)
     for character, escaped in _HTML_ESCAPES:
         if character in text:
             text = text.replace(character, escaped)
+    return text
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """``body`` as JSON; ``?prettyPrint=true`` indents it, as Jaeger does."""
+    pretty = request.args.get("prettyPrint", "") not in ("", "false")
+    text = html_safe_json(body, indent=4 if pretty else None)
     response = Response(text, status=status, mimetype="application/json")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

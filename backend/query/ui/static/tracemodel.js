@@ -46,6 +46,16 @@ TraceUI.tagText = function (value) {
   return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 };
 
+// The critical path's segments by span id: [[start µs, end µs], ...].
+TraceUI.criticalSegments = function (critical) {
+  const segments = new Map();
+  ((critical && critical.segments) || []).forEach(function (seg) {
+    if (!segments.has(seg[0])) segments.set(seg[0], []);
+    segments.get(seg[0]).push([seg[1], seg[2]]);
+  });
+  return segments;
+};
+
 TraceUI.buildModel = function (data, critical) {
   const spans = data.spans;
   const byId = new Map();
@@ -98,11 +108,7 @@ TraceUI.buildModel = function (data, critical) {
   const colours = new Map(services.map(function (name, i) {
     return [name, "hsl(" + Math.round((i * 360) / Math.max(services.length, 1) + 200) % 360 + ", 60%, 52%)"];
   }));
-  const segments = new Map();
-  ((critical && critical.segments) || []).forEach(function (seg) {
-    if (!segments.has(seg[0])) segments.set(seg[0], []);
-    segments.get(seg[0]).push([seg[1], seg[2]]);
-  });
+  const segments = TraceUI.criticalSegments(critical);
   return {
     data: data, byId: byId, order: order, subtreeEnd: subtreeEnd, start: start, services: services,
     duration: Math.max(finish - start, 1), colour: function (service) { return colours.get(service); },

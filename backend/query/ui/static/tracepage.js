@@ -27,8 +27,12 @@ TraceUI.mountTrace = function (root, data, critical) {
   const shown = new Set(params.getAll("service").filter(function (name) { return model.services.indexOf(name) >= 0; }));
   const page = { model: model, shown: shown, drawn: {}, view: null };
   const note = root.querySelector("#critical-note");
-  note.textContent = critical && critical.problem ? critical.problem
-    : critical ? "Critical path highlighted in dark." : "No critical path for this trace.";
+  // The critical path may come later (an opened file asks the server for it): null until then.
+  page.setCritical = function (found) {
+    model.critical = TraceUI.criticalSegments(found);
+    note.textContent = !found ? "Finding the critical path…" : found.problem || "Critical path highlighted in dark.";
+    page.timeline.refresh();
+  };
 
   function select(span) {
     TraceUI.showDetails(model, span, select);
@@ -60,10 +64,12 @@ TraceUI.mountTrace = function (root, data, critical) {
 
   TraceUI.serviceFilter(root.querySelector("#service-filter"), model, shown, function () {
     page.timeline.setShown(shown);
+  page.setCritical(critical);
     if (page.table) page.table.refresh();
     TraceUI.setParams({ service: shown.size ? Array.from(shown).sort() : null });
   });
   page.timeline.setShown(shown);
+  page.setCritical(critical);
 
   show(TraceUI.VIEWS.indexOf(wantedView) >= 0 ? wantedView : "timeline", false);
   const wanted = decodeURIComponent(location.hash.slice(1));

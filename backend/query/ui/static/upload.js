@@ -9,6 +9,7 @@
   const problem = document.getElementById("upload-error");
   const list = document.getElementById("upload-traces");
   const root = document.getElementById("trace-root");
+  let showing = null;
   TraceUI.bindCopy(document.body);
 
   function fail(message) {
@@ -121,10 +122,15 @@
     set("error-count", errors);
   }
 
+  // Draw at once; the critical path is added when the server has found it (unless another trace is shown by then).
   async function show(trace) {
-    const critical = await criticalPath(trace);
+    const request = criticalPath(trace);
     root.replaceChildren(document.getElementById("trace-template").content.cloneNode(true));
-    facts(TraceUI.mountTrace(root, trace, critical).model);
+    const page = TraceUI.mountTrace(root, trace, null);
+    facts(page.model);
+    showing = page;
+    const critical = await request;
+    if (showing === page) page.setCritical(critical);
   }
 
   function listTraces(all) {
