@@ -7,6 +7,7 @@ checks that each page drew what the picture is meant to show.
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.ui.conftest import screenshots_wanted
 from tests.ui.traces import MS, dispatch
@@ -14,7 +15,7 @@ from tests.ui.traces import MS, dispatch
 pytestmark = pytest.mark.skipif(screenshots_wanted() is None, reason="set UI_SCREENSHOTS=<folder> to write PNGs")
 
 
-def test_write_screenshots(site, page):
+def test_write_screenshots(site, page, tmp_path):
     folder = screenshots_wanted()
     folder.mkdir(parents=True, exist_ok=True)
     slow = dispatch("session-1-1", sql_ms=920, drivers=10)
@@ -35,6 +36,34 @@ def test_write_screenshots(site, page):
 
     page.locator('.view-tab[data-view="flame"]').click()
     page.screenshot(path=str(folder / "flame.png"))
+
+    trace = f"/trace/{slow[0].trace_id.hex()}"
+    page.goto(site.url(trace + "?view=statistics"))
+    assert page.locator("#stats-table tr.group").count() == 5
+    page.screenshot(path=str(folder / "statistics.png"))
+
+    page.goto(site.url(trace + "?view=table&order=-self&attr=http.method"))
+    assert page.locator(".trow").count() == len(slow)
+    page.screenshot(path=str(folder / "spans-table.png"))
+
+    page.goto(site.url(trace + "?view=graph"))
+    assert page.locator("#trace-graph g.graph-node").count() == 5
+    page.screenshot(path=str(folder / "graph.png"))
+
+    page.goto(site.url(trace + "?service=route&service=driver"))
+    assert page.locator("#waterfall .row.folded").count() == 1
+    page.screenshot(path=str(folder / "service-filter.png"))
+
+    page.goto(site.url("/search?service=frontend&lookback=1h&sort=slowest&view=table"))
+    assert page.locator("#result-table tr.trace-row").count() == 8
+    page.screenshot(path=str(folder / "search-table.png"), full_page=True)
+
+    download = requests.get(site.url(f"/api/traces?traceID={slow[0].trace_id.hex()}&traceID={fast[0].trace_id.hex()}"))
+    (tmp_path / "two-traces.json").write_text(download.text)
+    page.goto(site.url("/upload?view=statistics&group=operation"))
+    page.set_input_files("#upload-file", str(tmp_path / "two-traces.json"))
+    page.locator("#stats-table tr.group").first.wait_for()
+    page.screenshot(path=str(folder / "upload.png"))
 
     page.goto(site.url(f"/trace/{slow[0].trace_id.hex()}...{fast[0].trace_id.hex()}"))
     page.screenshot(path=str(folder / "compare.png"), full_page=True)

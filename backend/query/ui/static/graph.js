@@ -107,7 +107,9 @@ TraceUI.drawGraph = function (model, container) {
       const x1 = edge.from.x + G.WIDTH, y1 = edge.from.y + G.HEIGHT / 2, x2 = edge.to.x, y2 = edge.to.y + G.HEIGHT / 2;
       const bend = Math.max(Math.abs(x2 - x1) / 2, 40);
       d = "M" + x1 + "," + y1 + " C" + (x1 + bend) + "," + y1 + " " + (x2 - bend) + "," + y2 + " " + x2 + "," + y2;
-      lx = (x1 + x2) / 2; ly = (y1 + y2) / 2 - 4;
+      // The label sits three quarters along the curve, near the callee, where arrows from one caller have fanned out.
+      lx = 0.015625 * x1 + 0.140625 * (x1 + bend) + 0.421875 * (x2 - bend) + 0.421875 * x2;
+      ly = 0.015625 * y1 + 0.140625 * y1 + 0.421875 * y2 + 0.421875 * y2 - 4;
     }
     group.appendChild(TraceUI.svg("path", { d: d, "marker-end": "url(#graph-arrow)" }));
     group.appendChild(text(lx, ly, "edge-label", "×" + edge.count));
