@@ -15,6 +15,7 @@ Needs /usr/bin/chromium (Debian's package), as the browser tests do.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import multiprocessing
@@ -47,7 +48,7 @@ def otlp_json_text(request: Any) -> str:
             for span in scope["spans"]:
                 for key in ("traceId", "spanId", "parentSpanId"):
                     if key in span:
-                        span[key] = json_format.base64.b64decode(span[key]).hex()  # type: ignore[attr-defined]
+                        span[key] = base64.b64decode(span[key]).hex()
     return json.dumps(document)
 
 
@@ -93,8 +94,8 @@ def main() -> None:
     jaeger_file.write_text(requests.get(f"{base}/api/traces/{sent.trace_id}", timeout=30).text)
     otlp_file = folder / "trace-otlp.json"
     otlp_file.write_text(otlp_json_text(request))
-    root_service = json.loads(jaeger_file.read_text())["data"][0]["processes"]
-    service = sorted(process["serviceName"] for process in root_service.values())[0]
+    processes = json.loads(jaeger_file.read_text())["data"][0]["processes"]
+    service = sorted(process["serviceName"] for process in processes.values())[0]
 
     from playwright.sync_api import sync_playwright
 
@@ -107,7 +108,10 @@ def main() -> None:
         page.on("pageerror", lambda error: errors.append(str(error)))
 
         def visit(url: str) -> Callable[[], None]:
-            return lambda: page.goto(url, wait_until="commit")
+            def go() -> None:
+                page.goto(url, wait_until="commit")
+
+            return go
 
         def upload(path: Path) -> Callable[[], None]:
             def choose() -> None:
@@ -134,7 +138,7 @@ def main() -> None:
         ]
         size_mb = jaeger_file.stat().st_size / 1e6
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-        print(f"trace: {args.spans} spans, {len(root_service)} services, {size_mb:.1f} MB of JSON; load average {load}")
+        print(f"trace: {args.spans} spans, {len(processes)} services, {size_mb:.1f} MB of JSON; load average {load}")
         print(f"{'view':24} {'total s':>8} {'server s':>9} {'browser s':>10}  best of {args.repeat}, < {TARGET_S} s?")
         for name, open_, ready in cases:
             runs = []
