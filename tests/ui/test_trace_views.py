@@ -172,3 +172,28 @@ def test_an_unknown_view_is_a_400_naming_the_views(site):
 
     assert response.status_code == 400
     assert "unknown view &#39;pie&#39; (one of timeline, flame, statistics, table, graph, events)" in response.text
+
+
+def test_self_time_counts_overlapping_children_once_and_clips_children_to_their_parent(site, page):
+    start = time.time_ns() - 10_000 * MS
+    root = SpanSpec("frontend", "parent", start_ns=start, duration_ns=100 * MS)
+    parallel_1 = root.child("a", "parallel 1", start_ns=start + 10 * MS, duration_ns=40 * MS)
+    parallel_2 = root.child("a", "parallel 2", start_ns=start + 30 * MS, duration_ns=40 * MS)
+    outliving = root.child("b", "outliving", start_ns=start + 90 * MS, duration_ns=60 * MS)
+    open_view(site, page, [root, parallel_1, parallel_2, outliving], "?view=table")
+
+    # covered: 10-70 ms by the parallel pair, 90-100 ms by the child that outlives it → 30 ms its own
+    assert page.locator(f'.trow[data-span-id="{root.span_id.hex()}"] .self').text_content() == "30ms"
+
+
+def test_a_graph_column_keeps_its_busiest_nodes_and_folds_the_rest_into_one(site, page):
+    start = time.time_ns() - 10_000 * MS
+    root = SpanSpec("frontend", "fan-out", start_ns=start, duration_ns=200 * MS)
+    calls = [root.child("worker", f"task {i}", start_ns=start + i * MS, duration_ns=(i + 1) * MS) for i in range(60)]
+    open_view(site, page, [root, *calls], "?view=graph")
+
+    assert page.locator("#trace-graph g.graph-node").count() == 1 + 25
+    folded = page.locator("#trace-graph g.graph-node.folded")
+    assert folded.locator(".node-operation").text_content() == "+36 more operations"
+    assert folded.locator(".node-metrics").text_content().startswith("36 calls")
+    assert page.locator('#trace-graph g.graph-node[data-operation="task 59"]').count() == 1  # the longest is kept

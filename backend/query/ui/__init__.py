@@ -2,8 +2,9 @@
 
 Pages are rendered on the server (Jinja2 autoescaping) from the same storage
 reader the API uses; the trace page embeds its trace as JSON and small plain
-scripts draw the timeline, flame graph and event list from it, inserting
-span data only as text.
+scripts draw every view of it (timeline, flame graph, statistics, spans table,
+graph, events), inserting span data only as text.  The upload page hands an
+opened file to the same scripts.
 """
 
 from __future__ import annotations

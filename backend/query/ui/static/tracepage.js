@@ -25,7 +25,7 @@ TraceUI.mountTrace = function (root, data, critical) {
   const params = TraceUI.pageParams();
   const wantedView = params.get("view");
   const shown = new Set(params.getAll("service").filter(function (name) { return model.services.indexOf(name) >= 0; }));
-  const page = { model: model, shown: shown, drawn: {}, view: null };
+  const page = { model: model, shown: shown, drawn: {} };
   const note = root.querySelector("#critical-note");
   // The critical path may come later (an opened file asks the server for it): null until then.
   page.setCritical = function (found) {
@@ -51,7 +51,6 @@ TraceUI.mountTrace = function (root, data, critical) {
   };
 
   function show(view, remember) {
-    page.view = view;
     root.querySelectorAll(".view-tab").forEach(function (tab) { tab.classList.toggle("active", tab.dataset.view === view); });
     root.querySelectorAll(".view").forEach(function (section) { section.hidden = section.id !== "view-" + view; });
     if (views[view] && !page.drawn[view]) { views[view](); page.drawn[view] = true; }
