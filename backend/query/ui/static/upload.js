@@ -34,12 +34,14 @@
 
   function isObject(value) { return typeof value === "object" && value !== null && !Array.isArray(value); }
 
-  async function traces(parsed) {
+  // The file's traces in Jaeger's shape; ``text`` is the file, sent as it is when it is one OTLP document.
+  async function traces(parsed, text) {
     if (Array.isArray(parsed) && parsed.length && parsed.every(function (d) { return isObject(d) && "resourceSpans" in d; })) {
       parsed = { resourceSpans: [].concat.apply([], parsed.map(function (d) { return d.resourceSpans; })) };
+      text = JSON.stringify(parsed);
     }
     if (isObject(parsed) && "resourceSpans" in parsed) {
-      const response = await fetch("/api/transform", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(parsed) });
+      const response = await fetch("/api/transform", { method: "POST", headers: { "Content-Type": "application/json" }, body: text });
       const body = await response.json().catch(function () { return null; });
       if (!response.ok) throw new Error("the OTLP file was refused: " + ((body && body.errors && body.errors[0].msg) || response.status + " " + response.statusText));
       return body.data;
@@ -161,7 +163,8 @@
   async function open(file) {
     problem.hidden = true;
     try {
-      const all = (await traces(parse(await file.text()))).map(check);
+      const text = await file.text();
+      const all = (await traces(parse(text), text)).map(check);
       if (!all.length) throw new Error("the file holds no traces");
       listTraces(all);
       await show(all[0]);
