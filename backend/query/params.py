@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 
 from backend.core.durations import parse_duration_ns
+from backend.query import MAX_UPLOAD_BYTES
 from backend.query.responses import ApiError
 from backend.query.tag_params import parse_tag_params
 from backend.storage.api import TraceQuery
@@ -36,7 +37,7 @@ class QueryLimits:
     max_trace_ids: int = 100
     default_lookback_ns: int = 2 * _DAY_NS
     default_dependency_lookback_ns: int = _DAY_NS
-    max_transform_bytes: int = 64 * 1024 * 1024  # an OTLP/JSON file posted to /api/transform
+    max_transform_bytes: int = MAX_UPLOAD_BYTES  # a trace file posted to be read whole (jaeger_query.max_upload_bytes)
 
 
 @dataclass(frozen=True, slots=True)

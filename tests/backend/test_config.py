@@ -70,6 +70,7 @@ def test_named_components_are_type_slash_name(tmp_path):
             "already names one of the backends",
         ),
         ("extensions.jaeger_storage.backends.main={cassandra: {}}", "backends.main.cassandra", "unknown storage kind"),
+        ("extensions.jaeger_query.max_upload_bytes=0", "jaeger_query.max_upload_bytes", "expected at least 1, got 0"),
         ("service.extensions=[jaeger_query, expvar]", "service.extensions[1]", "'expvar' is not defined"),
         ("exporters.jaeger_storage_exporter.retry_on_failure.initial_interval=soon", "initial_interval", "duration"),
     ],

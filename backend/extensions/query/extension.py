@@ -13,6 +13,7 @@ from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import PrometheusOptions, find_metrics_source, find_storage
 from backend.processors.spanmetrics.queries import MetricsReader
+from backend.query import MAX_UPLOAD_BYTES
 from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
 from backend.storage.api import DependencyReader, SpanReader
 
@@ -40,6 +41,8 @@ class QueryOptions:
     storage: QueryStorage = field(default_factory=QueryStorage)
     http: QueryHttp = field(default_factory=QueryHttp)
     ai: AiOptions = field(default_factory=AiOptions)
+    # the largest trace file /api/transform and the upload page's critical path take (each is parsed whole in memory)
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -49,6 +52,8 @@ def _options(raw: Any, where: str) -> QueryOptions:
     options.http.check(f"{where}.http")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
+    if options.max_upload_bytes < 1:
+        raise ConfigError(f"{where}.max_upload_bytes", f"expected at least 1, got {options.max_upload_bytes}")
     if options.ai.mcp is not None:
         check_mcp(options.ai.mcp, f"{where}.ai.mcp")
     return options
@@ -65,6 +70,7 @@ class QueryExtension(HttpExtension):
     def start(self, host: Host) -> None:
         # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
         from backend.query.app import create_app
+        from backend.query.params import QueryLimits
 
         where = self._settings.where
         storage = self._options.storage
@@ -83,11 +89,17 @@ class QueryExtension(HttpExtension):
 
                 metrics = StoreMetricsReader(hub_for(source))
         registry = self._settings.metrics.registry  # where tail_sampling processors count, for the Monitor page
+        limits = QueryLimits(max_transform_bytes=self._options.max_upload_bytes)
         mcp_app = None
         if self._options.ai.mcp is not None:
             mcp_app = self._start_mcp(self._options.ai.mcp, traces.reader(), dependencies.dependency_reader())
         app = create_app(
-            traces.reader(), dependencies.dependency_reader(), metrics=metrics, telemetry=registry, mcp=mcp_app
+            traces.reader(),
+            dependencies.dependency_reader(),
+            limits=limits,
+            metrics=metrics,
+            telemetry=registry,
+            mcp=mcp_app,
         )
         self.serve(app, self._options.http, "query API and UI", "jaeger-query", self._options.http.threads)
 
