@@ -4,7 +4,7 @@
 // boxes. A column keeps its MAX_PER_COLUMN busiest nodes and folds the rest into one "more" node.
 "use strict";
 
-TraceUI.GRAPH = { MAX_PER_COLUMN: 25, WIDTH: 250, HEIGHT: 66, GAP_X: 90, GAP_Y: 18 };
+TraceUI.GRAPH = { MAX_PER_COLUMN: 25, MAX_LABELLED_EDGES: 60, WIDTH: 250, HEIGHT: 66, GAP_X: 90, GAP_Y: 18 };
 
 // Nodes and edges of the aggregated call graph, laid out in columns.
 TraceUI.traceGraph = function (model) {
@@ -87,7 +87,7 @@ TraceUI.drawGraph = function (model, container) {
   const svg = TraceUI.svg("svg", { class: "trace-graph", width: width + 40, height: height + 40, viewBox: "-20 -20 " + (width + 40) + " " + (height + 40) });
   svg.id = "trace-graph";
   const defs = TraceUI.svg("defs", {});
-  const marker = TraceUI.svg("marker", { id: "graph-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  const marker = TraceUI.svg("marker", { id: "graph-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto" });
   marker.appendChild(TraceUI.svg("path", { d: "M0,0 L10,5 L0,10 z" }));
   defs.appendChild(marker);
   svg.appendChild(defs);
@@ -96,8 +96,11 @@ TraceUI.drawGraph = function (model, container) {
     node.textContent = value;
     return node;
   };
+  // Many arrows (a trace where anything calls anything) are drawn faint and unlabelled, their counts in tooltips.
+  const crowded = graph.edges.length > G.MAX_LABELLED_EDGES;
   for (const edge of graph.edges) {
-    const group = TraceUI.svg("g", { class: "graph-edge" });
+    const backward = edge.to.x <= edge.from.x && edge.from !== edge.to;
+    const group = TraceUI.svg("g", { class: "graph-edge" + (backward ? " backward" : "") + (crowded ? " crowded" : "") });
     let d, lx, ly;
     if (edge.from === edge.to) {  // an operation calling itself: a loop over the box
       const x = edge.from.x + G.WIDTH - 40, y = edge.from.y;
@@ -111,8 +114,13 @@ TraceUI.drawGraph = function (model, container) {
       lx = 0.015625 * x1 + 0.140625 * (x1 + bend) + 0.421875 * (x2 - bend) + 0.421875 * x2;
       ly = 0.015625 * y1 + 0.140625 * y1 + 0.421875 * y2 + 0.421875 * y2 - 4;
     }
-    group.appendChild(TraceUI.svg("path", { d: d, "marker-end": "url(#graph-arrow)" }));
-    group.appendChild(text(lx, ly, "edge-label", "×" + edge.count));
+    const path = TraceUI.svg("path", { d: d, "marker-end": "url(#graph-arrow)" });
+    path.style.strokeWidth = Math.min(1 + Math.log2(edge.count) / 2, 5);
+    group.appendChild(path);
+    if (!crowded) group.appendChild(text(lx, ly, "edge-label", "×" + edge.count));
+    const title = TraceUI.svg("title", {});
+    title.textContent = edge.from.service + ": " + edge.from.operation + " → " + edge.to.service + ": " + edge.to.operation + " ×" + edge.count;
+    group.appendChild(title);
     svg.appendChild(group);
   }
   for (const node of graph.nodes) {
@@ -133,8 +141,9 @@ TraceUI.drawGraph = function (model, container) {
     group.appendChild(title);
     svg.appendChild(group);
   }
-  const legend = TraceUI.el("p", "hint", graph.nodes.length + " nodes for " + model.order.length +
-    " spans · arrows count calls · box colour: share of the trace's time spent in the operation itself");
+  const legend = TraceUI.el("p", "hint", graph.nodes.length + " nodes for " + model.order.length + " spans · " +
+    (crowded ? graph.edges.length + " arrows, thicker for more calls (counts on hover)" : "arrows count calls") +
+    " · dashed: calls back to an earlier column · box colour: share of the trace's time spent in the operation itself");
   legend.id = "graph-legend";
   container.replaceChildren(legend, svg);
 };
