@@ -197,3 +197,16 @@ def test_a_graph_column_keeps_its_busiest_nodes_and_folds_the_rest_into_one(site
     assert folded.locator(".node-operation").text_content() == "+36 more operations"
     assert folded.locator(".node-metrics").text_content().startswith("36 calls")
     assert page.locator('#trace-graph g.graph-node[data-operation="task 59"]').count() == 1  # the longest is kept
+
+
+def test_a_graph_of_many_arrows_moves_their_counts_into_tooltips(site, page):
+    start = time.time_ns() - 10_000 * MS
+    root = SpanSpec("frontend", "root", start_ns=start, duration_ns=100 * MS)
+    callers = [root.child("a", f"a{i}", start_ns=start + i * MS) for i in range(8)]
+    callees = [caller.child("b", f"b{j}", start_ns=caller.start_ns + j) for caller in callers for j in range(8)]
+    open_view(site, page, [root, *callers, *callees], "?view=graph")
+
+    assert page.locator("#trace-graph .edge-label").count() == 0
+    assert page.locator("#trace-graph g.graph-edge.crowded title").count() == 8 + 64
+    assert "a: a0 → b: b0 ×1" in texts(page, "#trace-graph g.graph-edge title")
+    assert "72 arrows" in page.text_content("#graph-legend")
