@@ -39,8 +39,21 @@ def _postgres(_request: pytest.FixtureRequest, _tmp_path) -> Setup:  # noqa: ANN
     return "sql", {"url": DATABASE_URL, "schema": schema, "pool_size": 2}, lambda: drop_schema(schema)
 
 
-def _clickhouse(_request: pytest.FixtureRequest, tmp_path) -> Setup:  # noqa: ANN001
-    return "clickhouse", {"path": str(tmp_path / "clickhouse")}, None
+def _clickhouse(request: pytest.FixtureRequest, _tmp_path) -> Setup:  # noqa: ANN001
+    """A fresh database in the one embedded engine a process may open (opening one takes a second or two)."""
+    folder = request.getfixturevalue("clickhouse_folder")
+    database = f"conformance_{uuid.uuid4().hex[:12]}"
+    return "clickhouse", {"path": str(folder), "database": database}, None
+
+
+@pytest.fixture(scope="session")
+def clickhouse_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Keeps the engine open between tests: the storage of each test closes, this one stays."""
+    pytest.importorskip("chdb")
+    folder = tmp_path_factory.mktemp("clickhouse")
+    keeper = create_storage("clickhouse", {"path": str(folder), "database": "keeper"}, "tests: clickhouse")
+    yield folder
+    keeper.close()
 
 
 STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {

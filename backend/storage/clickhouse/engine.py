@@ -4,9 +4,9 @@ Both run the same SQL (query parameters in ClickHouse's ``{name:Type}``
 form) and hand rows back as Arrow tables, and both take inserts as Arrow
 tables, so the writer and reader never know which one they have.
 
-chDB runs one ClickHouse engine per process: opening a second data folder
-while one is open is refused here with a clear error instead of failing
-inside the engine.  Its connection is not safe to use from several threads
+chDB runs one ClickHouse engine per process: storages on the same data
+folder share it (each in its own database, say), and opening a second
+folder while one is open is refused with a clear error.  Its connection is not safe to use from several threads
 at once, so every statement takes a lock; the engine runs each statement on
 its own threads, with the GIL released.
 """
@@ -37,29 +37,30 @@ class Connection(Protocol):
 
 
 class Embedded:
-    """chDB with its data in ``path``."""
+    """chDB with its data in ``path``; storages on the same folder share one engine (see ``close``)."""
 
-    _open_path: str | None = None
-    _open_lock = threading.Lock()
+    _shared: dict[str, tuple[Any, threading.Lock, int]] = {}  # folder -> (connection, lock, users)
+    _shared_lock = threading.Lock()
 
     def __init__(self, path: str) -> None:
         try:
             import chdb  # noqa: PLC0415 - optional: imported only when this kind is chosen
         except ImportError as exc:
             raise StorageError(INSTALL_HINT) from exc
-        folder = str(Path(path).expanduser().resolve())
-        with Embedded._open_lock:
-            if Embedded._open_path is not None:
-                raise StorageError(
-                    f"chDB already has {Embedded._open_path} open in this process; one embedded ClickHouse per process"
-                )
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            try:
-                self._connection = chdb.connect(folder)
-            except Exception as exc:  # noqa: BLE001 - chDB raises plain RuntimeErrors
-                raise StorageError(f"cannot open the embedded ClickHouse in {folder}: {exc}") from exc
-            Embedded._open_path = folder
-        self._lock = threading.Lock()
+        self._folder = str(Path(path).expanduser().resolve())
+        with Embedded._shared_lock:
+            shared = Embedded._shared.get(self._folder)
+            if shared is None:
+                if Embedded._shared:
+                    (other,) = Embedded._shared
+                    raise StorageError(f"chDB already has {other} open in this process; one data folder per process")
+                Path(self._folder).mkdir(parents=True, exist_ok=True)
+                try:
+                    shared = (chdb.connect(self._folder), threading.Lock(), 0)
+                except Exception as exc:  # noqa: BLE001 - chDB raises plain RuntimeErrors
+                    raise StorageError(f"cannot open the embedded ClickHouse in {self._folder}: {exc}") from exc
+            self._connection, self._lock, users = shared
+            Embedded._shared[self._folder] = (self._connection, self._lock, users + 1)
         self._closed = False
 
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
@@ -85,13 +86,17 @@ class Embedded:
                 raise StorageError(f"ClickHouse: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
+        """The engine closes with the last storage that uses it."""
+        with Embedded._shared_lock, self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._connection.close()
-        with Embedded._open_lock:
-            Embedded._open_path = None
+            connection, lock, users = Embedded._shared[self._folder]
+            if users > 1:
+                Embedded._shared[self._folder] = (connection, lock, users - 1)
+                return
+            del Embedded._shared[self._folder]
+            connection.close()
 
 
 class Server:
