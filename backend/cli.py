@@ -49,6 +49,7 @@ Environment variables: {_ENV}CONFIG, {_ENV}STORAGE, {_ENV}STORAGE_URL,
 \b
 Examples:
   hotrod backend --storage memory
+  hotrod backend --storage clickhouse       (needs pip install 'hotrod-py[clickhouse]')
   hotrod backend --storage postgres --storage-url postgresql+psycopg://u@db/traces
   hotrod backend --config backend.yaml --set processors.batch.queue_size=50000
 Exit status: 2 for a configuration error, 1 when a server cannot start.
@@ -66,13 +67,15 @@ def _port_option(name: str, what: str) -> Callable[[FC], FC]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override one config value (a YAML value), e.g. receivers.otlp.protocols.http.endpoint=:4318. "
               "Repeatable.")  # fmt: skip
-@click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis"]), envvar=_ENV + "STORAGE",
-              show_envvar=True, help="Replace every jaeger_storage backend with this kind (postgres also gives "
+@click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis", "clickhouse"]),
+              envvar=_ENV + "STORAGE", show_envvar=True,
+              help="Replace every jaeger_storage backend with this kind (postgres also gives "
               "each batch processor 4 workers, as PostgreSQL takes parallel writes).")  # fmt: skip
 @click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db for redis "
-              "(default: an embedded Redis server).")  # fmt: skip
+              "(default: an embedded Redis server); http://user:password@host:8123 for clickhouse (default: "
+              "embedded chDB in data/clickhouse).")  # fmt: skip
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
               help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
               "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip
@@ -146,8 +149,8 @@ def apply_flags(
             if url:
                 raise ConfigError("--storage-url", "the memory storage takes no URL")
             spec: dict[str, Any] = {"memory": {}}
-        elif storage == "redis":
-            spec = {"redis": {"url": url} if url else {}}
+        elif storage in ("redis", "clickhouse"):
+            spec = {storage: {"url": url} if url else {}}
         else:
             spec = {"sql": {"url": url or STORAGE_URLS[storage or "sqlite"]}}
         for name in backends:

@@ -19,7 +19,7 @@ KINDS: dict[str, str] = {
     "memory": "backend.storage.memory.store:PLUGIN",
     "sql": "backend.storage.sql.store:PLUGIN",
     "redis": "backend.storage.redis.store:PLUGIN",
-    "clickhouse": "backend.storage.clickhouse.store:PLUGIN",
+    "clickhouse": "backend.storage.clickhouse.plugin:PLUGIN",
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from backend.config_binding import Duration
 
+INSTALL_HINT = "the clickhouse storage needs its optional engine: pip install 'hotrod-py[clickhouse]'"
 _HOUR_NS = 3_600_000_000_000
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -19,7 +20,7 @@ class ClickHouseOptions:
     cluster: str = ""  # server only: create Replicated tables ON CLUSTER behind Distributed ones
     retention: Duration = Duration(72 * _HOUR_NS)  # 0 keeps spans forever
     # Where adaptive sampling keeps its state (ClickHouse has no atomic lease): a SQL database URL;
-    # empty means a SQLite file in ``path`` (embedded), which a PostgreSQL URL replaces for many collectors.
+    # empty means a SQLite file in ``path``; give a PostgreSQL URL when several collectors share a server.
     sampling_url: str = ""
 
     def __post_init__(self) -> None:

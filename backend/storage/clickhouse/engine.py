@@ -19,9 +19,10 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from backend.config_binding import ConfigError
 from backend.storage.api import StorageError
+from backend.storage.clickhouse.config import INSTALL_HINT
 
-INSTALL_HINT = "the clickhouse storage needs the optional chDB engine: pip install 'hotrod-py[clickhouse]'"
 # Strings come back as bytes (ids and payloads are binary); ClickHouse's own setting, honoured by both.
 _BINARY = {"output_format_arrow_string_as_string": 0}
 
@@ -42,11 +43,11 @@ class Embedded:
     _shared: dict[str, tuple[Any, threading.Lock, int]] = {}  # folder -> (connection, lock, users)
     _shared_lock = threading.Lock()
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, where: str) -> None:
         try:
             import chdb  # noqa: PLC0415 - optional: imported only when this kind is chosen
         except ImportError as exc:
-            raise StorageError(INSTALL_HINT) from exc
+            raise ConfigError(where, INSTALL_HINT) from exc
         self._folder = str(Path(path).expanduser().resolve())
         with Embedded._shared_lock:
             shared = Embedded._shared.get(self._folder)
@@ -102,13 +103,13 @@ class Embedded:
 class Server:
     """A ClickHouse server over HTTP (``clickhouse-connect``), e.g. ``http://default:secret@db:8123``."""
 
-    def __init__(self, url: str, database: str) -> None:
+    def __init__(self, url: str, where: str) -> None:
         try:
             import clickhouse_connect  # noqa: PLC0415 - optional
         except ImportError as exc:
-            raise StorageError(INSTALL_HINT) from exc
+            raise ConfigError(where, INSTALL_HINT) from exc
         try:
-            self._client = clickhouse_connect.get_client(dsn=url, database=database or None)
+            self._client = clickhouse_connect.get_client(dsn=url)
         except Exception as exc:  # noqa: BLE001 - connection, authentication and URL errors alike
             raise StorageError(f"cannot reach ClickHouse at {_without_password(url)}: {exc}") from exc
 

@@ -2,8 +2,9 @@
 
 Adaptive sampling needs an atomic lease, which ClickHouse does not offer,
 so this plug-in pairs with the ``sql`` plug-in's sampling store: a SQLite
-file in the embedded engine's data folder by default, or ``sampling_url``
-(PostgreSQL when several collectors share one ClickHouse server).
+file in ``path`` by default (the embedded engine's data folder), or
+``sampling_url`` (PostgreSQL when several collectors share one ClickHouse
+server).
 """
 
 from __future__ import annotations
@@ -12,25 +13,21 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from backend.config_binding import ConfigError
 from backend.storage.api import StorageError
 from backend.storage.clickhouse.config import ClickHouseOptions
 from backend.storage.clickhouse.engine import Connection, Embedded, Server
 from backend.storage.clickhouse.reader import ClickHouseReader
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.writer import ClickHouseWriter
-from backend.storage.factory import StoragePlugin
 from backend.storage.sampling_sql import SqlSamplingStore
 from backend.storage.sql_schema import make_engine
 
 
 class ClickHouseStorage:
     def __init__(self, options: ClickHouseOptions, where: str = "clickhouse") -> None:
-        if options.url and not options.sampling_url:
-            raise ConfigError(f"{where}.sampling_url", "a ClickHouse server needs a SQL database URL for sampling")
         self._retention_ns = int(options.retention)
         self._layout = Layout(options.database, self._retention_ns // 1_000_000_000, options.cluster)
-        self._connection: Connection = Server(options.url, "") if options.url else Embedded(options.path)
+        self._connection: Connection = Server(options.url, where) if options.url else Embedded(options.path, where)
         try:
             for statement in self._layout.statements():
                 self._connection.command(statement)
@@ -65,9 +62,11 @@ class ClickHouseStorage:
             return 0
         params = {"cutoff": now_ns - self._retention_ns}
         spans, trace_times = self._layout.table("spans"), self._layout.table("trace_times")
-        expired = self._connection.arrow(
-            f"SELECT count() AS expired FROM {spans} WHERE start_ns < {{cutoff:Int64}}", params
-        ).column("expired")[0].as_py()
+        expired = (
+            self._connection.arrow(f"SELECT count() AS expired FROM {spans} WHERE start_ns < {{cutoff:Int64}}", params)
+            .column("expired")[0]
+            .as_py()
+        )
         if expired:
             self._connection.command(f"DELETE FROM {spans} WHERE start_ns < {{cutoff:Int64}}", params)
             self._connection.command(f"DELETE FROM {trace_times} WHERE last_ns < {{cutoff:Int64}}", params)
@@ -77,6 +76,3 @@ class ClickHouseStorage:
         if self._sampling_engine is not None:
             self._sampling_engine.dispose()
         self._connection.close()
-
-
-PLUGIN = StoragePlugin(ClickHouseOptions, ClickHouseStorage)

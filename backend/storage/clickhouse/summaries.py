@@ -42,5 +42,6 @@ def summaries_page(
     )
     columns = (rows.column(name).to_pylist() for name in ("trace_id", "first", "last", "spans"))
     return total, [
-        TraceSummary(trace_id, first, last - first, count) for trace_id, first, last, count in zip(*columns, strict=True)
+        TraceSummary(trace_id, first, last - first, count)
+        for trace_id, first, last, count in zip(*columns, strict=True)
     ]

@@ -94,6 +94,10 @@ def processes_table(processes: dict[bytes, bytes]) -> pa.Table:
         attribute_tags(ResourceSpans.FromString(blob).resource.attributes, found)
         resource_tags.append(found)
     return pa.Table.from_arrays(
-        [pa.array(list(processes), pa.binary()), pa.array(list(processes.values()), pa.binary()), pa.array(resource_tags, _TEXTS)],
+        [
+            pa.array(list(processes), pa.binary()),
+            pa.array(list(processes.values()), pa.binary()),
+            pa.array(resource_tags, _TEXTS),
+        ],
         schema=PROCESSES_SCHEMA,
     )
