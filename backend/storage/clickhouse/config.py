@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.config_binding import Duration
+from backend.core.binding import Duration
 
 INSTALL_HINT = "the clickhouse storage needs its optional engine: pip install 'hotrod-py[clickhouse]'"
 _HOUR_NS = 3_600_000_000_000

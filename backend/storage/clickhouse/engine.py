@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from backend.storage.api import StorageError
 from backend.storage.clickhouse.config import INSTALL_HINT
 

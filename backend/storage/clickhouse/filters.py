@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.model import KIND_BY_NAME, STATUS_ERROR, STATUS_OK
+from backend.spans.model import KIND_BY_NAME, STATUS_ERROR, STATUS_OK
 from backend.storage.api import TraceQuery
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.tags import tag

@@ -7,7 +7,7 @@ on a machine without chDB or pyarrow.
 
 from __future__ import annotations
 
-from backend.config_binding import ConfigError
+from backend.core.binding import ConfigError
 from backend.storage.api import Storage
 from backend.storage.clickhouse.config import INSTALL_HINT, ClickHouseOptions
 from backend.storage.factory import StoragePlugin

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from backend.model import KIND_NAMES, SpanRecord
+from backend.spans.model import KIND_NAMES, SpanRecord
 from backend.storage.api import DependencyLink, Operation, Trace, TraceQuery, TraceSummary
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.filters import where

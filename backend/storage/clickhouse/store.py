@@ -19,8 +19,8 @@ from backend.storage.clickhouse.engine import Connection, Embedded, Server
 from backend.storage.clickhouse.reader import ClickHouseReader
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.writer import ClickHouseWriter
-from backend.storage.sampling_sql import SqlSamplingStore
-from backend.storage.sql_schema import make_engine
+from backend.storage.sql.sampling import SqlSamplingStore
+from backend.storage.sql.schema import make_engine
 
 
 class ClickHouseStorage:

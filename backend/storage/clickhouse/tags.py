@@ -23,7 +23,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from backend.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
+from backend.spans.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
 from backend.storage.matching import render_value
 
 SEPARATOR = "\x1f"

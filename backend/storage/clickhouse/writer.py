@@ -16,7 +16,7 @@ import threading
 import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
-from backend.model import SpanBatch
+from backend.spans.model import SpanBatch
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.tags import attribute_tags, batch_tags
