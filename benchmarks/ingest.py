@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from loadgen.bench.reference import decode_and_walk
 from loadgen.synthetic import SyntheticTraces, TraceShape, service_name
 from tests.support import reported_backend_ports, wait_for
 
@@ -64,37 +64,6 @@ def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[
         request, _ = generator.next_request()
         bodies.append(request.SerializeToString())
     return bodies, list(generator.produced.items())
-
-
-def decode_and_walk(bodies: list[bytes]) -> float:
-    """Spans per CPU-second to parse every request and touch every span field and attribute once.
-
-    CPU time, not wall time: on an idle core they agree, and on a busy machine CPU time still does.
-    """
-    started = time.process_time()
-    spans = 0
-    sink = 0
-    for body in bodies:
-        request = ExportTraceServiceRequest.FromString(body)
-        for resource_spans in request.resource_spans:
-            for attribute in resource_spans.resource.attributes:
-                sink += len(attribute.key) + len(attribute.value.string_value)
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    spans += 1
-                    sink += len(span.trace_id) + len(span.span_id) + len(span.parent_span_id) + len(span.name)
-                    sink += span.kind + span.start_time_unix_nano + span.end_time_unix_nano + span.status.code
-                    for attribute in span.attributes:
-                        value = attribute.value
-                        sink += len(attribute.key) + len(
-                            str(getattr(value, value.WhichOneof("value") or "string_value"))
-                        )
-                    for event in span.events:
-                        sink += event.time_unix_nano + len(event.name) + len(event.attributes)
-                    for link in span.links:
-                        sink += len(link.trace_id) + len(link.attributes)
-    assert sink
-    return spans / (time.process_time() - started)
 
 
 class Backend:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -175,11 +176,19 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 
 @click.command(context_settings={"show_default": True})
 @click.option(
+    "--dataset",
+    type=click.Choice(["synthetic", "jaeger-clickhouse"]),
+    default="synthetic",
+    help="synthetic: rising ingest rates with queries alongside. jaeger-clickhouse: Jaeger's published ClickHouse "
+    "benchmark (tracegen data loaded at full speed, then its query set), our figures beside Jaeger's.",
+)
+@click.option(
     "--storage",
     "storages",
-    default="memory,sqlite",
+    default=None,
     envvar="HOTROD_BENCH_STORAGES",
-    help="Storages to start a fresh backend for, comma-separated: memory, sqlite, postgres.",
+    help="Storages to start a fresh backend for, comma-separated: memory, sqlite, postgres, clickhouse "
+    "(default: memory,sqlite; clickhouse,sqlite for jaeger-clickhouse).",
 )
 @click.option(
     "--external",
@@ -229,13 +238,25 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 )
 @click.option("--drain-timeout", default="60s", callback=_seconds, help="How long a step may take to become queryable.")
 @click.option(
+    "--traces",
+    type=click.IntRange(min=1),
+    default=100_000,
+    help="jaeger-clickhouse: traces of 10 spans to load (Jaeger's reference run: 1000000, i.e. 10 M spans).",
+)
+@click.option("--days", type=click.FloatRange(min=0.001), default=10.0, help="jaeger-clickhouse: time the data spans.")
+@click.option("--query-repeats", type=click.IntRange(min=1), default=20, help="jaeger-clickhouse: runs of each query.")
+@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder for report.md, results.json and plots (default bench-results/<time>).",
 )
 def bench(
-    storages: str,
+    dataset: str,
+    storages: str | None,
+    traces: int,
+    days: float,
+    query_repeats: int,
     externals,
     rates,
     step_duration,
@@ -256,25 +277,33 @@ def bench(
       hotrod bench                                            # memory and SQLite, ~2 minutes
       hotrod bench --storage memory,sqlite,postgres --rates 5000,10000,20000,40000 --step-duration 15s
       hotrod bench --storage memory --external jaeger=http://127.0.0.1:4318,http://127.0.0.1:16686
+      hotrod bench --dataset jaeger-clickhouse --traces 1000000 --storage clickhouse,sqlite,postgres
     Exit status 1 when a target failed or lost spans (the report lists the trace ids).
     """
-    import time
-
     from rich.console import Console
 
     from loadgen.bench import report, runner
     from loadgen.synthetic import TraceShape
 
+    if storages is None:
+        storages = "clickhouse,sqlite" if dataset == "jaeger-clickhouse" else "memory,sqlite"
     chosen = [name.strip() for name in storages.split(",") if name.strip()]
-    unknown = set(chosen) - {"memory", "sqlite", "postgres"}
+    known = {"sqlite", "postgres", "clickhouse"} | ({"memory"} if dataset == "synthetic" else set())
+    unknown = set(chosen) - known
     if unknown:
         raise click.BadParameter(f"unknown storage {', '.join(sorted(unknown))}", param_hint="--storage")
+    output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
+    if dataset == "jaeger-clickhouse":
+        _bench_jaeger_clickhouse(
+            chosen, externals, traces, days, seed, senders, query_repeats, postgres_url, output, drain_timeout,
+            list(backend_overrides),
+        )  # fmt: skip
+        return
     try:
         trace_shape = TraceShape(**shape)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     now = time.time_ns()
-    output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     settings = runner.BenchSettings(
         storages=chosen, externals=externals, rates=rates, step_seconds=step_duration, shape=trace_shape, seed=seed,
         base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
@@ -288,4 +317,38 @@ def bench(
     failed = [r.name for r in results if r.error or r.completeness.get("percent") != 100.0]
     if failed:
         console.print(f"[red]incomplete or failed: {', '.join(failed)}[/red]")
+        raise SystemExit(1)
+
+
+def _bench_jaeger_clickhouse(
+    storages: list[str],
+    externals: list[tuple[str, str, str]],
+    traces: int,
+    days: float,
+    seed: int,
+    senders: int,
+    repeats: int,
+    postgres_url: str,
+    output: Path,
+    drain_timeout: float,
+    backend_overrides: list[str],
+) -> None:
+    from rich.console import Console
+
+    from loadgen.bench.jaeger_clickhouse import report, run
+    from loadgen.tracegen import TracegenShape
+
+    shape = TracegenShape(traces=traces, span_ns=int(days * 86_400_000_000_000))
+    settings = run.Settings(
+        storages=storages, externals=externals, shape=shape, seed=seed, senders=senders, repeats=repeats,
+        postgres_url=postgres_url, output=output.resolve(), drain_timeout_s=drain_timeout,
+        backend_overrides=backend_overrides,
+    )  # fmt: skip
+    console = Console(soft_wrap=True)
+    result = run.run(settings, console)
+    path = report.write(settings, result)
+    console.print(path.read_text())
+    failed = [r.name for r in result.results if r.error]
+    if failed:
+        console.print(f"[red]failed: {', '.join(failed)}[/red]")
         raise SystemExit(1)

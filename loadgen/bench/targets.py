@@ -109,6 +109,7 @@ class BackendTarget:
         self._process: subprocess.Popen | None = None
         self._database: str | None = None
         self._sqlite_file = workdir / f"{storage}-traces.db"
+        self.clickhouse_folder = workdir / "clickhouse"  # the embedded engine's data
         self.log_path = workdir / f"backend-{storage}.log"
 
     def start(self) -> Endpoints:
@@ -122,6 +123,8 @@ class BackendTarget:
             command += ["--set", override]
         if self.storage == "sqlite":
             command += ["--storage-url", f"sqlite:///{self._sqlite_file}"]
+        elif self.storage == "clickhouse":
+            command += ["--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={self.clickhouse_folder}"]
         elif self.storage == "postgres":
             command += ["--storage-url", self._create_database()]
         # one pipe for both streams: the ready line is read from it, everything goes to the log
@@ -146,6 +149,17 @@ class BackendTarget:
         if self._process.stdout:
             self._process.stdout.close()
 
+    def storage_options(self) -> tuple[str, dict[str, Any]]:
+        """(kind, options) that open this target's data in another process once the backend has stopped."""
+        if self.storage == "clickhouse":
+            return "clickhouse", {"path": str(self.clickhouse_folder), "retention": 0}
+        if self.storage == "sqlite":
+            return "sql", {"url": f"sqlite:///{self._sqlite_file}", "retention": 0}
+        if self.storage == "postgres" and self._database:
+            url = make_url(self.postgres_url).set(database=self._database).render_as_string(hide_password=False)
+            return "sql", {"url": url, "retention": 0}
+        raise ValueError(f"{self.storage} keeps nothing once its backend has stopped")
+
     def drop(self) -> None:
         """Remove what the run left behind (the PostgreSQL database; SQLite files stay in the output)."""
         if self._database:
@@ -156,6 +170,8 @@ class BackendTarget:
         if self.storage == "sqlite":
             files = [self._sqlite_file, *self._sqlite_file.parent.glob(self._sqlite_file.name + "-*")]
             return sum(f.stat().st_size for f in files if f.exists())
+        if self.storage == "clickhouse":
+            return sum(f.stat().st_size for f in self.clickhouse_folder.rglob("*") if f.is_file())
         if self.storage == "postgres" and self._database:
             return int(_admin_sql(self.postgres_url, "SELECT pg_database_size(:name)", {"name": self._database}))
         return None

@@ -1,0 +1,117 @@
+"""The report: our figures beside Jaeger's published ones, each with the machine it was measured on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict
+from pathlib import Path
+
+from loadgen.bench.jaeger_clickhouse.queries import API_LIMIT, QUERY_NAMES, STORAGE_LIMIT, Timing
+from loadgen.bench.jaeger_clickhouse.run import Run, Settings
+
+# internal/storage/v2/clickhouse/BENCHMARKING.md in jaegertracing/jaeger (v2.17): averages of 3 runs, server-side SQL.
+JAEGER_MACHINE = "Oracle Cloud VM.Standard2.4: 4 OCPUs (Xeon Platinum 8167M), 60 GB, ClickHouse 26 single node"
+JAEGER_SPANS = 10_000_000
+JAEGER_INSERT_SPANS_PER_S = 52_129
+JAEGER_BYTES_PER_SPAN = 722.09 * 2**20 / JAEGER_SPANS
+JAEGER_QUERY_MS = {
+    "services": 3,
+    "operations": 4,
+    "get-trace": 101,
+    "search by service": 37,
+    "search by operation": 38,
+    "search by duration": 43,
+    "search by time range": 47,
+    "search by attribute": 1769,
+    "search by all filters": 139,
+}
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({model or platform.machine()}), {platform.system()}; load average at the end {load}"
+    )
+
+
+def _cell(timing: Timing | None) -> str:
+    return "–" if timing is None else f"{timing.p50_ms:g} / {timing.p99_ms:g}"
+
+
+def markdown(settings: Settings, run: Run) -> str:
+    spans = run.prepared.spans
+    lines = [
+        f"# Jaeger's ClickHouse benchmark, reproduced ({spans:,} tracegen spans)",
+        "",
+        f"- **Ours**: {machine()}.",
+        f"- **Jaeger + ClickHouse (published)**: {JAEGER_MACHINE}; {JAEGER_SPANS:,} spans.",
+        f"- Data: {settings.shape.traces:,} traces of {settings.shape.children + 1} spans, "
+        f"{settings.shape.services} services, {settings.shape.attributes} attributes per child span "
+        f"({settings.shape.attribute_keys} keys × {settings.shape.attribute_values} values), "
+        f"over {settings.shape.span_ns / 86_400e9:g} days; decode-and-walk on the same requests: "
+        f"{run.decode_and_walk:,.0f} spans per CPU-second.",
+        "",
+        "## Ingest (OTLP/HTTP in → queryable) and disk",
+        "",
+        "*spans/s*: wall clock, first request sent → last traces queryable. *per CPU-second*: spans over the "
+        "backend process's CPU time (engine threads included) during the load, which a busy machine does not "
+        "change; decode-and-walk is per CPU-second too.",
+        "",
+        "| target | spans/s | per CPU-second | × decode-and-walk | bytes/span on disk | retries | error |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        f"| Jaeger + ClickHouse (published) | {JAEGER_INSERT_SPANS_PER_S:,} | – | – "
+        f"| {JAEGER_BYTES_PER_SPAN:.0f} | – | |",
+    ]
+    for result in run.results:
+        rate = result.loaded.spans_per_s(spans) if result.loaded and not result.error else 0
+        per_span = f"{result.disk_bytes / spans:.0f}" if result.disk_bytes else "–"
+        retries = result.loaded.retries if result.loaded else "–"
+        per_cpu = spans / result.backend_cpu_s if rate and result.backend_cpu_s else 0
+        ratio = f"{per_cpu / run.decode_and_walk:.2f}" if per_cpu else "–"
+        cpu_cell = f"{per_cpu:,.0f}" if per_cpu else "–"
+        lines.append(
+            f"| {result.name} | {rate:,.0f} | {cpu_cell} | {ratio} | {per_span} | {retries} | {result.error} |"
+        )
+    lines += [
+        "",
+        "## Queries, p50 / p99 ms",
+        "",
+        f"*storage*: the plug-in's reader in-process, trace ids only, limit {STORAGE_LIMIT} (the work of Jaeger's "
+        f"SQL). *API*: the Jaeger query API over HTTP, whole traces, limit {API_LIMIT}, service always given "
+        "(the API requires it). Jaeger's figures are averages of 3 runs of the SQL on the server.",
+        "",
+    ]
+    columns = [("Jaeger + ClickHouse (published avg)", None, None)]
+    columns += [(f"{r.name} storage", r, "storage") for r in run.results if r.storage]
+    columns += [(f"{r.name} API", r, "api") for r in run.results if r.api]
+    lines.append("| query | " + " | ".join(title for title, _, _ in columns) + " |")
+    lines.append("|---|" + "---:|" * len(columns))
+    for query in QUERY_NAMES:
+        cells = [f"{JAEGER_QUERY_MS[query]:,}"]
+        for _, result, level in columns[1:]:
+            cells.append(_cell(getattr(result, level).get(query)))
+        lines.append(f"| {query} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(settings: Settings, run: Run) -> Path:
+    text = markdown(settings, run)
+    (settings.output / "report.md").write_text(text)
+    document = {
+        "spans": run.prepared.spans,
+        "decode_and_walk_spans_per_s": run.decode_and_walk,
+        "machine": machine(),
+        "results": [asdict(result) for result in run.results],
+    }
+    (settings.output / "results.json").write_text(json.dumps(document, indent=2, default=str))
+    return settings.output / "report.md"
