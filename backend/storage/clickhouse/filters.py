@@ -1,8 +1,8 @@
 """A ``TraceQuery`` as a ClickHouse WHERE clause over ``spans``, with its values as query parameters.
 
 Tags follow ``backend.storage.matching``'s rule: ``key=value`` matches when
-the span's own or its events' attributes have that text (the ``tags``
-column), when its process's resource does (``processes.resource_tags``),
+the span's own or its events' attributes have that text (``tag_keys`` and
+``tag_values``), when its process's resource does (``processes``),
 or when a field Jaeger shows as a tag says so (``span.kind``,
 ``otel.status_code``, ``error=true``).  Every tag must match on one span.
 """
@@ -14,7 +14,6 @@ from typing import Any
 from backend.spans.model import KIND_BY_NAME, STATUS_ERROR, STATUS_OK
 from backend.storage.api import TraceQuery
 from backend.storage.clickhouse.schema import Layout
-from backend.storage.clickhouse.tags import tag
 from backend.storage.matching import kind_filter
 
 _STATUS_CODES = {"OK": STATUS_OK, "ERROR": STATUS_ERROR}
@@ -45,11 +44,12 @@ def where(query: TraceQuery, layout: Layout) -> tuple[str, dict[str, Any]]:
             params[field] = int(value)
     processes = layout.table("processes")
     for number, (key, value) in enumerate(sorted(query.tags.items())):
-        name = f"tag{number}"
-        params[name] = tag(key, value)
+        k, v = f"{{key{number}:String}}", f"{{value{number}:String}}"
+        params[f"key{number}"], params[f"value{number}"] = key, value
         options = [
-            f"has(tags, {{{name}:String}})",
-            f"process_id IN (SELECT id FROM {processes} WHERE has(resource_tags, {{{name}:String}}))",
+            f"arrayExists((k, v) -> k = {k} AND v = {v}, tag_keys, tag_values)",
+            f"process_id IN (SELECT id FROM {processes}"
+            f" WHERE arrayExists((k, v) -> k = {k} AND v = {v}, resource_keys, resource_values))",
             *_derived(key, value),
         ]
         conditions.append(f"({' OR '.join(options)})")

@@ -4,9 +4,9 @@
 search for a service in a time range reads only that stretch of the table
 (the primary index prunes the rest), and the newest matches come first.
 Names are ``LowCardinality`` (a few thousand distinct values in millions of
-rows), times are delta-coded, everything is ZSTD.  ``tags`` holds each
-span's attribute texts (see ``tags``), so a tag search scans that column
-only.  ``payload`` is the span's own OTLP bytes, read only for whole traces.
+rows), times are delta-coded, everything is ZSTD.  ``tag_keys`` and
+``tag_values`` hold each span's attribute texts (see ``tags``), so a tag
+search scans those two columns only.  ``payload`` is the span's own OTLP bytes, read only for whole traces.
 The table is a ``ReplacingMergeTree`` whose key ends in the trace and span
 id: a span delivered twice is folded into one by background merges, and
 readers fold what is not merged yet (``LIMIT 1 BY``, ``uniqExact``).
@@ -17,7 +17,7 @@ so finding a trace is a primary-key lookup that then reads only the
 partitions and key ranges of that time window, with a bloom filter on
 ``spans.trace_id`` to skip the rest), and ``operations`` (the service and
 operation lists).  ``processes`` keeps each resource + scope once, with its
-resource attributes as tag texts.
+resource attributes as tag keys and texts.
 
 Retention is a TTL on whole day partitions (``ttl_only_drop_parts``), so
 expiry drops parts instead of rewriting them.  With ``cluster`` set, each
@@ -60,7 +60,8 @@ class Layout:
                 start_ns Int64 CODEC(Delta(8), ZSTD(1)),
                 duration_ns Int64 CODEC(T64, ZSTD(1)),
                 process_id LowCardinality(String),
-                tags Array(LowCardinality(String)) CODEC(ZSTD(1)),
+                tag_keys Array(LowCardinality(String)) CODEC(ZSTD(1)),
+                tag_values Array(String) CODEC(ZSTD(1)),
                 payload String CODEC(ZSTD(3)),
                 INDEX trace_id_bloom trace_id TYPE bloom_filter(0.001) GRANULARITY 1""",
                 "ReplacingMergeTree",
@@ -93,7 +94,8 @@ class Layout:
                 """
                 id String,
                 blob String CODEC(ZSTD(3)),
-                resource_tags Array(String)""",
+                resource_keys Array(String),
+                resource_values Array(String)""",
                 "ReplacingMergeTree",
                 "ORDER BY id",
                 "cityHash64(id)",

@@ -19,7 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 from backend.spans.model import SpanBatch
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.schema import Layout
-from backend.storage.clickhouse.tags import attribute_tags, batch_tags
+from backend.storage.clickhouse.tags import Tags, attribute_tags, batch_tags
 
 _KNOWN_PROCESSES_LIMIT = 100_000
 _ID16 = pa.binary(16)
@@ -37,11 +37,14 @@ SPANS_SCHEMA = pa.schema(
         ("start_ns", pa.int64()),
         ("duration_ns", pa.int64()),
         ("process_id", pa.binary()),
-        ("tags", _TEXTS),
+        ("tag_keys", _TEXTS),
+        ("tag_values", _TEXTS),
         ("payload", pa.binary()),
     ]
 )
-PROCESSES_SCHEMA = pa.schema([("id", pa.binary()), ("blob", pa.binary()), ("resource_tags", _TEXTS)])
+PROCESSES_SCHEMA = pa.schema(
+    [("id", pa.binary()), ("blob", pa.binary()), ("resource_keys", _TEXTS), ("resource_values", _TEXTS)]
+)
 
 
 class ClickHouseWriter:
@@ -70,6 +73,7 @@ class ClickHouseWriter:
 def spans_table(batch: SpanBatch) -> pa.Table:
     spans = batch.spans
     payloads = [r.payload for r in spans]
+    tags = batch_tags(payloads)
     columns = [
         pa.array([r.trace_id for r in spans], _ID16),
         pa.array([r.span_id for r in spans], _ID8),
@@ -81,23 +85,25 @@ def spans_table(batch: SpanBatch) -> pa.Table:
         pa.array([r.start_ns for r in spans], pa.int64()),
         pa.array([r.duration_ns for r in spans], pa.int64()),
         pa.array([r.process_id for r in spans], pa.binary()),
-        pa.array(batch_tags(payloads), _TEXTS),
+        pa.array([keys for keys, _ in tags], _TEXTS),
+        pa.array([texts for _, texts in tags], _TEXTS),
         pa.array(payloads, pa.binary()),
     ]
     return pa.Table.from_arrays(columns, schema=SPANS_SCHEMA)
 
 
 def processes_table(processes: dict[bytes, bytes]) -> pa.Table:
-    resource_tags = []
+    resource_tags: list[Tags] = []
     for blob in processes.values():
-        found: list[str] = []
+        found: Tags = ([], [])
         attribute_tags(ResourceSpans.FromString(blob).resource.attributes, found)
         resource_tags.append(found)
     return pa.Table.from_arrays(
         [
             pa.array(list(processes), pa.binary()),
             pa.array(list(processes.values()), pa.binary()),
-            pa.array(resource_tags, _TEXTS),
+            pa.array([keys for keys, _ in resource_tags], _TEXTS),
+            pa.array([texts for _, texts in resource_tags], _TEXTS),
         ],
         schema=PROCESSES_SCHEMA,
     )
