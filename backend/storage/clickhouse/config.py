@@ -19,6 +19,9 @@ class ClickHouseOptions:
     database: str = "jaeger"
     cluster: str = ""  # server only: create Replicated tables ON CLUSTER behind Distributed ones
     retention: Duration = Duration(72 * _HOUR_NS)  # 0 keeps spans forever
+    # A text index on the attribute texts: attribute search reads the index instead of scanning the
+    # columns (ms instead of a scan of every span in the window), for ~36 more bytes a span on disk.
+    tag_index: bool = False
     # Where adaptive sampling keeps its state (ClickHouse has no atomic lease): a SQL database URL;
     # empty means a SQLite file in ``path``; give a PostgreSQL URL when several collectors share a server.
     sampling_url: str = ""

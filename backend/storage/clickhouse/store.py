@@ -26,7 +26,7 @@ from backend.storage.sql.schema import make_engine
 class ClickHouseStorage:
     def __init__(self, options: ClickHouseOptions, where: str = "clickhouse") -> None:
         self._retention_ns = int(options.retention)
-        self._layout = Layout(options.database, self._retention_ns // 1_000_000_000, options.cluster)
+        self._layout = Layout(options.database, self._retention_ns // 1_000_000_000, options.cluster, options.tag_index)
         self._connection: Connection = Server(options.url, where) if options.url else Embedded(options.path, where)
         try:
             for statement in self._layout.statements():

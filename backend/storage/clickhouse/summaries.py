@@ -8,9 +8,10 @@ run in ClickHouse, with ties broken as ``backend.storage.summaries`` does.
 
 from __future__ import annotations
 
-from backend.storage.api import TraceQuery, TraceSummary
+from typing import Any
+
+from backend.storage.api import TraceSummary
 from backend.storage.clickhouse.engine import Connection
-from backend.storage.clickhouse.filters import where
 from backend.storage.clickhouse.schema import Layout
 
 _ORDERS = {
@@ -23,9 +24,9 @@ _ORDERS = {
 
 
 def summaries_page(
-    connection: Connection, layout: Layout, query: TraceQuery, sort: str, offset: int, limit: int
+    connection: Connection, layout: Layout, condition: str, params: dict[str, Any], sort: str, offset: int, limit: int
 ) -> tuple[int, list[TraceSummary]]:
-    condition, params = where(query, layout)
+    """The page of the traces that have a span matching ``condition`` (from ``filters.where``)."""
     spans, trace_times = layout.table("spans"), layout.table("trace_times")
     matching = f"SELECT DISTINCT trace_id FROM {spans} WHERE {condition}"
     total = connection.arrow(f"SELECT count() AS total FROM ({matching})", params).column("total")[0].as_py()
