@@ -1,7 +1,7 @@
 """End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
 
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
-       [--storages memory,sqlite,postgres] [--clients 8] [--postgres-url URL]
+       [--storages memory,sqlite,postgres,clickhouse] [--clients 8] [--postgres-url URL]
 
 For each storage, one ``hotrod backend`` process (pipeline otlp → batch →
 jaeger_storage_exporter, extensions storage, query, health) is started on free ports;
@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,13 +40,13 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from loadgen.bench.bulk import send_all
 from loadgen.bench.reference import decode_and_walk
 from loadgen.synthetic import SyntheticTraces, TraceShape, service_name
 from tests.support import reported_backend_ports, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 SHAPE = TraceShape(spans_per_trace=10, traces_per_request=50)
-PROTOBUF = {"Content-Type": "application/x-protobuf"}
 PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
 # the path measured: receivers -> batch -> storage exporter, with the storage, query and health extensions
 # (the default config may add processors and extensions, e.g. sampling on a fixed port)
@@ -105,38 +104,6 @@ class Backend:
         self.log.close()
 
 
-def send_all(backend: Backend, bodies: list[bytes], clients: int) -> int:
-    """POST every body (retrying refusals); returns how many refusals were retried."""
-    url = backend.url("otlp-http", "/v1/traces")
-    position = iter(range(len(bodies)))
-    lock = threading.Lock()
-    refusals = [0]
-
-    def client() -> None:
-        session = requests.Session()
-        while True:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                return
-            while True:
-                response = session.post(url, data=bodies[index], headers=PROTOBUF, timeout=60)
-                if response.status_code == 200:
-                    break
-                if response.status_code not in (429, 503):
-                    raise RuntimeError(f"unexpected {response.status_code}: {response.text[:200]}")
-                with lock:
-                    refusals[0] += 1
-                time.sleep(0.02)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return refusals[0]
-
-
 def check_complete(backend: Backend, traces: list[tuple[str, int]], sample: int = 50) -> None:
     for trace_id, spans in random.Random(1).sample(traces, min(sample, len(traces))) + traces[-1:]:
         found = requests.get(backend.url("query", f"/api/traces/{trace_id}"), timeout=10).json()["data"][0]
@@ -162,7 +129,7 @@ def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients
         try:
             total = sum(spans for _, spans in traces)
             started, cpu_before = time.perf_counter(), backend.cpu_seconds()
-            refusals = send_all(backend, bodies, clients)
+            refusals = send_all(backend.url("otlp-http", "/v1/traces"), bodies, clients)
             acknowledged = time.perf_counter()
             wait_for(lambda: backend.stored() >= total, timeout=600, interval=0.01, what=f"{total} spans stored")
             stored = time.perf_counter()
@@ -180,6 +147,10 @@ def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients
 
 def sqlite_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.glob("traces.db*"))
+
+
+def clickhouse_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in (folder / "clickhouse").rglob("*") if path.is_file())
 
 
 def postgres_size(url: str, schema: str) -> int:
@@ -219,7 +190,7 @@ def query_latency(spans: int, clients: int, seed: int) -> dict[str, tuple[float,
             chunk = 100_000
             for stream in range((spans + chunk - 1) // chunk):
                 bodies, produced = payloads(min(chunk, spans - stream * chunk), seed, stream=stream + 1)
-                send_all(backend, bodies, clients)
+                send_all(backend.url("otlp-http", "/v1/traces"), bodies, clients)
                 traces.extend(produced)
             total = sum(n for _, n in traces)
             wait_for(lambda: backend.stored() >= total, timeout=1200, what=f"{total} spans stored")
@@ -272,10 +243,13 @@ def main() -> None:
         "memory": (lambda _: ["--set", "extensions.jaeger_storage.backends.main={memory: {max_traces: 10000000}}"],
                    lambda _: 0),
         "sqlite": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db"], sqlite_size),
+        "clickhouse": (lambda f: ["--storage", "clickhouse",
+                                  "--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={f}/clickhouse"],
+                       clickhouse_size),
         "postgres": (lambda _: ["--storage", "postgres", "--storage-url", options.postgres_url, "--set", postgres],
                      lambda _: postgres_size(options.postgres_url, schema)),
     }  # fmt: skip
-    aims = {"memory": 1.0, "sqlite": 0.4, "postgres": 0.2}
+    aims = {"memory": 1.0, "sqlite": 0.4, "postgres": 0.2, "clickhouse": 0.5}
     results = []
     try:
         for name in options.storages.split(","):

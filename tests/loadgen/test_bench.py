@@ -49,3 +49,19 @@ def test_an_unreachable_external_target_fails_the_run_but_keeps_the_others_resul
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["targets"][0]["completeness"]["percent"] == 100.0
     assert "http://127.0.0.1:9 did not answer" in doc["targets"][1]["error"]
+
+
+def test_the_jaeger_clickhouse_dataset_reports_our_figures_beside_jaegers(tmp_path: Path):
+    output = tmp_path / "results"
+    result = hotrod(
+        "bench", "--dataset", "jaeger-clickhouse", "--storage", "clickhouse", "--traces", "40", "--days", "0.01",
+        "--query-repeats", "1", "--output", str(output), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = (output / "report.md").read_text()
+    assert "| Jaeger + ClickHouse (published) | 52,129 |" in report
+    assert "| search by attribute | 1,769 |" in report
+    doc = json.loads((output / "results.json").read_text())
+    (clickhouse,) = doc["results"]
+    assert clickhouse["error"] == "" and clickhouse["disk_bytes"] > 0
+    assert clickhouse["storage"]["get-trace"]["results"] == 10 and clickhouse["api"]["services"]["results"] == 10

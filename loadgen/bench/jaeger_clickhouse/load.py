@@ -10,21 +10,16 @@ sustains.  The clock stops when the last traces sent can be read back whole.
 from __future__ import annotations
 
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from loadgen.bench.driver import PROTOBUF
+from loadgen.bench.bulk import send_all
 from loadgen.bench.verify import wait_until_stored
 from loadgen.tracegen import Tracegen
 
 _LENGTH = struct.Struct(">I")
-RETRY_PAUSE_S = 0.05
-EXPORT_TIMEOUT_S = 60.0
 LAST_TRACES = 20  # the traces whose arrival marks the load as stored
 
 
@@ -70,46 +65,14 @@ class Loaded:
 
 
 def load(otlp_http: str, query_url: str, prepared: Prepared, senders: int, drain_timeout_s: float) -> Loaded:
-    source = bodies(prepared.path)
-    lock = threading.Lock()
-    retries = 0
-    errors: list[str] = []
-    url = f"{otlp_http}/v1/traces"
-
-    def sender() -> None:
-        nonlocal retries
-        with requests.Session() as session:
-            while not errors:
-                with lock:
-                    body = next(source, None)
-                if body is None:
-                    return
-                while True:
-                    try:
-                        status = session.post(url, data=body, headers=PROTOBUF, timeout=EXPORT_TIMEOUT_S).status_code
-                    except requests.RequestException as exc:
-                        errors.append(f"export failed: {exc}")
-                        return
-                    if 200 <= status < 300:
-                        break
-                    if status not in (429, 503):
-                        errors.append(f"export answered HTTP {status}")
-                        return
-                    with lock:
-                        retries += 1
-                    time.sleep(RETRY_PAUSE_S)
-
     started = time.perf_counter()
-    threads = [threading.Thread(target=sender, name=f"tracegen-sender-{n}") for n in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        retries = send_all(f"{otlp_http}/v1/traces", bodies(prepared.path), senders)
+    except RuntimeError as exc:
+        answered = time.perf_counter() - started
+        return Loaded(answered, answered, 0, str(exc))
     answered = time.perf_counter() - started
-    if errors:
-        return Loaded(answered, answered, retries, errors[0])
     last = {trace_id.hex(): prepared.spans_per_trace for trace_id in prepared.trace_ids[-LAST_TRACES:]}
-    waited = wait_until_stored(query_url, last, drain_timeout_s)
-    if waited is None:
+    if wait_until_stored(query_url, last, drain_timeout_s) is None:
         return Loaded(answered, answered, retries, f"the last traces were not queryable within {drain_timeout_s:g}s")
     return Loaded(time.perf_counter() - started, answered, retries)

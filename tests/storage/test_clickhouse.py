@@ -1,0 +1,55 @@
+"""What the clickhouse plug-in adds beyond the conformance suite: its options, its DDL, its engine rules."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from backend.core.binding import ConfigError
+from backend.storage.api import StorageError, TraceQuery
+from backend.storage.clickhouse.engine import Embedded
+from backend.storage.clickhouse.schema import Layout
+from backend.storage.factory import create_storage
+from tests.builders import SpanSpec, batch_of
+
+pytest.importorskip("chdb")
+
+
+def test_the_optional_tag_index_serves_the_same_attribute_search(clickhouse_folder: Path):
+    options = {"path": str(clickhouse_folder), "database": f"tags_{uuid.uuid4().hex[:8]}", "tag_index": True}
+    storage = create_storage("clickhouse", options, "tests")
+    try:
+        wanted = SpanSpec("driver", "op", attributes={"driver.id": "T7"})
+        storage.writer().write(batch_of([wanted, SpanSpec("driver", "op", attributes={"driver.id": "T8"})]))
+
+        assert storage.reader().find_trace_ids(TraceQuery(tags={"driver.id": "T7"})) == [wanted.trace_id]
+    finally:
+        storage.close()
+
+
+def test_the_cluster_layout_is_clickhouse_sql(clickhouse_folder: Path):
+    """The Replicated + Distributed DDL of docs/clickhouse.md parses (no cluster here to run it on)."""
+    engine = Embedded(str(clickhouse_folder), "tests")
+    try:
+        for statement in Layout("jaeger", retention_s=3600, cluster="traces", tag_index=True).statements():
+            engine.command(f"EXPLAIN AST {statement}")
+    finally:
+        engine.close()
+
+
+def test_a_second_data_folder_in_one_process_is_refused(clickhouse_folder: Path, tmp_path: Path):
+    with pytest.raises(StorageError, match="one data folder per process"):
+        create_storage("clickhouse", {"path": str(tmp_path / "other")}, "tests")
+
+
+def test_a_cluster_without_a_server_is_a_config_error():
+    with pytest.raises(ConfigError, match="cluster needs a server url"):
+        create_storage("clickhouse", {"cluster": "traces"}, "tests")
+
+
+def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path):
+    options = {"url": "http://127.0.0.1:9", "sampling_url": f"sqlite:///{tmp_path / 's.db'}"}
+    with pytest.raises(StorageError, match=r"cannot reach ClickHouse at http://127\.0\.0\.1:9"):
+        create_storage("clickhouse", options, "tests")
