@@ -1,13 +1,13 @@
 """Storage plug-in speed with nothing around it: insert rate, bytes per span on disk, query latency.
 
-Usage: .venv/bin/python benchmarks/storage.py [--spans 1000000] [--batch 500] [--url URL | --memory]
+Usage: .venv/bin/python benchmarks/storage.py [--spans 1000000] [--batch 500] [--url URL | --memory | --clickhouse]
 
 Default: a fresh SQLite file in a temporary folder.  Spans are seeded
 synthetic traces (loadgen.synthetic, 10 spans each, 5 services) decoded by
 the real OTLP path before timing starts, so only ``writer().write`` is timed.
 Traces are spread over six hours in chunks, so a one-hour search window holds
 about a sixth of them.  Printed: spans/s for the whole load and for its last
-tenth (a full store), bytes per span on disk (SQLite), and p50/p99 of
+tenth (a full store), bytes per span on disk (SQLite, embedded ClickHouse), and p50/p99 of
 get_trace, find_traces (service + 1 h window, limit 20; also with an
 operation, a tag and a minimum duration) and dependencies over one hour.
 """
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--url", help="an SQLAlchemy URL (default: a temporary SQLite file)")
     parser.add_argument("--schema", default="", help="PostgreSQL schema to use (created, left in place)")
     parser.add_argument("--memory", action="store_true", help="benchmark the memory plug-in instead")
+    parser.add_argument("--clickhouse", action="store_true", help="benchmark embedded ClickHouse (chDB) instead")
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
@@ -81,6 +82,8 @@ def main() -> None:
 
     if args.memory:
         storage: Storage = create_storage("memory", {"max_traces": total}, "bench")
+    elif args.clickhouse:
+        storage = create_storage("clickhouse", {"path": str(folder / "clickhouse"), "retention": 0}, "bench")
     else:
         url = args.url or f"sqlite:///{folder / 'traces.db'}"
         options = {"url": url, "retention": 0, **({"schema": args.schema} if args.schema else {})}
@@ -121,7 +124,7 @@ def main() -> None:
     samples = timed(5, lambda i: dependencies.get_dependencies(end, HOUR))
     print(f"dependencies 1h (5 runs)           {percentiles(samples)}")
     storage.close()  # SQLite checkpoints and removes the WAL on the last close
-    files = list(folder.glob("traces.db*"))
+    files = [*folder.glob("traces.db*"), *(f for f in (folder / "clickhouse").rglob("*") if f.is_file())]
     if files:
         size = sum(f.stat().st_size for f in files)
         print(f"disk:   {size / total:10,.0f} bytes/span ({size / 1e6:,.0f} MB)")

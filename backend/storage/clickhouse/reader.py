@@ -24,6 +24,7 @@ from backend.storage.clickhouse.summaries import summaries_page
 from backend.storage.dependencies import sort_links
 from backend.storage.summaries import check_page
 
+_PROCESS_CACHE_LIMIT = 10_000
 _RECORD_COLUMNS = (
     "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id, payload"
 )
@@ -41,6 +42,7 @@ class ClickHouseReader:
         self._trace_times = layout.table("trace_times")
         self._operations = layout.table("operations")
         self._processes = layout.table("processes")
+        self._process_cache: dict[bytes, bytes] = {}
 
     # Traces
 
@@ -75,13 +77,17 @@ class ClickHouseReader:
         return traces
 
     def _process_blobs(self, process_ids: set[bytes]) -> dict[bytes, bytes]:
-        if not process_ids:
-            return {}
-        rows = self._connection.arrow(
-            f"SELECT id, any(blob) AS blob FROM {self._processes} WHERE id IN ({hex_list(sorted(process_ids))})"
-            " GROUP BY id"
-        )
-        return dict(zip(rows.column("id").to_pylist(), rows.column("blob").to_pylist(), strict=True))
+        """Cached: an id is a digest of its blob, so what is stored under it never changes."""
+        missing = sorted(process_ids - self._process_cache.keys())
+        if missing:
+            rows = self._connection.arrow(
+                f"SELECT id, any(blob) AS blob FROM {self._processes} WHERE id IN ({hex_list(missing)}) GROUP BY id"
+            )
+            if len(self._process_cache) > _PROCESS_CACHE_LIMIT:
+                self._process_cache.clear()
+            self._process_cache.update(zip(rows.column("id").to_pylist(), rows.column("blob").to_pylist(), strict=True))
+        cache = self._process_cache
+        return {pid: cache[pid] for pid in process_ids if pid in cache}
 
     # Search
 

@@ -74,6 +74,7 @@ def spans_table(batch: SpanBatch) -> pa.Table:
     spans = batch.spans
     payloads = [r.payload for r in spans]
     tags = batch_tags(payloads)
+    offsets = pa.array(tags.offsets, pa.int32())
     columns = [
         pa.array([r.trace_id for r in spans], _ID16),
         pa.array([r.span_id for r in spans], _ID8),
@@ -85,8 +86,8 @@ def spans_table(batch: SpanBatch) -> pa.Table:
         pa.array([r.start_ns for r in spans], pa.int64()),
         pa.array([r.duration_ns for r in spans], pa.int64()),
         pa.array([r.process_id for r in spans], pa.binary()),
-        pa.array([keys for keys, _ in tags], _TEXTS),
-        pa.array([texts for _, texts in tags], _TEXTS),
+        pa.ListArray.from_arrays(offsets, pa.array(tags.keys, pa.string())),
+        pa.ListArray.from_arrays(offsets, pa.array(tags.texts, pa.string())),
         pa.array(payloads, pa.binary()),
     ]
     return pa.Table.from_arrays(columns, schema=SPANS_SCHEMA)
