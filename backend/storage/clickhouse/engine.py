@@ -14,8 +14,9 @@ its own threads, with the GIL released.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
@@ -25,6 +26,7 @@ from backend.storage.clickhouse.config import INSTALL_HINT
 
 # Strings come back as bytes (ids and payloads are binary); ClickHouse's own setting, honoured by both.
 _BINARY = {"output_format_arrow_string_as_string": 0}
+T = TypeVar("T")
 
 
 class Connection(Protocol):
@@ -130,12 +132,14 @@ class Server:
         self._guard(lambda: self._client.command(sql, parameters=params))
 
     def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-        return self._guard(lambda: self._client.query_arrow(sql, parameters=params, settings=_BINARY))
+        return self._guard(
+            lambda: self._client.query_arrow(sql, parameters=params, settings=_BINARY, use_strings=False)
+        )
 
     def insert(self, table: str, data: pa.Table) -> None:
         self._guard(lambda: self._client.insert_arrow(table, data))
 
-    def _guard(self, work: Any) -> Any:
+    def _guard(self, work: Callable[[], T]) -> T:
         try:
             return work()
         except Exception as exc:  # noqa: BLE001 - the driver's errors have no common base
