@@ -36,7 +36,8 @@ from backend.spans.model import SpanBatch
 from backend.spans.otlp import parse_protobuf, to_batch
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
-from benchmarks.ingest import Backend, payloads, send_all
+from benchmarks.ingest import Backend, payloads
+from loadgen.bench.bulk import send_all
 from tests.support import wait_for
 
 
@@ -99,7 +100,7 @@ def end_to_end(bodies: list[bytes], storage: str, with_spanmetrics: bool, client
         backend = Backend(Path(folder), args)
         try:
             started = time.perf_counter()
-            send_all(backend, bodies, clients)
+            send_all(backend.url("otlp-http", "/v1/traces"), bodies, clients)
             wait_for(lambda: stored(backend) >= total, timeout=600, interval=0.01, what=f"{total} spans stored")
             return total / (time.perf_counter() - started)
         finally:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import pyarrow as pa
 
@@ -59,7 +59,8 @@ class Embedded:
                     raise StorageError(f"chDB already has {other} open in this process; one data folder per process")
                 Path(self._folder).mkdir(parents=True, exist_ok=True)
                 try:
-                    shared = (chdb.connect(self._folder), threading.Lock(), 0)
+                    connect = cast(Callable[[str], Any], chdb.connect)  # chDB has no type hints
+                    shared = (connect(self._folder), threading.Lock(), 0)
                 except Exception as exc:  # noqa: BLE001 - chDB raises plain RuntimeErrors
                     raise StorageError(f"cannot open the embedded ClickHouse in {self._folder}: {exc}") from exc
             self._connection, self._lock, users = shared

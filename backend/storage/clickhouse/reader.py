@@ -100,7 +100,8 @@ class ClickHouseReader:
             f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
             params,
         )
-        return rows.column("trace_id").to_pylist()
+        trace_ids: list[bytes] = rows.column("trace_id").to_pylist()
+        return trace_ids
 
     def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
         check_page(sort, offset, limit)
@@ -113,7 +114,8 @@ class ClickHouseReader:
             " WHERE arrayExists((k, v) -> k = {key:String} AND v = {text:String}, resource_keys, resource_values)",
             {"key": key, "text": text},
         )
-        return rows.column("id").to_pylist()
+        process_ids: list[bytes] = rows.column("id").to_pylist()
+        return process_ids
 
     # Services and operations
 

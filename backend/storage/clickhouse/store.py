@@ -62,7 +62,7 @@ class ClickHouseStorage:
             return 0
         params = {"cutoff": now_ns - self._retention_ns}
         spans, trace_times = self._layout.table("spans"), self._layout.table("trace_times")
-        expired = (
+        expired = int(
             self._connection.arrow(f"SELECT count() AS expired FROM {spans} WHERE start_ns < {{cutoff:Int64}}", params)
             .column("expired")[0]
             .as_py()

@@ -47,7 +47,7 @@ _MESSAGES: dict[str, list[Field]] = {
 }
 
 
-def _spans_class() -> type:
+def _spans_class() -> Any:  # a message class built at run time
     pool = descriptor_pool.Default()
     try:
         descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.Spans")

@@ -21,10 +21,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import requests
 
-from backend.storage.api import SpanReader, TraceQuery
+from backend.storage.api import SpanReader, Trace, TraceQuery
 from loadgen.bench.jaeger_clickhouse.load import Prepared
 from loadgen.tracegen import CHILD_NS, service_name
 
@@ -68,7 +70,7 @@ def timed(repeats: int, run: Callable[[int], int]) -> Timing:
 
 
 def searches(prepared: Prepared) -> dict[str, TraceQuery]:
-    whole = {"start_min_ns": prepared.start_ns, "start_max_ns": prepared.end_ns}
+    whole: dict[str, Any] = {"start_min_ns": prepared.start_ns, "start_max_ns": prepared.end_ns}
     key, value = ATTRIBUTE
     return {
         "search by service": TraceQuery(service=SERVICE, **whole),
@@ -92,12 +94,20 @@ def on_storage(reader: SpanReader, prepared: Prepared, repeats: int, seed: int =
     timings = {
         "services": timed(repeats, lambda _: len(reader.get_services())),
         "operations": timed(repeats, lambda _: len(reader.get_operations(SERVICE))),
-        "get-trace": timed(repeats, lambda _: len(reader.get_trace(picks.choice(prepared.trace_ids)).spans)),
+        "get-trace": timed(repeats, lambda _: _span_count(reader.get_trace(picks.choice(prepared.trace_ids)))),
     }
     for name, query in searches(prepared).items():
         limited = TraceQuery(**{**_fields(query), "limit": STORAGE_LIMIT})
-        timings[name] = timed(repeats, lambda _, q=limited: len(reader.find_trace_ids(q)))
+        timings[name] = timed(repeats, partial(_found, reader, limited))
     return timings
+
+
+def _span_count(trace: Trace | None) -> int:
+    return len(trace.spans) if trace else 0
+
+
+def _found(reader: SpanReader, query: TraceQuery, _repeat: int) -> int:
+    return len(reader.find_trace_ids(query))
 
 
 def on_api(query_url: str, prepared: Prepared, repeats: int, seed: int = 1) -> dict[str, Timing]:
@@ -118,8 +128,12 @@ def on_api(query_url: str, prepared: Prepared, repeats: int, seed: int = 1) -> d
     }
     for name, query in searches(prepared).items():
         params = {"service": SERVICE, **api_params(query)}  # the API requires a service
-        timings[name] = timed(repeats, lambda _, p=params: len(get("/api/traces", p)))
+        timings[name] = timed(repeats, partial(_searched, get, params))
     return timings
+
+
+def _searched(get: Callable[[str, dict[str, str]], list], params: dict[str, str], _repeat: int) -> int:
+    return len(get("/api/traces", params))
 
 
 def api_params(query: TraceQuery) -> dict[str, str]:
@@ -142,5 +156,5 @@ def api_params(query: TraceQuery) -> dict[str, str]:
     return params
 
 
-def _fields(query: TraceQuery) -> dict:
+def _fields(query: TraceQuery) -> dict[str, Any]:
     return {name: getattr(query, name) for name in TraceQuery.__dataclass_fields__}

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from loadgen.bench.jaeger_clickhouse.queries import API_LIMIT, QUERY_NAMES, STORAGE_LIMIT, Timing
-from loadgen.bench.jaeger_clickhouse.run import Run, Settings
+from loadgen.bench.jaeger_clickhouse.run import Result, Run, Settings
 
 # internal/storage/v2/clickhouse/BENCHMARKING.md in jaegertracing/jaeger (v2.17): averages of 3 runs, server-side SQL.
 JAEGER_MACHINE = "Oracle Cloud VM.Standard2.4: 4 OCPUs (Xeon Platinum 8167M), 60 GB, ClickHouse 26 single node"
@@ -91,15 +91,16 @@ def markdown(settings: Settings, run: Run) -> str:
         "(the API requires it). Jaeger's figures are averages of 3 runs of the SQL on the server.",
         "",
     ]
-    columns = [("Jaeger + ClickHouse (published avg)", None, None)]
+    columns: list[tuple[str, Result | None, str]] = [("Jaeger + ClickHouse (published avg)", None, "")]
     columns += [(f"{r.name} storage", r, "storage") for r in run.results if r.storage]
     columns += [(f"{r.name} API", r, "api") for r in run.results if r.api]
     lines.append("| query | " + " | ".join(title for title, _, _ in columns) + " |")
     lines.append("|---|" + "---:|" * len(columns))
     for query in QUERY_NAMES:
         cells = [f"{JAEGER_QUERY_MS[query]:,}"]
-        for _, result, level in columns[1:]:
-            cells.append(_cell(getattr(result, level).get(query)))
+        for _, target, level in columns[1:]:
+            timings: dict[str, Timing] = getattr(target, level)
+            cells.append(_cell(timings.get(query)))
         lines.append(f"| {query} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
