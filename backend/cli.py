@@ -51,7 +51,7 @@ Examples:
   hotrod backend --storage memory
   hotrod backend --storage clickhouse       (needs pip install 'hotrod-py[clickhouse]')
   hotrod backend --storage postgres --storage-url postgresql+psycopg://u@db/traces
-  hotrod backend --config backend.yaml --set processors.batch.queue_size=50000
+  hotrod backend --config backend.yaml --set exporters.jaeger_storage_exporter.sending_queue.queue_size=50000
 Exit status: 2 for a configuration error, 1 when a server cannot start.
 """
 
@@ -70,7 +70,7 @@ def _port_option(name: str, what: str) -> Callable[[FC], FC]:
 @click.option("--storage", type=click.Choice(["memory", "sqlite", "postgres", "redis", "clickhouse"]),
               envvar=_ENV + "STORAGE", show_envvar=True,
               help="Replace every jaeger_storage backend with this kind (postgres also gives "
-              "each batch processor 4 workers, as PostgreSQL takes parallel writes).")  # fmt: skip
+              "each storage exporter 4 sending_queue consumers, as PostgreSQL takes parallel writes).")  # fmt: skip
 @click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db for redis "
@@ -159,6 +159,13 @@ def apply_flags(
             for pid, options in (tree.get("processors") or {}).items():
                 if pid.split("/")[0] == "batch":
                     tree["processors"][pid] = {"workers": POSTGRES_WORKERS, **(options or {})}
+            for eid, options in (tree.get("exporters") or {}).items():
+                if eid.split("/")[0] == "jaeger_storage_exporter":
+                    queue = (options or {}).get("sending_queue") or {}
+                    tree["exporters"][eid] = {
+                        **(options or {}),
+                        "sending_queue": {"num_consumers": POSTGRES_WORKERS, **queue},
+                    }
     for name, (path, default_port, needed) in ENDPOINTS.items():
         port = ports.get(name.replace("-", "_") + "_port")
         if port is None and bind_host is None:

@@ -10,6 +10,7 @@ from backend.core.component import Factory, Kind
 from backend.exporters.otlp_forward import exporter as otlp_forward
 from backend.exporters.redis_streams import exporter as redis_streams_exporter
 from backend.exporters.storage import exporter as storage_exporter
+from backend.extensions.file_storage import extension as file_storage
 from backend.extensions.health import extension as health
 from backend.extensions.query import extension as query
 from backend.extensions.remote_sampling import extension as remote_sampling
@@ -40,6 +41,7 @@ _ALL: list[Factory] = [
     redis_streams_exporter.FACTORY,
     # extensions: beside the pipelines
     storage.FACTORY,
+    file_storage.FACTORY,
     query.FACTORY,
     health.FACTORY,
     remote_sampling.FACTORY,

@@ -58,7 +58,7 @@ class SelfMetrics:
         )
         self.dropped = Counter(
             "otelcol_processor_dropped_spans",
-            "Spans a processor accepted but could not deliver (exporters failed after their retries).",
+            "Spans a processor accepted but could not deliver before shutdown ended (the next step kept refusing).",
             ["processor"],
             registry=r,
         )
@@ -70,8 +70,50 @@ class SelfMetrics:
         )
         self.send_failed = Counter(
             "otelcol_exporter_send_failed_spans",
-            "Spans an exporter gave up on after its retries.",
+            "Spans an exporter gave up on: a permanent error, max_elapsed_time, or left in memory at shutdown.",
             ["exporter"],
+            registry=r,
+        )
+        self.exporter_queue_size = Gauge(
+            "otelcol_exporter_queue_size",
+            "Spans in an exporter's sending queue, waiting or being delivered.",
+            ["exporter"],
+            registry=r,
+        )
+        self.exporter_queue_capacity = Gauge(
+            "otelcol_exporter_queue_capacity",
+            "The most spans an exporter's sending queue holds before it refuses more.",
+            ["exporter"],
+            registry=r,
+        )
+        self.exporter_queue_disk_bytes = Gauge(
+            "otelcol_exporter_queue_disk_bytes",
+            "Bytes a persistent sending queue takes on disk.",
+            ["exporter"],
+            registry=r,
+        )
+        self.exporter_queue_oldest_age = Gauge(
+            "otelcol_exporter_queue_oldest_age_seconds",
+            "How long the oldest span in an exporter's sending queue has waited.",
+            ["exporter"],
+            registry=r,
+        )
+        self.enqueue_failed = Counter(
+            "otelcol_exporter_enqueue_failed_spans",
+            "Spans an exporter refused because its sending queue was full or its peer known to be down.",
+            ["exporter"],
+            registry=r,
+        )
+        self.send_retries = Counter(
+            "otelcol_exporter_send_retries",
+            "Failed delivery attempts an exporter is retrying.",
+            ["exporter"],
+            registry=r,
+        )
+        self.storage_up = Gauge(
+            "jaeger_storage_up",
+            "1 while a storage takes writes and reads, 0 since one failed (until one succeeds again).",
+            ["storage"],
             registry=r,
         )
         self.write_errors = Counter(

@@ -22,10 +22,16 @@ ANY_PORTS = tuple(arg for name in BACKEND_PORT_FLAGS for arg in (f"--{name}-port
 
 
 class BackendProcess:
-    """One backend process; ``ports`` by flag name, as it reported them; stderr kept in a file for assertions."""
+    """One backend process; ``ports`` by flag name, as it reported them; stderr kept in a file for assertions.
+
+    Backends of one test share its folder; each gets a persistent queue folder of its own (a queue is
+    locked by the process using it) unless the arguments choose one.
+    """
 
     def __init__(self, workdir: Path, args: list[str]) -> None:
         self.workdir = workdir
+        if not any("file_storage" in arg for arg in args):
+            args = [*args, "--set", f"extensions.file_storage.directory=queue-{uuid.uuid4().hex[:8]}"]
         self.args = args
         self.ports: dict[str, int] = {}
         self.log_path = workdir / f"backend-{uuid.uuid4().hex[:8]}.log"
@@ -46,6 +52,21 @@ class BackendProcess:
         self.ports = wait_for(self._reported, timeout=30, what=f"backend ready (log: {self.log_path})")
         wait_for(self._healthy, timeout=30, what=f"backend healthy (log: {self.log_path})")
         return self
+
+    def restart(self) -> BackendProcess:
+        """Start again after a kill, in the same folder and on the same ports, so that senders carry on."""
+        fixed = [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [HOTROD, "backend", *ANY_PORTS, *fixed, *self.args], cwd=self.workdir, stdout=log, stderr=log
+            )
+        wait_for(self._up, timeout=30, what=f"backend healthy again (log: {self.log_path})")
+        return self
+
+    def _up(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"backend exited with {self.process.returncode}:\n{self.log}")
+        return self._healthy()
 
     def _reported(self) -> dict[str, int] | None:
         if self.process.poll() is not None:

@@ -1,4 +1,4 @@
-"""Back-pressure: when storage stalls, a full queue refuses at once (429 / RESOURCE_EXHAUSTED), then recovers.
+"""Back-pressure: when storage stalls, a full sending queue refuses at once (429 / RESOURCE_EXHAUSTED), then recovers.
 
 The stall is real: the test holds SQLite's write lock on the backend's own file.
 """
@@ -25,12 +25,10 @@ def stalled(start_backend, tmp_path):
     database = tmp_path / "traces.db"
     backend = start_backend(
         "--storage", "sqlite", "--storage-url", f"sqlite:///{database}",
-        "--set", f"processors.batch.queue_size={QUEUE}",
-        "--set", f"processors.batch.send_batch_size={BATCH}",
-        "--set", "processors.batch.workers=1",
-        "--set", "processors.batch.timeout=5ms",
-        "--set", "processors.batch.retry_after=2s",
-        "--set", "exporters.jaeger_storage_exporter.retry_on_failure={max_attempts: 1000, max_interval: 100ms}",
+        "--set", f"exporters.jaeger_storage_exporter.sending_queue.queue_size={QUEUE}",
+        "--set", f"exporters.jaeger_storage_exporter.sending_queue.batch.max_size={BATCH}",
+        "--set", "exporters.jaeger_storage_exporter.sending_queue.retry_after=2s",
+        "--set", "exporters.jaeger_storage_exporter.retry_on_failure.max_interval=100ms",
     )  # fmt: skip
     lock = sqlite3.connect(database, isolation_level=None, timeout=30)
     lock.execute("BEGIN EXCLUSIVE")
@@ -48,7 +46,7 @@ def test_a_full_queue_refuses_with_429_and_retry_after_then_recovers(stalled):
     backend, lock = stalled
     url = backend.url("otlp-http", "/v1/traces")
     accepted = []
-    for _ in range(QUEUE // BATCH + 3):  # one batch in the stalled write, QUEUE spans queued, then refusals
+    for _ in range(QUEUE // BATCH + 3):  # QUEUE spans queued (one batch of them in the stalled write), then refusals
         trace_id, body = one_trace()
         response = post_otlp(url, body)
         if response.status_code == 200:

@@ -160,3 +160,34 @@ def test_a_request_larger_than_the_whole_queue_still_fits_an_empty_queue():
 def test_nonsense_options_are_config_errors(option, value):
     with pytest.raises(ConfigError, match=f"processors.batch.{option}"):
         BATCH.options({option: value}, "test: processors.batch")
+
+
+class Refusing(Recorder):
+    """A next step that refuses (a full sending queue, a full stream) until ``open_up`` is called."""
+
+    def __init__(self, overloaded: bool) -> None:
+        super().__init__()
+        self.refusing = True
+        self.overloaded = overloaded
+
+    def consume(self, batch: SpanBatch) -> None:
+        if self.refusing:
+            raise Refused("downstream full", retry_after=2.0, overloaded=self.overloaded)
+        super().consume(batch)
+
+
+@pytest.mark.parametrize("overloaded", [True, False])
+def test_a_batch_the_next_step_refuses_is_kept_and_everything_upstream_refused_with_its_answer(overloaded):
+    refusing = Refusing(overloaded)
+    batch = processor(refusing, send_batch_size=100)
+    batch.consume(spans(3))
+    refused = wait_for(batch.refusal, timeout=5, what="the refusal passed upstream")
+    assert refused.overloaded is overloaded and refused.retry_after == 2.0
+    with pytest.raises(Refused):
+        batch.consume(spans(1))
+
+    refusing.refusing = False
+
+    wait_for(lambda: refusing.spans == 3, timeout=5, what="the kept batch delivered")
+    assert batch.refusal() is None
+    batch.shutdown()

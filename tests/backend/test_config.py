@@ -14,9 +14,12 @@ def test_the_default_config_is_the_all_in_one_backend():
     config = load(None)
     pipeline = config.pipelines["traces"]
     assert pipeline.receivers == ["otlp"]
-    assert pipeline.processors[0] == "batch"
+    assert "batch" not in pipeline.processors  # the exporter's sending queue batches, on disk
     assert pipeline.exporters == ["jaeger_storage_exporter"]
-    assert config.service_extensions == ["jaeger_storage", "jaeger_query", "healthcheckv2", "remote_sampling"]
+    assert config.exporters["jaeger_storage_exporter"].options.sending_queue.storage == "file_storage"
+    assert config.service_extensions == [
+        "file_storage", "jaeger_storage", "jaeger_query", "healthcheckv2", "remote_sampling"
+    ]  # fmt: skip
     otlp = config.receivers["otlp"].options
     assert (otlp.grpc.endpoint, otlp.http.endpoint) == ("127.0.0.1:4317", "127.0.0.1:4318")
     assert config.extensions["jaeger_query"].options.http.endpoint == "127.0.0.1:16686"
@@ -24,8 +27,10 @@ def test_the_default_config_is_the_all_in_one_backend():
 
 
 def test_set_overrides_any_value_with_yaml():
-    config = load(None, ["processors.batch.queue_size=500", "receivers.otlp.protocols={http: }"])
-    assert config.processors["batch"].options.queue_size == 500
+    config = load(
+        None, ["exporters.jaeger_storage_exporter.sending_queue.queue_size=500", "receivers.otlp.protocols={http: }"]
+    )
+    assert config.exporters["jaeger_storage_exporter"].options.sending_queue.queue_size == 500
     assert config.receivers["otlp"].options.grpc is None
     assert config.receivers["otlp"].options.http.endpoint == "127.0.0.1:4318"
 
@@ -163,12 +168,17 @@ def test_storage_flags_replace_the_storage_backends(storage, url, expected):
     assert tree["extensions"]["jaeger_storage"]["backends"] == {"main": expected}
 
 
-def test_postgres_gives_batch_processors_parallel_workers_unless_configured():
+def test_postgres_gives_storage_exporters_and_batch_processors_parallel_writers_unless_configured():
     tree = read(None)
     tree["processors"]["batch/slow"] = {"workers": 2}
+    tree["exporters"]["jaeger_storage_exporter/slow"] = {"trace_storage": "main", "sending_queue": {"num_consumers": 2}}
     apply_flags(tree, "postgres", None, None, {})
-    assert tree["processors"]["batch"] == {"workers": 4}
     assert tree["processors"]["batch/slow"] == {"workers": 2}
+    assert tree["exporters"]["jaeger_storage_exporter"]["sending_queue"] == {
+        "num_consumers": 4,
+        "storage": "file_storage",
+    }
+    assert tree["exporters"]["jaeger_storage_exporter/slow"]["sending_queue"] == {"num_consumers": 2}
 
 
 def test_bind_reaches_endpoints_of_other_receivers_and_extensions_but_not_exporters():

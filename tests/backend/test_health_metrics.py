@@ -67,6 +67,8 @@ def test_metrics_count_received_rejected_and_stored_spans(start_backend):
     assert found[("otelcol_receiver_accepted_spans_total", http)] == 2
     assert found[("otelcol_receiver_rejected_spans_total", http)] == 1
     assert found[("otelcol_receiver_failed_requests_total", tuple(sorted((*http, ("reason", "malformed")))))] == 1
-    assert found[("otelcol_processor_batch_queue_spans", (("processor", "batch"),))] == 0
+    assert found[("otelcol_exporter_queue_size", exporter)] == 0
+    assert found[("otelcol_exporter_queue_capacity", exporter)] == 200_000
+    assert found[("jaeger_storage_up", (("storage", "main"),))] == 1
     assert found[("otelcol_exporter_storage_write_seconds_count", exporter)] >= 1
     assert ("otelcol_exporter_send_failed_spans_total", exporter) in found

@@ -25,11 +25,12 @@ EPHEMERAL = [
 
 
 @pytest.fixture
-def services():
+def services(tmp_path):
     started: list[BackendService] = []
 
     def start() -> BackendService:
-        service = BackendService(load(None, EPHEMERAL))
+        queue = f"extensions.file_storage.directory={tmp_path / f'queue-{len(started)}'}"  # one queue per backend
+        service = BackendService(load(None, [*EPHEMERAL, queue]))
         started.append(service)
         service.start()
         return service
@@ -63,9 +64,13 @@ def test_two_backends_run_side_by_side_in_one_process(services):
     assert accepted == [0, 0]  # grpc and http of the second backend: its own registry saw nothing
 
 
-def test_a_failed_start_releases_what_had_started(services):
+def test_a_failed_start_releases_what_had_started(services, tmp_path):
     running = services()
-    clash = [*EPHEMERAL, f"receivers.otlp.protocols.http.endpoint={running.endpoints['otlp/http']}"]
+    clash = [
+        *EPHEMERAL,
+        f"receivers.otlp.protocols.http.endpoint={running.endpoints['otlp/http']}",
+        f"extensions.file_storage.directory={tmp_path / 'doomed'}",
+    ]
     doomed = BackendService(load(None, clash))
     with pytest.raises(StartError, match="receivers.otlp.protocols.http.endpoint"):
         doomed.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 
 import pytest
 
@@ -10,19 +11,21 @@ from tests.backend.clients import post_otlp, span_count
 from tests.builders import SpanSpec, export_request
 
 
-def test_spans_acknowledged_before_sigterm_are_stored_after_restart(start_backend, tmp_path):
+def test_spans_acknowledged_before_sigterm_are_stored_after_restart_from_an_in_memory_queue(start_backend, tmp_path):
+    database = tmp_path / "traces.db"
     args = (
-        "--storage", "sqlite", "--storage-url", f"sqlite:///{tmp_path / 'traces.db'}",
-        # a batch that would wait a minute: only the drain on shutdown can store it in time
-        "--set", "processors.batch.timeout=60s", "--set", "processors.batch.send_batch_size=100000",
+        "--storage", "sqlite", "--storage-url", f"sqlite:///{database}",
+        "--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''",  # in memory: only the drain stores it
     )  # fmt: skip
     first = start_backend(*args)
+    lock = sqlite3.connect(database, isolation_level=None, timeout=30)
+    lock.execute("BEGIN EXCLUSIVE")  # the writes wait behind the test's lock
     roots = [SpanSpec("customer", f"request {i}") for i in range(20)]
     for root in roots:
         body = export_request([root, root.child("mysql", "SELECT")]).SerializeToString()
         assert post_otlp(first.url("otlp-http", "/v1/traces"), body).status_code == 200
-    assert span_count(first.url("query"), roots[0].trace_id.hex()) == 0  # still queued
-
+    lock.execute("ROLLBACK")
+    lock.close()
     assert first.stop() == 0
     assert "stopped" in first.log
 

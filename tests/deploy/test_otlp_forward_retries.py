@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from backend.core.component import Settings
+from backend.core.component import Refused, Settings
 from backend.core.selfmetrics import SelfMetrics
 from backend.exporters.otlp_forward.exporter import FACTORY
 from tests.builders import SpanSpec, batch_of
@@ -58,8 +58,13 @@ def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
 
 
 def exporter(endpoint: str, metrics: SelfMetrics, **retry: object):
+    """Without a sending queue, so that ``consume`` returns (or raises) once the retries are over."""
     options = FACTORY.options(
-        {"endpoint": endpoint, "retry_on_failure": {"initial_interval": "10ms", **retry}},
+        {
+            "endpoint": endpoint,
+            "sending_queue": {"enabled": False},
+            "retry_on_failure": {"initial_interval": "10ms", "randomization_factor": 0, "multiplier": 2, **retry},
+        },
         "test: exporters.otlp_forward",
     )
     settings = Settings("otlp_forward", "test", metrics, logging.getLogger("test.otlp_forward"))
@@ -80,7 +85,7 @@ def two_services() -> list[SpanSpec]:
 @pytest.mark.parametrize("peer", [[(503, {}), (429, {"Retry-After": "0.3"})]], indirect=True)
 def test_retryable_answers_are_retried_honouring_retry_after(peer: Peer) -> None:
     metrics = SelfMetrics()
-    forward = exporter(peer.url, metrics, max_attempts=3)
+    forward = exporter(peer.url, metrics)
     forward.consume(batch_of(two_services()))
 
     assert len(peer.received) == 3
@@ -91,20 +96,20 @@ def test_retryable_answers_are_retried_honouring_retry_after(peer: Peer) -> None
 @pytest.mark.parametrize("peer", [[(400, {})]], indirect=True)
 def test_a_rejected_request_is_given_up_at_once_and_counted(peer: Peer) -> None:
     metrics = SelfMetrics()
-    forward = exporter(peer.url, metrics, max_attempts=5)
-    with pytest.raises(RuntimeError, match="answered 400"):
+    forward = exporter(peer.url, metrics)
+    with pytest.raises(Refused, match="answered 400"):
         forward.consume(batch_of(two_services()))
     assert len(peer.received) == 1
     assert counted(metrics, "otelcol_exporter_send_failed_spans_total") == 3
 
 
-@pytest.mark.parametrize("peer", [[(503, {})] * 5], indirect=True)
-def test_retries_stop_at_max_attempts(peer: Peer) -> None:
+@pytest.mark.parametrize("peer", [[(503, {})] * 20], indirect=True)
+def test_retries_stop_at_max_elapsed_time(peer: Peer) -> None:
     metrics = SelfMetrics()
-    forward = exporter(peer.url, metrics, max_attempts=2)
-    with pytest.raises(RuntimeError, match="after 2 attempt"):
+    forward = exporter(peer.url, metrics, max_elapsed_time="50ms")  # waits 10, 20, then 40 would pass 50 ms
+    with pytest.raises(Refused, match="answered 503"):
         forward.consume(batch_of(two_services()))
-    assert len(peer.received) == 2
+    assert len(peer.received) == 3
     assert counted(metrics, "otelcol_exporter_send_failed_spans_total") == 3
 
 

@@ -5,17 +5,17 @@ traffic, so the two can be compared side by side.  The batch is rebuilt into an
 ``ExportTraceServiceRequest`` from the stored processes and each span's own serialized bytes,
 so nothing is decoded field by field.
 
-Delivery is best effort with bounded retries: connection errors, timeouts and the statuses
-the OTLP spec calls retryable (429, 502, 503, 504) are retried with exponential back-off,
-honouring ``Retry-After``; any other error status is final at once.  After the last attempt
-the spans are counted in ``otelcol_exporter_send_failed_spans`` and the error is raised, as
-the storage exporter does, so the batch processor logs the drop.  Give the forwarder its own
-pipeline (and batch processor) so a slow peer never holds up storage.
+Delivery is best effort, the one exception to "nothing is dropped": a second copy for
+comparison must never hold up the pipeline that stores.  The exporter helper queues and
+retries (connection errors, timeouts and the statuses the OTLP spec calls retryable, 429,
+502, 503, 504, honouring ``Retry-After``) for at most ``retry_on_failure.max_elapsed_time``
+(the Collector's 5 minutes by default); any other error status is final at once; a batch
+that finds the sending queue full is dropped instead of refused.  Every span given up is
+counted in ``otelcol_exporter_send_failed_spans`` or ``otelcol_exporter_enqueue_failed_spans``.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,8 +25,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 
 from backend.core.binding import ConfigError, Duration, bind
-from backend.core.component import Exporter, ExporterFactory, Host, Settings
-from backend.exporters.helper.retry import RetryOptions
+from backend.core.component import ExporterFactory, Host, Settings
+from backend.exporters.helper import HelperOptions, Permanent, QueuedExporter, RetryOptions, Throttled
 from backend.spans.model import SpanBatch
 from backend.spans.otlp import decode_span
 
@@ -36,13 +36,11 @@ TRACES_PATH = "/v1/traces"
 
 @dataclass
 class ForwardRetryOptions(RetryOptions):
-    max_attempts: int = 3
-    initial_interval: Duration = Duration(200_000_000)
-    max_interval: Duration = Duration(5_000_000_000)
+    max_elapsed_time: Duration = Duration(300_000_000_000)
 
 
 @dataclass
-class OtlpForwardOptions:
+class OtlpForwardOptions(HelperOptions):
     #: base URL (``http://jaeger:4318``, ``/v1/traces`` is added) or the full traces URL
     endpoint: str = ""
     timeout: Duration = Duration(5_000_000_000)
@@ -60,7 +58,7 @@ def _options(raw: Any, where: str) -> OtlpForwardOptions:
         options.endpoint = options.endpoint.rstrip("/") + TRACES_PATH
     if options.timeout <= 0:
         raise ConfigError(f"{where}.timeout", "expected a positive duration such as 5s")
-    options.retry_on_failure.check(where)
+    options.check_helper(where)
     return options
 
 
@@ -80,69 +78,35 @@ def to_request(batch: SpanBatch) -> ExportTraceServiceRequest:
     return request
 
 
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+class OtlpForwardExporter(QueuedExporter):
+    best_effort = True
 
-
-class OtlpForwardExporter(Exporter):
     def __init__(self, settings: Settings, options: OtlpForwardOptions) -> None:
-        self._settings = settings
+        super().__init__(settings, options)
         self._options = options
         self._session: requests.Session | None = None
-        self._sent = settings.metrics.sent.labels(settings.id)
-        self._failed = settings.metrics.send_failed.labels(settings.id)
 
     def start(self, host: Host) -> None:
         self._session = requests.Session()
         self._session.headers.update({"Content-Type": "application/x-protobuf", **self._options.headers})
+        super().start(host)
 
-    def consume(self, batch: SpanBatch) -> None:
-        if not batch.spans:
-            return
+    def send(self, batch: SpanBatch) -> None:
+        assert self._session is not None
         body = to_request(batch).SerializeToString()
-        retry = self._options.retry_on_failure
-        attempts = retry.attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                self._post(body)
-            except _Retryable as exc:
-                if attempt == attempts:
-                    self._give_up(batch, f"{exc} (after {attempts} attempt(s))")
-                wait = retry.backoff(attempt)
-                if exc.retry_after is not None:
-                    wait = min(exc.retry_after, retry.max_interval / 1e9)
-                self._settings.logger.warning(
-                    "forwarding %d span(s) failed (attempt %d of %d), retrying in %.2fs: %s",
-                    len(batch), attempt, attempts, wait, exc,
-                )  # fmt: skip
-                time.sleep(wait)
-                continue
-            except Exception as exc:
-                self._give_up(batch, str(exc))
-            self._sent.inc(len(batch))
-            return
-
-    def _post(self, body: bytes) -> None:
-        assert self._session is not None, "post before start"
         try:
             reply = self._session.post(self._options.endpoint, data=body, timeout=self._options.timeout / 1e9)
         except requests.RequestException as exc:
-            raise _Retryable(f"{self._options.endpoint}: {exc}") from exc
+            raise ConnectionError(f"{self._options.endpoint}: {exc}") from exc
         if reply.ok:
             return
         message = f"{self._options.endpoint} answered {reply.status_code}: {reply.text[:200]}"
-        if reply.status_code in RETRYABLE_STATUSES:
-            raise _Retryable(message, _retry_after(reply.headers.get("Retry-After")))
-        raise RuntimeError(message)
-
-    def _give_up(self, batch: SpanBatch, reason: str) -> None:
-        self._failed.inc(len(batch))
-        self._settings.logger.error("giving up forwarding %d span(s): %s", len(batch), reason)
-        raise RuntimeError(f"forwarding failed: {reason}")
+        if reply.status_code not in RETRYABLE_STATUSES:
+            raise Permanent(message)
+        raise Throttled(message, _retry_after(reply.headers.get("Retry-After")), reply.status_code == 429)
 
     def shutdown(self) -> None:
+        super().shutdown()
         if self._session is not None:
             self._session.close()
             self._session = None

@@ -1,91 +1,77 @@
 """The ``jaeger_storage_exporter``: the end of a traces pipeline, writing to a named storage.
 
-A failed write is logged, counted and retried with exponential back-off, up
-to ``retry_on_failure.max_attempts`` attempts in all (default 5: about 1.5 s
-of waiting), because storage hiccups (a locked SQLite file, a PostgreSQL
-failover) are usually short.  After the last attempt the batch is given up
-and the error raised to the caller, which counts the spans as dropped.
-Writes are idempotent per (trace id, span id), so a retry after a write that
-did land stores nothing twice.
+Queueing, retries and back-pressure are the exporter helper's
+(``sending_queue``, ``retry_on_failure``): a failed write is retried for as
+long as the storage is down, never given up after a number of attempts.
+Writes are idempotent per (trace id, span id), so a retry after a write
+that did land, or a batch replayed from the persistent queue, stores
+nothing twice.  The storage's health (``jaeger_storage_up``, the health
+endpoint) follows the writes: down from the first failure, up again at the
+first success.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind
-from backend.core.component import Exporter, ExporterFactory, Host, Settings
-from backend.exporters.helper.retry import RetryOptions
-from backend.extensions.storage.extension import find_storage
+from backend.core.component import ExporterFactory, Host, Settings
+from backend.exporters.helper import HelperOptions, QueuedExporter
+from backend.extensions.storage.extension import StorageExtension, find_storage_extension
 from backend.spans.model import SpanBatch
 from backend.storage.api import SpanWriter
 
 
 @dataclass
-class StorageExporterOptions:
+class StorageExporterOptions(HelperOptions):
     trace_storage: str = ""
-    retry_on_failure: RetryOptions = field(default_factory=RetryOptions)
 
 
 def _options(raw: Any, where: str) -> StorageExporterOptions:
     options = bind(StorageExporterOptions, raw, where)
     if not options.trace_storage:
         raise ConfigError(f"{where}.trace_storage", "expected the name of a jaeger_storage backend")
-    options.retry_on_failure.check(where)
+    options.check_helper(where)
     return options
 
 
-class StorageExporter(Exporter):
+class StorageExporter(QueuedExporter):
     def __init__(self, settings: Settings, options: StorageExporterOptions):
-        self._settings = settings
+        super().__init__(settings, options)
         self._options = options
         self._writer: SpanWriter | None = None
-        metrics = settings.metrics
-        self._sent = metrics.sent.labels(settings.id)
-        self._failed = metrics.send_failed.labels(settings.id)
-        self._errors = metrics.write_errors.labels(settings.id)
-        self._latency = metrics.write_seconds.labels(settings.id)
+        self._extension: StorageExtension | None = None
+        self._errors = settings.metrics.write_errors.labels(settings.id)
+        self._latency = settings.metrics.write_seconds.labels(settings.id)
 
     def start(self, host: Host) -> None:
-        where = f"{self._settings.where}.trace_storage"
-        self._writer = find_storage(host, self._options.trace_storage, where).writer()
+        name = self._options.trace_storage
+        self._extension = find_storage_extension(host, name, f"{self._settings.where}.trace_storage")
+        storage = self._extension.storage(name)
+        assert storage is not None, "find_storage_extension found it"
+        self._writer = storage.writer()
+        super().start(host)
 
-    def consume(self, batch: SpanBatch) -> None:
+    def send(self, batch: SpanBatch) -> None:
         writer = self._writer
-        assert writer is not None, "consume before start"
-        retry = self._options.retry_on_failure
-        attempts = retry.attempts
-        for attempt in range(1, attempts + 1):
-            started = time.perf_counter()
-            try:
-                writer.write(batch)
-            except Exception as exc:
-                self._errors.inc()
-                if attempt == attempts:
-                    self._failed.inc(len(batch))
-                    self._settings.logger.error(
-                        "giving up on %d span(s) after %d attempt(s): %s", len(batch), attempts, exc
-                    )
-                    raise
-                delay = retry.backoff(attempt)
-                self._settings.logger.warning(
-                    "storage write of %d span(s) failed (attempt %d of %d), retrying in %.2fs: %s",
-                    len(batch),
-                    attempt,
-                    attempts,
-                    delay,
-                    exc,
-                )
-                time.sleep(delay)
-                continue
-            self._latency.observe(time.perf_counter() - started)
-            self._sent.inc(len(batch))
-            return
+        assert writer is not None, "send before start"
+        started = time.perf_counter()
+        try:
+            writer.write(batch)
+        except Exception:
+            self._errors.inc()
+            raise
+        self._latency.observe(time.perf_counter() - started)
+
+    def peer_up(self, up: bool, error: Exception | None) -> None:
+        if self._extension is not None:
+            self._extension.report(self._options.trace_storage, error)
 
     def shutdown(self) -> None:
-        # Nothing buffered here; the storage itself is closed by its extension, after every exporter stops.
+        # The storage itself is closed by its extension, after every exporter stops.
+        super().shutdown()
         self._writer = None
 
 

@@ -8,6 +8,11 @@ retention: ``purge_expired`` every ``purge_interval``.
 /api/metrics from instead: a Prometheus that scrapes the spanmetrics names
 (``{name: {prometheus: {endpoint: http://host:9090}}}``).  Without one, the
 query API reads the metrics a spanmetrics processor keeps beside a trace storage.
+
+The extension also keeps each storage's health as its users find it: the
+storage exporter and the query API ``report`` every failure and the first
+success after one; ``unavailable()`` is what the health endpoint shows and
+``jaeger_storage_up`` exports.
 """
 
 from __future__ import annotations
@@ -93,11 +98,14 @@ class StorageExtension(Extension):
         self._storages: dict[str, Storage] = {}
         self._stop = threading.Event()
         self._purger: threading.Thread | None = None
+        self._down: dict[str, tuple[str, float]] = {}  # storage name -> (last error, since when, unix s)
+        self._up = settings.metrics.storage_up
 
     def start(self, host: Host) -> None:
         for name, backend in self._backends.items():
             self._storages[name] = create_storage(backend.kind, backend.raw, backend.where)
             self._settings.logger.info("storage %r: %s", name, backend.kind)
+            self._up.labels(name).set(1)
         self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
         self._purger.start()
 
@@ -106,6 +114,23 @@ class StorageExtension(Extension):
 
     def names(self) -> list[str]:
         return list(self._backends)
+
+    def report(self, name: str, error: Exception | None) -> None:
+        """A user of storage ``name`` found it working (``error`` None) or failing."""
+        if error is None:
+            if self._down.pop(name, None) is not None:
+                self._settings.logger.info("storage %r is available again", name)
+                self._up.labels(name).set(1)
+            return
+        since = self._down[name][1] if name in self._down else time.time()
+        if name not in self._down:
+            self._settings.logger.error("storage %r is unavailable: %s", name, error)
+        self._down[name] = (f"{type(error).__name__}: {error}", since)
+        self._up.labels(name).set(0)
+
+    def unavailable(self) -> dict[str, tuple[str, float]]:
+        """Storages whose last use failed: name -> (error, unix time it started failing)."""
+        return dict(self._down)
 
     def metric_backend(self, name: str) -> PrometheusOptions | None:
         return self._metric_backends.get(name)
@@ -137,12 +162,18 @@ class StorageExtension(Extension):
 
 def find_storage(host: Host, name: str, where: str) -> Storage:
     """The storage called ``name`` in any started ``jaeger_storage`` extension; ``where`` locates the reference."""
+    storage = find_storage_extension(host, name, where).storage(name)
+    assert storage is not None
+    return storage
+
+
+def find_storage_extension(host: Host, name: str, where: str) -> StorageExtension:
+    """The started ``jaeger_storage`` extension that defines storage ``name``."""
     defined = []
     for extension in host.extensions().values():
         if isinstance(extension, StorageExtension):
-            storage = extension.storage(name)
-            if storage is not None:
-                return storage
+            if extension.storage(name) is not None:
+                return extension
             defined.extend(extension.names())
     if not defined:
         raise ConfigError(where, f"storage {name!r} needs a jaeger_storage extension listed in service.extensions")

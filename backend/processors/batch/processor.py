@@ -17,7 +17,19 @@ restores the Collector's behaviour, for exporters that pay per request.
 
 The queue is bounded in spans: when a batch does not fit, ``consume`` raises
 ``Refused`` at once, so memory never grows and receiver threads never wait
-on storage.  On shutdown the workers deliver everything queued before they stop.
+on storage.  A batch the next step refuses (its sending queue full, a Redis
+stream full, a failure) is never dropped: the worker keeps it and offers it
+again every ``RETRY_STEP`` seconds, and meanwhile this processor refuses
+everything upstream with the next step's own answer (429 or 503), so
+senders retry rather than fill the queue behind a blocked step.  On
+shutdown the workers deliver everything queued before they stop, giving up
+(counted in ``otelcol_processor_dropped_spans``) only when the next step
+still refuses after ``drain_timeout``.
+
+Its success answer means "in this process's memory": in front of an
+exporter with a persistent sending queue it weakens that exporter's "on
+disk" to "queued", so the shipped configs leave it out and let the
+exporter's sending queue batch instead.
 """
 
 from __future__ import annotations
@@ -43,6 +55,10 @@ class BatchOptions:
     # than with 1 in benchmarks/ingest.py); SQLite has one writer, and its waiting writers poll the lock
     # with sleeps, so more than one worker only slows it down.
     workers: int = 1
+    drain_timeout: Duration = Duration(30_000_000_000)  # at shutdown, how long a refusing next step is retried
+
+
+RETRY_STEP = 0.05  # seconds between offers of a refused batch: a refusal costs the next step almost nothing
 
 
 def _options(raw: Any, where: str) -> BatchOptions:
@@ -64,6 +80,7 @@ class BatchProcessor(Processor):
         self._oldest = 0.0  # monotonic time the oldest queued batch arrived
         self._cond = threading.Condition()
         self._stopping = False
+        self._blocked: Refused | None = None  # what the next step answered a worker, until it takes the batch
         self._workers: list[threading.Thread] = []
         self._gauge = settings.metrics.queue_size.labels(settings.id)
         self._dropped = settings.metrics.dropped.labels(settings.id)
@@ -101,6 +118,9 @@ class BatchProcessor(Processor):
     def _refusal(self, count: int) -> Refused | None:
         if self._stopping:
             return Refused("the backend is shutting down", self._options.retry_after / 1e9, overloaded=False)
+        blocked = self._blocked
+        if blocked is not None:
+            return blocked
         queued = self._queued
         # A request larger than the whole queue still gets in when the queue is empty.
         if queued and queued + count > self._options.queue_size:
@@ -115,11 +135,30 @@ class BatchProcessor(Processor):
             batch = self._next_batch()
             if batch is None:
                 return
+            self._hand_on(batch)
+
+    def _hand_on(self, batch: SpanBatch) -> None:
+        """Offer ``batch`` to the next step until it takes it (or shutdown's drain_timeout runs out)."""
+        deadline: float | None = None
+        retry_after = self._options.retry_after / 1e9
+        while True:
             try:
                 self._next.consume(batch)
-            except Exception:
-                self._dropped.inc(len(batch))
-                self._settings.logger.exception("dropped %d span(s): the exporters could not deliver them", len(batch))
+            except Refused as exc:
+                self._blocked = exc
+            except Exception as exc:
+                self._settings.logger.exception("the next step failed on %d span(s); keeping them", len(batch))
+                self._blocked = Refused(f"the pipeline failed: {exc}", retry_after, overloaded=False)
+            else:
+                self._blocked = None
+                return
+            if self._stopping:
+                deadline = deadline or time.monotonic() + self._options.drain_timeout / 1e9
+                if time.monotonic() > deadline:
+                    self._dropped.inc(len(batch))
+                    self._settings.logger.error("lost %d span(s): refused by the next step until shutdown", len(batch))
+                    return
+            time.sleep(RETRY_STEP)
 
     def _next_batch(self) -> SpanBatch | None:
         """Wait for a full batch, the timeout, or shutdown; None when stopping with nothing left."""
