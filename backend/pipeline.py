@@ -11,6 +11,8 @@ taking data, each processor drains into the next, then exporters stop.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 from backend.config import ComponentConfig, Config
 from backend.core.component import (
@@ -37,10 +39,15 @@ class FanOut:
         self._consumers = consumers
 
     def consume(self, batch: SpanBatch) -> None:
+        """Each consumer gets its own copy of the batch whose ``on_stored`` fires the original's after the last."""
         failure: Exception | None = None
-        for consumer in self._consumers:
+        copies = [batch] * len(self._consumers)
+        if batch.on_stored:
+            countdown = _Countdown(len(self._consumers), batch.stored)
+            copies = [SpanBatch(batch.spans, batch.processes, [countdown]) for _ in self._consumers]
+        for consumer, copy in zip(self._consumers, copies, strict=True):
             try:
-                consumer.consume(batch)
+                consumer.consume(copy)
             except Exception as exc:
                 failure = exc
         if failure is not None:
@@ -52,6 +59,20 @@ class FanOut:
             if refused is not None:
                 return refused
         return None
+
+
+class _Countdown:
+    def __init__(self, count: int, then: Callable[[], None]) -> None:
+        self._count = count
+        self._then = then
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._count -= 1
+            done = self._count == 0
+        if done:
+            self._then()
 
 
 def _fan_out(consumers: list[Consumer]) -> Consumer:

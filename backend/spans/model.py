@@ -15,6 +15,7 @@ and spans refer to it by that key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # OTLP SpanKind values (opentelemetry.proto.trace.v1.Span.SpanKind).
@@ -74,10 +75,17 @@ class SpanBatch:
     ``processes`` maps a process id to a serialized
     ``opentelemetry.proto.trace.v1.ResourceSpans`` that holds the resource and
     a single ``ScopeSpans`` with the scope and no spans.
+
+    ``on_stored`` are callbacks the exporter at the end of the pipeline calls
+    once it delivered the batch (for the storage exporter: committed it), so
+    that a receiver reading a durable source (a Redis stream) acknowledges an
+    entry only then, whatever queues the batch went through.  Merged batches
+    carry every part's callbacks.
     """
 
     spans: list[SpanRecord] = field(default_factory=list)
     processes: dict[bytes, bytes] = field(default_factory=dict)
+    on_stored: list[Callable[[], None]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -85,3 +93,10 @@ class SpanBatch:
     def extend(self, other: SpanBatch) -> None:
         self.spans.extend(other.spans)
         self.processes.update(other.processes)
+        self.on_stored.extend(other.on_stored)
+
+    def stored(self) -> None:
+        """Run (once) the callbacks of whoever waits for this batch to be delivered."""
+        callbacks, self.on_stored = self.on_stored, []
+        for callback in callbacks:
+            callback()

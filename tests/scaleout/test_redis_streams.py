@@ -7,6 +7,8 @@ receiver → storage, with the query API on that storage.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -16,20 +18,23 @@ import requests
 
 from backend.config import from_mapping
 from backend.service import BackendService
-from backend.streams.span_stream import FIELD
+from backend.streams.span_stream import FIELD, decode
 from tests.builders import SpanSpec, export_request
 from tests.storage import redis_setup
 from tests.support import ANY_PORT, wait_for
 
 
-def collector_config(stream: str, max_len: int = 1000) -> dict:
+def collector_config(stream: str, max_len: int = 1000, processors: tuple[str, ...] = ()) -> dict:
     return {
         "service": {
             "extensions": [],
-            "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["redis_streams"]}},
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": list(processors), "exporters": ["redis_streams"]}
+            },
             "telemetry": {"metrics": {"address": ANY_PORT}},
         },
         "receivers": {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
+        "processors": {name: None for name in processors},
         "exporters": {"redis_streams": {"url": redis_setup.REDIS_URL, "stream": stream, "max_len": max_len}},
     }
 
@@ -73,7 +78,7 @@ def run() -> Iterator:
     started: list[BackendService] = []
 
     def start(config: dict) -> BackendService:
-        service = BackendService(from_mapping(config, f"tests/scaleout {uuid.uuid4().hex[:6]}"))
+        service = BackendService(from_mapping(config, f"tests/legacy {uuid.uuid4().hex[:6]}"))
         service.start()
         started.append(service)
         return service
@@ -115,21 +120,38 @@ def test_spans_sent_to_a_collector_are_stored_by_an_ingester(stream: str, run): 
     wait_for(lambda: span_count(ingester, root.trace_id) == 2, timeout=10, what="both spans stored by the ingester")
 
 
-def test_a_full_stream_makes_the_collector_refuse_with_a_retryable_status(stream: str, run):  # noqa: ANN001
-    collector = run(collector_config(stream, max_len=1))
+@pytest.mark.parametrize("processors", [(), ("batch",)], ids=["sending queue only", "batch processor in front"])
+def test_a_full_stream_makes_the_collector_refuse_with_a_retryable_status_and_lose_nothing(  # noqa: ANN001
+    stream: str, run, processors: tuple[str, ...]
+):
+    collector = run(collector_config(stream, max_len=1, processors=processors))
+    assert send(collector, SpanSpec("frontend", "op")).status_code == 200  # the one entry the stream takes
+    accepted = 1
 
-    first = send(collector, SpanSpec("frontend", "op"))
-    second = send(collector, SpanSpec("frontend", "op"))
+    def refused() -> list[requests.Response]:
+        nonlocal accepted
+        response = send(collector, SpanSpec("frontend", "op"))
+        accepted += response.status_code == 200
+        return [response] if response.status_code != 200 else []
 
-    assert first.status_code == 200
-    assert second.status_code == 429
-    assert "Retry-After" in second.headers
+    [answer] = wait_for(refused, timeout=10, interval=0.01, what="a refusal")  # queued until the exporter finds it full
+
+    assert answer.status_code == 429 and "Retry-After" in answer.headers  # retryable overload, not 200
+    client = redis.Redis.from_url(redis_setup.REDIS_URL)
+    taken = 0  # spans (one per request); a queue may merge several into one entry
+    while taken < accepted:  # an ingester's work, by hand: each removal lets the next queued batch in
+        entries = wait_for(lambda: client.xrange(stream), timeout=10, what=f"span {taken + 1} of {accepted}")
+        client.xdel(stream, *(entry_id for entry_id, _ in entries))
+        taken += sum(len(decode(fields[FIELD])) for _, fields in entries)
+    client.close()
+    assert taken == accepted
 
 
 def test_entries_left_pending_by_a_dead_ingester_are_claimed_by_another(stream: str, run):  # noqa: ANN001
     collector = run(collector_config(stream))
     root = SpanSpec("frontend", "GET /dispatch")
     assert send(collector, root).status_code == 200
+    wait_for(lambda: stream_length(stream) == 1, timeout=10, what="the batch appended from the sending queue")
     client = redis.Redis.from_url(redis_setup.REDIS_URL)
     client.xgroup_create(stream, "ingesters", id="0")
     taken = client.xreadgroup("ingesters", "dead-ingester", {stream: ">"}, count=10)  # read, never acknowledged
@@ -140,3 +162,37 @@ def test_entries_left_pending_by_a_dead_ingester_are_claimed_by_another(stream: 
 
     wait_for(lambda: span_count(survivor, root.trace_id) == 1, timeout=10, what="the dead ingester's entry stored")
     wait_for(lambda: stream_length(stream) == 0, timeout=5, what="the entry acknowledged and removed")
+
+
+@pytest.mark.parametrize("processors", [[], ["batch"]], ids=["exporter queue only", "batch processor too"])
+def test_an_ingester_acknowledges_an_entry_only_once_storage_committed_it(  # noqa: ANN001
+    stream: str, run, tmp_path, processors: list[str]
+):
+    database = tmp_path / "traces.db"
+    config = ingester_config(stream, "ingester-1")
+    config["extensions"]["jaeger_storage"] = {"backends": {"main": {"sql": {"url": f"sqlite:///{database}"}}}}
+    config["service"]["pipelines"]["traces"]["processors"] = processors
+    config["processors"] = {name: None for name in processors}
+    ingester = run(config)
+    lock = sqlite3.connect(database, isolation_level=None, timeout=30)
+    lock.execute("BEGIN EXCLUSIVE")  # storage cannot commit
+    collector = run(collector_config(stream))
+    root = SpanSpec("frontend", "GET /dispatch")
+    assert send(collector, root, root.child("driver", "FindNearest")).status_code == 200
+
+    wait_for(lambda: pending(stream) == 1, timeout=10, what="the entry read by the ingester")
+    time.sleep(0.5)  # the queues took it long ago; only storage can acknowledge it, and storage is locked
+    assert pending(stream) == 1 and stream_length(stream) == 1
+    lock.execute("ROLLBACK")
+    lock.close()
+
+    wait_for(lambda: stream_length(stream) == 0, timeout=20, what="the entry acknowledged once stored")
+    assert span_count(ingester, root.trace_id) == 2
+
+
+def pending(stream: str) -> int:
+    client = redis.Redis.from_url(redis_setup.REDIS_URL)
+    try:
+        return int(client.xpending(stream, "ingesters")["pending"])
+    finally:
+        client.close()

@@ -127,11 +127,13 @@ class QueuedExporter(Exporter):
     def consume(self, batch: SpanBatch) -> None:
         count = len(batch)
         if not count:
+            batch.stored()
             return
         self._last_count = count
         if self._queue is None:  # no sending queue: the caller waits for the retries
             if not self._deliver(batch):
                 raise Refused(f"{self._settings.id}: delivery failed: {self._gave_up}", overloaded=False)
+            batch.stored()
             return
         refused = self._refusal(count)
         if refused is None:
@@ -164,6 +166,8 @@ class QueuedExporter(Exporter):
                 queue.done(entries)
                 continue
             delivered = self._deliver(batch)
+            if delivered:
+                batch.stored()
             if delivered is None and queue.persistent:
                 queue.release(entries)  # stays on disk, delivered after the next start
                 continue

@@ -95,6 +95,7 @@ class BatchProcessor(Processor):
     def consume(self, batch: SpanBatch) -> None:
         count = len(batch)
         if not count:
+            batch.stored()
             return
         self._last_count = count
         with self._cond:

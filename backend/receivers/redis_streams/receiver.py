@@ -1,10 +1,12 @@
 """The ``redis_streams`` receiver: the ingester role's start, reading batches from a stream in a consumer group.
 
 At-least-once: an entry is acknowledged (and deleted, so the stream's
-length is the backlog the collectors' back-pressure watches) only after the
-pipeline took it; with no batch processor in the ingester's pipeline that
-means after storage has it.  An entry the pipeline refuses stays pending
-and is retried.  Entries left pending by an ingester that died are claimed
+length is the backlog the collectors' back-pressure watches) only after
+storage committed its spans: the exporter at the end of the pipeline calls
+the batch's ``on_stored``, with or without a batch processor or a sending
+queue in between.  An entry the pipeline refuses stays pending and is
+retried; entries handed on and not yet stored are skipped when this
+consumer re-reads its pending ones.  Entries left pending by an ingester that died are claimed
 after ``claim_idle`` by whichever ingester looks first (``XAUTOCLAIM``).  A
 claimed entry may already have been stored: storage writes are idempotent
 by trace and span id, so a second delivery stores nothing twice.
@@ -12,6 +14,7 @@ by trace and span id, so a second delivery stores nothing twice.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -61,11 +64,15 @@ class RedisStreamsReceiver(Receiver):
         self._accepted = metrics.accepted.labels(settings.id, _TRANSPORT)
         self._refused = metrics.refused.labels(settings.id, _TRANSPORT)
         self._failed = metrics.failed_requests
+        self._in_flight: set[bytes] = set()  # entries handed on whose batch is not stored yet
+        self._acks: redis.Redis[bytes]
 
     def start(self, host: Host) -> None:
         options = self._options
         try:
             self._client = redis.Redis.from_url(options.url)
+            # a client of its own for acknowledgements, which arrive from exporter threads, also after shutdown
+            self._acks = redis.Redis.from_url(options.url)
         except ValueError as exc:
             raise ConfigError(f"{self._settings.where}.url", str(exc)) from exc
         try:
@@ -77,7 +84,7 @@ class RedisStreamsReceiver(Receiver):
         self._thread.start()
 
     def _run(self) -> None:
-        own_pending = True  # first take back what this consumer name left unacknowledged
+        pending: str | None = "0"  # a cursor through this consumer's own pending entries; None once through
         next_claim = 0.0
         log = self._settings.logger
         while not self._stopping.is_set():
@@ -85,14 +92,13 @@ class RedisStreamsReceiver(Receiver):
                 if time.monotonic() >= next_claim:
                     next_claim = time.monotonic() + self._options.claim_interval / 1e9
                     if not self._handle(self._claim()):
-                        own_pending = True
+                        pending = "0"
                         continue
-                entries = self._read("0" if own_pending else ">")
-                if own_pending and not entries:
-                    own_pending = False
-                    continue
+                entries = self._read(pending or ">")
+                if pending is not None:
+                    pending = entries[-1][0].decode() if entries else None
                 if not self._handle(entries):
-                    own_pending = True
+                    pending = "0"
             except redis.RedisError as exc:
                 log.warning("reading the span stream failed, retrying: %s", exc)
                 self._stopping.wait(1.0)
@@ -118,28 +124,49 @@ class RedisStreamsReceiver(Receiver):
         return self._client
 
     def _handle(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> bool:
-        """Hand each entry on and acknowledge it; False when the pipeline refused (the rest stay pending)."""
+        """Hand each entry on; False when the pipeline refused one (it and the rest stay pending).
+
+        An entry is acknowledged when the exporter at the end of the pipeline calls the batch's
+        ``on_stored``: after storage committed it, however many queues it went through.
+        """
         for entry_id, fields in entries:
-            if fields:
-                try:
-                    batch = decode(fields.get(FIELD, b""))
-                except BadEntry as exc:
-                    self._failed.labels(self._settings.id, _TRANSPORT, "malformed").inc()
-                    self._settings.logger.warning("dropped stream entry %s: %s", entry_id.decode(), exc)
-                else:
-                    try:
-                        self._next.consume(batch)
-                    except Refused as exc:
-                        return self._back_off(len(batch), exc.retry_after)
-                    except Exception:
-                        self._settings.logger.exception("the pipeline failed on stream entry %s", entry_id.decode())
-                        return self._back_off(len(batch), 1.0)
-                    self._accepted.inc(len(batch))
-            with self._redis().pipeline(transaction=False) as pipe:
+            if entry_id in self._in_flight:
+                continue  # handed on already, not yet stored
+            if not fields:
+                self._ack(entry_id)  # deleted from the stream meanwhile
+                continue
+            try:
+                batch = decode(fields.get(FIELD, b""))
+            except BadEntry as exc:
+                self._failed.labels(self._settings.id, _TRANSPORT, "malformed").inc()
+                self._settings.logger.warning("dropped stream entry %s: %s", entry_id.decode(), exc)
+                self._ack(entry_id)
+                continue
+            batch.on_stored.append(functools.partial(self._ack, entry_id))
+            self._in_flight.add(entry_id)
+            try:
+                self._next.consume(batch)
+            except Refused as exc:
+                self._in_flight.discard(entry_id)
+                return self._back_off(len(batch), exc.retry_after)
+            except Exception:
+                self._in_flight.discard(entry_id)
+                self._settings.logger.exception("the pipeline failed on stream entry %s", entry_id.decode())
+                return self._back_off(len(batch), 1.0)
+            self._accepted.inc(len(batch))
+        return True
+
+    def _ack(self, entry_id: bytes) -> None:
+        """Acknowledge and delete, so the stream's length is the backlog collectors watch; on any thread."""
+        try:
+            with self._acks.pipeline(transaction=False) as pipe:
                 pipe.xack(self._options.stream, self._options.group, entry_id)
                 pipe.xdel(self._options.stream, entry_id)
                 pipe.execute()
-        return True
+        except redis.RedisError as exc:  # it stays pending: delivered again later, and storage writes are idempotent
+            self._settings.logger.warning("acknowledging stream entry %s failed: %s", entry_id.decode(), exc)
+        finally:
+            self._in_flight.discard(entry_id)
 
     def _back_off(self, spans: int, seconds: float) -> bool:
         self._refused.inc(spans)
@@ -148,7 +175,8 @@ class RedisStreamsReceiver(Receiver):
         return False
 
     def shutdown(self) -> None:
-        """Stop reading; the entry being handled finishes (and is acknowledged) first."""
+        """Stop reading.  Entries handed on are acknowledged as the exporters drain, through ``_acks``, which
+        stays open for them (closed with the process)."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
