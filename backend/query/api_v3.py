@@ -33,7 +33,7 @@ def blueprint(reader: SpanReader, limits: QueryLimits) -> Blueprint:
     @api.errorhandler(StorageError)
     def storage_failed(error: StorageError) -> Response:
         log.error("storage failed while serving %s: %s", request.path, error)
-        return v3_error(500, f"storage error: {error}")
+        return v3_error(503, f"storage error: {error}")
 
     @api.get("/traces/<trace_id>")
     def get_trace(trace_id: str) -> Response:

@@ -42,7 +42,7 @@ def blueprint(reader: SpanReader, dependencies: DependencyReader, limits: QueryL
     @api.errorhandler(StorageError)
     def storage_failed(error: StorageError) -> Response:
         log.error("storage failed while serving %s: %s", request.path, error)
-        return envelope_error(500, f"storage error: {error}")
+        return envelope_error(503, f"storage error: {error}")
 
     @api.get("/services")
     def services() -> Response:

@@ -40,6 +40,9 @@ class _Host:
     def problems(self) -> dict[str, str]:
         return {}
 
+    def extensions(self) -> dict:
+        return {}
+
 
 @pytest.mark.parametrize("status", [Status.STARTING, Status.STOPPING])
 def test_health_answers_503_while_starting_or_stopping(status):

@@ -1,4 +1,4 @@
-"""When storage itself fails, the API still answers in its own JSON shapes (status 500), never an HTML page."""
+"""When storage itself fails, the API still answers in its own JSON shapes (503), never an HTML page."""
 
 from __future__ import annotations
 
@@ -26,17 +26,17 @@ def broken_client(tmp_path: Path) -> Iterator[FlaskClient]:
     storage.close()
 
 
-def test_a_storage_failure_is_a_500_in_the_envelope(broken_client):
+def test_a_storage_failure_is_a_503_in_the_envelope(broken_client):
     response = broken_client.get("/api/services")
 
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert response.mimetype == "application/json"
     [error] = response.json["errors"]
-    assert error["code"] == 500 and error["msg"].startswith("storage error:")
+    assert error["code"] == 503 and error["msg"].startswith("storage error:")
 
 
-def test_a_storage_failure_under_api_v3_is_a_500_in_the_gateway_shape(broken_client):
+def test_a_storage_failure_under_api_v3_is_a_503_in_the_gateway_shape(broken_client):
     response = broken_client.get("/api/v3/services")
 
-    assert response.status_code == 500
-    assert response.json["error"]["httpCode"] == 500
+    assert response.status_code == 503
+    assert response.json["error"]["httpCode"] == 503

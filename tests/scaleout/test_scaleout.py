@@ -11,6 +11,7 @@ acknowledged must then be found through the query process, and none twice.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -185,14 +186,16 @@ def run_load_killing(topology: dict, victim: Process, restart: bool) -> list[Spa
     return acknowledged
 
 
+def stored_whole(query: Process, trace_id: bytes) -> bool:
+    return len(stored_span_ids(query, trace_id)) >= SPANS_PER_TRACE
+
+
 def assert_stored_once(topology: dict, acknowledged: list[SpanSpec]) -> None:
+    query: Process = topology["query"]
     for root in acknowledged:
-        wait_for(
-            lambda root=root: len(stored_span_ids(topology["query"], root.trace_id)) >= SPANS_PER_TRACE,
-            timeout=30,
-            what=f"trace {root.trace_id.hex()} stored",
-        )
-        span_ids = stored_span_ids(topology["query"], root.trace_id)
+        trace_id = root.trace_id
+        wait_for(functools.partial(stored_whole, query, trace_id), timeout=30, what=f"trace {trace_id.hex()} stored")
+        span_ids = stored_span_ids(query, trace_id)
         assert len(span_ids) == len(set(span_ids)) == SPANS_PER_TRACE
 
 

@@ -5,6 +5,14 @@ component runs, and 503 while the backend starts or stops, so a load
 balancer stops sending before the receivers close, or while a component
 has reported a problem (``problems`` in the body names each one).  It starts before every
 other extension so that "starting" is observable.
+
+The body also reports each storage of the ``jaeger_storage`` extensions:
+``available`` false, with the error and since when, from the first failed
+write or read until one succeeds again (``healthy`` is then false too).
+The HTTP status stays 200 meanwhile (a storage outage is not one of the
+``problems``), as healthcheckv2 does for recoverable errors: restarting or
+unrouting a backend whose queue is riding out the outage would turn a
+storage outage into lost data.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from backend.core.binding import bind
-from backend.core.component import ExtensionFactory, Host, Settings, Status
+from backend.core.component import Extension, ExtensionFactory, Host, Settings, Status
 from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
+from backend.extensions.storage.extension import StorageExtension
 
 
 @dataclass
@@ -45,6 +54,8 @@ class Observed(Protocol):
 
     def problems(self) -> dict[str, str]: ...
 
+    def extensions(self) -> dict[str, Extension]: ...
+
 
 class HealthApp:
     def __init__(self, host: Observed) -> None:
@@ -59,14 +70,29 @@ class HealthApp:
         status = self._host.status
         problems = self._host.problems()
         healthy = status is Status.READY and not problems
+        storages = self._storages()
         body: dict[str, Any] = {
             "status": status.value,
-            "healthy": healthy,
+            "healthy": healthy and all(storage["available"] for storage in storages.values()),
             "uptime_seconds": round(time.time() - self._started, 3),
+            "storage": storages,
         }
         if problems:
             body["problems"] = problems
         return _send(start_response, "200 OK" if healthy else "503 Service Unavailable", body)
+
+    def _storages(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for extension in self._host.extensions().values():
+            if isinstance(extension, StorageExtension):
+                down = extension.unavailable()
+                for name in extension.names():
+                    if name in down:
+                        error, since = down[name]
+                        found[name] = {"available": False, "error": error, "unavailable_since": round(since, 3)}
+                    else:
+                        found[name] = {"available": True}
+        return found
 
 
 def _send(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:

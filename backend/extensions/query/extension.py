@@ -11,11 +11,17 @@ from backend.core.component import ExtensionFactory, Host, Settings
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
-from backend.extensions.storage.extension import PrometheusOptions, find_metrics_source, find_storage
+from backend.extensions.storage.extension import (
+    PrometheusOptions,
+    find_metrics_source,
+    find_storage,
+    find_storage_extension,
+)
 from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query import MAX_UPLOAD_BYTES
 from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
 from backend.storage.api import DependencyReader, SpanReader
+from backend.storage.guarded import GuardedDependencyReader, GuardedReader
 
 if TYPE_CHECKING:
     from backend.query.mcp.endpoint import McpEndpoint
@@ -74,8 +80,19 @@ class QueryExtension(HttpExtension):
 
         where = self._settings.where
         storage = self._options.storage
-        traces = find_storage(host, storage.traces, f"{where}.storage.traces")
-        dependencies = find_storage(host, storage.dependencies or storage.traces, f"{where}.storage.dependencies")
+        traces_at, dependencies_at = f"{where}.storage.traces", f"{where}.storage.dependencies"
+        dependencies_name = storage.dependencies or storage.traces
+        traces = find_storage(host, storage.traces, traces_at)
+        dependencies = find_storage(host, dependencies_name, dependencies_at)
+        # every read names the storage in its errors (503) and keeps the storage's health
+        reader = GuardedReader(
+            traces.reader(), storage.traces, find_storage_extension(host, storage.traces, traces_at).report
+        )
+        dependency_reader = GuardedDependencyReader(
+            dependencies.dependency_reader(),
+            dependencies_name,
+            find_storage_extension(host, dependencies_name, dependencies_at).report,
+        )
         metrics: MetricsReader | None = None
         if storage.metrics:
             source = find_metrics_source(host, storage.metrics, f"{where}.storage.metrics")
@@ -92,10 +109,10 @@ class QueryExtension(HttpExtension):
         limits = QueryLimits(max_transform_bytes=self._options.max_upload_bytes)
         mcp_app = None
         if self._options.ai.mcp is not None:
-            mcp_app = self._start_mcp(self._options.ai.mcp, traces.reader(), dependencies.dependency_reader())
+            mcp_app = self._start_mcp(self._options.ai.mcp, reader, dependency_reader)
         app = create_app(
-            traces.reader(),
-            dependencies.dependency_reader(),
+            reader,
+            dependency_reader,
             limits=limits,
             metrics=metrics,
             telemetry=registry,

@@ -42,7 +42,7 @@ def register(ui: Blueprint, reader: SpanReader) -> None:
 
     @ui.errorhandler(StorageError)
     def storage_error(error: StorageError) -> tuple[str, int]:
-        return render_template("error.html", message=f"storage error: {error}"), 500
+        return render_template("error.html", message=f"storage error: {error}"), 503
 
     @ui.get("/trace/<ids>")
     def trace(ids: str) -> str:
