@@ -14,8 +14,12 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from loadgen.bench.faults import BenchFault
 
 LOCUSTFILES = {
     "demo": ["hotrod_users.py"],
@@ -141,6 +145,17 @@ def load(scenario: str, shape: str, dry_run: bool, locust_args: tuple[str, ...],
     os.execve(command[0], command, environment)
 
 
+def _fault(_ctx: click.Context, _param: click.Parameter, value: str | None) -> BenchFault | None:
+    if value is None:
+        return None
+    from loadgen.bench.faults import parse_fault
+
+    try:
+        return parse_fault(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _rates(_ctx: click.Context, _param: click.Parameter, value: str) -> list[float]:
     try:
         rates = [float(part) for part in value.split(",") if part.strip()]
@@ -246,6 +261,15 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--days", type=click.FloatRange(min=0.001), default=10.0, help="jaeger-clickhouse: time the data spans.")
 @click.option("--query-repeats", type=click.IntRange(min=1), default=20, help="jaeger-clickhouse: runs of each query.")
 @click.option(
+    "--fault",
+    callback=_fault,
+    default=None,
+    metavar="storage-outage:20s|kill-backend[:2s]",
+    help="Inject a fault into the last step of every started backend: its storage refuses writes and reads "
+    "(sqlite, postgres) or the backend is killed with SIGKILL and restarted; the report shows completeness "
+    "through it.",
+)
+@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -267,6 +291,7 @@ def bench(
     postgres_url,
     drain_timeout,
     backend_overrides,
+    fault,
     output: Path | None,
     **shape,
 ) -> None:
@@ -278,6 +303,7 @@ def bench(
       hotrod bench --storage memory,sqlite,postgres --rates 5000,10000,20000,40000 --step-duration 15s
       hotrod bench --storage memory --external jaeger=http://127.0.0.1:4318,http://127.0.0.1:16686
       hotrod bench --dataset jaeger-clickhouse --traces 1000000 --storage clickhouse,sqlite,postgres
+      hotrod bench --storage sqlite,postgres --fault storage-outage:20s
     Exit status 1 when a target failed or lost spans (the report lists the trace ids).
     """
     from rich.console import Console
@@ -292,6 +318,10 @@ def bench(
     unknown = set(chosen) - known
     if unknown:
         raise click.BadParameter(f"unknown storage {', '.join(sorted(unknown))}", param_hint="--storage")
+    if fault is not None and fault.kind == "storage-outage" and "memory" in chosen:
+        raise click.BadParameter(
+            "a storage outage needs sqlite or postgres; memory cannot go away", param_hint="--fault"
+        )
     output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     if dataset == "jaeger-clickhouse":
         _bench_jaeger_clickhouse(
@@ -308,7 +338,7 @@ def bench(
         storages=chosen, externals=externals, rates=rates, step_seconds=step_duration, shape=trace_shape, seed=seed,
         base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
         query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
-        drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides),
+        drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides), fault=fault,
     )  # fmt: skip
     console = Console(soft_wrap=True)
     results = runner.run(settings, console)

@@ -74,6 +74,7 @@ def document(settings: BenchSettings, reports: list[TargetReport]) -> dict:
             "query_concurrency": settings.query_concurrency,
             "query_mix": QUERY_MIX,
             "backend_overrides": settings.backend_overrides,
+            "fault": settings.fault.describe() if settings.fault else None,
             "memory_max_traces": planned_traces(settings),
         },
         "machine": machine(),
@@ -155,6 +156,29 @@ def markdown(doc: dict) -> str:
             lines.append(
                 f"| {target['name']} | {kind} | {stats['count']} | {_number(stats['p50'], 1)} "
                 f"| {_number(stats['p95'], 1)} | {_number(stats['p99'], 1)} |"
+            )
+    faulted = [t for t in doc["targets"] if t.get("fault")]
+    if faulted:
+        lines += [
+            "",
+            "## Through the fault",
+            "",
+            "Injected into the last step while its senders kept sending; completeness counts every span the backend "
+            "acknowledged in the whole run, the fault's step included.",
+            "",
+            "| target | fault | step | began s | ended s | refusals in the step | worst export ms | complete "
+            "| lost traces |",
+            "|---|---|---:|---:|---:|---|---:|---:|---:|",
+        ]
+        for target in faulted:
+            fault, done = target["fault"], target["completeness"]
+            lost = (done.get("missing_traces", 0) + done.get("incomplete_traces", 0)) if done else None
+            refusals = ", ".join(f"{k}: {v}" for k, v in fault["refusals"].items()) or "none"
+            failed = f" (failed: {fault['error']})" if fault.get("error") else ""
+            lines.append(
+                f"| {target['name']} | {fault['fault']}{failed} | {fault['step']} | {_number(fault['began_s'], 1)} "
+                f"| {_number(fault['ended_s'], 1)} | {refusals} | {_number(fault['export_ms_max'], 1)} "
+                f"| {_number(done.get('percent'), 2)} % | {_number(lost)} |"
             )
     losses = [
         t for t in doc["targets"] if t["completeness"].get("missing_ids") or t["completeness"].get("incomplete_ids")

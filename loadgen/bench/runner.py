@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loadgen.bench.driver import QueryLoad, prepare, send
+from loadgen.bench.faults import BenchFault, FaultRun
 from loadgen.bench.targets import BackendTarget, ExternalTarget
 from loadgen.bench.verify import verify, wait_until_stored
 from loadgen.jaeger_queries import QueryPlan
@@ -45,17 +46,18 @@ class BenchSettings:
     output: Path
     drain_timeout_s: float
     backend_overrides: list[str] = field(default_factory=list)  # "KEY.PATH=VALUE" for `hotrod backend --set`
+    fault: BenchFault | None = None  # injected into the last step of every started backend
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
     if not values:
-        return {"p50": None, "p95": None, "p99": None, "count": 0}
+        return {"p50": None, "p95": None, "p99": None, "max": None, "count": 0}
     ordered = sorted(values)
 
     def at(share: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
 
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "count": len(ordered)}
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": round(ordered[-1], 2), "count": len(ordered)}
 
 
 @dataclass
@@ -89,6 +91,9 @@ class TargetReport:
     query_ms: dict[str, dict[str, float | None]] = field(default_factory=dict)  # over all steps
     dataset_sha256: str = ""
     error: str | None = None
+    #: the fault injected (loadgen.bench.faults): what, in which step, when it began and ended, the step's worst
+    #: export latency and refusals
+    fault: dict = field(default_factory=dict)
 
 
 def run(settings: BenchSettings, console: Console | None = None) -> list[TargetReport]:
@@ -152,9 +157,25 @@ def _run_target(settings, target, report: TargetReport, progress: Progress, task
         driver_cpu = _cpu(me)
         queries.latencies_ms.clear()
         queries.failures.clear()
+        fault = None
+        if settings.fault is not None and number == len(settings.rates) and isinstance(target, BackendTarget):
+            fault = FaultRun(settings.fault, at_s=settings.step_seconds / 4)
+            fault.start(target)
         queries.start()
         ingest = send(endpoints.otlp_http, prepared, rate, settings.senders, record)
         queries.stop()
+        restarted = fault is not None and fault.fault.kind == "kill-backend"
+        if fault is not None:
+            fault.join()  # an outage may outlast the step's sending: storage is back before the drain is timed
+            report.fault = {
+                "fault": fault.fault.describe(),
+                "step": number,
+                "began_s": fault.began_s,
+                "ended_s": fault.ended_s,
+                "error": fault.error,
+                "export_ms_max": percentiles(ingest.latencies_ms)["max"],
+                "refusals": dict(ingest.refusals),
+            }
         driver_cpu = _cpu(me) - driver_cpu
         progress.update(task, description=f"{label}: draining")
         step_ids = list(record.accepted.items())[before:]
@@ -176,7 +197,9 @@ def _run_target(settings, target, report: TargetReport, progress: Progress, task
                 query_ms=_query_percentiles(queries.latencies_ms),
                 query_failures={kind: dict(counts) for kind, counts in queries.failures.items()},
                 backend_cpu_percent=(
-                    round(100 * (target.usage.cpu_seconds() - backend_cpu) / busy, 1) if target.usage else None
+                    round(100 * (target.usage.cpu_seconds() - backend_cpu) / busy, 1)
+                    if target.usage and backend_cpu is not None and not restarted
+                    else None  # a killed and restarted backend's CPU time starts again from 0
                 ),
                 backend_rss_mb=round(target.usage.rss() / 2**20, 1) if target.usage else None,
                 driver_cpu_percent=round(100 * driver_cpu / ingest.seconds, 1) if ingest.seconds else 0.0,

@@ -24,6 +24,8 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from loadgen.bench.faults import sqlite_unwritable
+
 READY_LINE = re.compile(r"hotrod backend ready: (.*)")
 START_TIMEOUT_S = 60.0
 EXTERNAL_TIMEOUT_S = 10.0  # an external endpoint is already running: no start-up to wait for
@@ -108,17 +110,22 @@ class BackendTarget:
         self.usage: ProcessUsage | None = None
         self._process: subprocess.Popen | None = None
         self._database: str | None = None
-        self._sqlite_file = workdir / f"{storage}-traces.db"
+        self._sqlite_file = workdir / storage / "traces.db"  # a folder of its own: an outage makes it immutable
         self.clickhouse_folder = workdir / "clickhouse"  # the embedded engine's data
         self.log_path = workdir / f"backend-{storage}.log"
+        self._command: list[str] = []
+        self.endpoints = Endpoints("", "")
 
     def start(self) -> Endpoints:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-c", "from hotrod.cli import main; main()", "backend", "--storage", self.storage]
         command += ["--bind", "127.0.0.1", "--log-level", "warning"]
         ports = ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port")
         for port in (*ports, "--sampling-port"):
             command += [port, "0"]
+        # its persistent sending queue in the benchmark's folder, one per storage, kept across a restart
+        command += ["--set", f"extensions.file_storage.directory={self.workdir / (self.storage + '-queue')}"]
         for override in self.overrides:
             command += ["--set", override]
         if self.storage == "sqlite":
@@ -127,6 +134,11 @@ class BackendTarget:
             command += ["--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={self.clickhouse_folder}"]
         elif self.storage == "postgres":
             command += ["--storage-url", self._create_database()]
+        self._command = command
+        self.endpoints = self._launch(command)
+        return self.endpoints
+
+    def _launch(self, command: list[str]) -> Endpoints:
         # one pipe for both streams: the ready line is read from it, everything goes to the log
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         endpoints = self._read_ready_line()
@@ -134,6 +146,46 @@ class BackendTarget:
         self.usage.start_sampling()
         _wait_for_query_api(endpoints.query, self._process, START_TIMEOUT_S)
         return endpoints
+
+    # faults (loadgen.bench.faults)
+
+    def kill(self) -> None:
+        """SIGKILL: no drain, no goodbye; what the backend acknowledged is in its persistent queue."""
+        assert self._process is not None
+        if self.usage:
+            self.usage.stop_sampling()
+        self._process.kill()
+        self._process.wait()
+
+    def restart(self) -> None:
+        """The same command on the same OTLP and query ports, so the senders carry on."""
+        fixed = {
+            "--otlp-http-port": self.endpoints.otlp_http.rpartition(":")[2],
+            "--otlp-grpc-port": self.endpoints.otlp_grpc.rpartition(":")[2],
+            "--query-port": self.endpoints.query.rpartition(":")[2],
+        }
+        previous = ["", *self._command[:-1]]
+        command = [fixed.get(flag, arg) for flag, arg in zip(previous, self._command, strict=True)]
+        self._launch(command)
+
+    def storage_down(self) -> None:
+        if self.storage == "sqlite":
+            sqlite_unwritable(self._sqlite_file, True)
+        elif self.storage == "postgres" and self._database:
+            _admin_sql(self.postgres_url, f'ALTER DATABASE "{self._database}" ALLOW_CONNECTIONS false')
+            _admin_sql(
+                self.postgres_url,
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name",
+                {"name": self._database},
+            )
+        else:
+            raise ValueError(f"a storage outage needs sqlite or postgres, not {self.storage}")
+
+    def storage_up(self) -> None:
+        if self.storage == "sqlite":
+            sqlite_unwritable(self._sqlite_file, False)
+        elif self.storage == "postgres" and self._database:
+            _admin_sql(self.postgres_url, f'ALTER DATABASE "{self._database}" ALLOW_CONNECTIONS true')
 
     def stop(self) -> None:
         if self._process is None:
@@ -184,7 +236,7 @@ class BackendTarget:
     def _read_ready_line(self) -> Endpoints:
         assert self._process is not None and self._process.stdout is not None
         output = self._process.stdout
-        log = self.log_path.open("w")
+        log = self.log_path.open("a")
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             line = output.readline()

@@ -4,7 +4,7 @@ PostgreSQL: a cluster made with initdb in a temp folder, on a free port, run by 
 ``postgres`` user when the tests run as root, which PostgreSQL refuses to be).  Redis: a
 redis-server on a free port with its own folder, AOF on and ``appendfsync always``, so that a stop
 and start loses nothing it acknowledged.  SQLite: the file and its folder made unwritable
-(``chattr +i`` as root, whom permissions do not stop; ``chmod`` otherwise).
+(loadgen.bench.faults, which ``hotrod bench --fault`` uses too).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from loadgen.bench.faults import sqlite_unwritable
 from tests.support import free_port, wait_for
+
+__all__ = ["PrivatePostgres", "PrivateRedis", "hold", "outage_seconds", "sqlite_unwritable"]
 
 _ROOT = os.geteuid() == 0
 
@@ -103,24 +106,6 @@ class PrivateRedis:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def sqlite_unwritable(database: Path, unwritable: bool) -> None:
-    """The database file, its WAL and its folder refuse writes, or take them again.
-
-    The shared-memory index (``-shm``) stays writable: SQLite maps it into memory, and a mapped
-    page of an immutable file kills the process with SIGBUS, which is no storage outage.
-    """
-    files = (p for p in database.parent.glob(database.name + "*") if p.is_file() and not p.name.endswith("-shm"))
-    paths = [database.parent, *files]
-    if _ROOT:
-        for path in paths:
-            subprocess.run(["chattr", "+i" if unwritable else "-i", str(path)], check=True, timeout=10)
-    else:
-        for path in paths:
-            path.chmod(
-                0o555 if unwritable and path.is_dir() else 0o444 if unwritable else 0o755 if path.is_dir() else 0o644
-            )
 
 
 def outage_seconds() -> float:
