@@ -27,6 +27,7 @@ def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
         f"service.telemetry.metrics.address={host}:{ports['metrics_port']}",
         f"extensions.remote_sampling.http.endpoint={host}:{ports['sampling_port']}",
         f"extensions.jaeger_storage.backends.main.sql.url=sqlite:///{settings.data_dir / 'traces.db'}",
+        f"extensions.file_storage.directory={settings.data_dir / 'queue'}",  # the persistent queue, beside the data
     ]
 
 

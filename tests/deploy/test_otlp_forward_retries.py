@@ -109,7 +109,7 @@ def test_retries_stop_at_max_elapsed_time(peer: Peer) -> None:
     forward = exporter(peer.url, metrics, max_elapsed_time="50ms")  # waits 10, 20, then 40 would pass 50 ms
     with pytest.raises(Refused, match="answered 503"):
         forward.consume(batch_of(two_services()))
-    assert len(peer.received) == 3
+    assert 2 <= len(peer.received) <= 3  # a slow machine may spend the 50 ms in two attempts
     assert counted(metrics, "otelcol_exporter_send_failed_spans_total") == 3
 
 

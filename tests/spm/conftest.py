@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ def build_config(storage: str, url: str | None, extra: dict[str, Any] | None = N
     tree = read(None)
     apply_flags(tree, storage, url, None, dict.fromkeys(PORTS, 0))  # 0: the kernel picks, no race for a port
     set_path(tree, "processors.spanmetrics.flush_interval", "200ms", "test")
+    # a persistent queue of its own: several backends run in this process at once, and not in the repository
+    set_path(tree, "extensions.file_storage.directory", tempfile.mkdtemp(prefix="spm-queue-"), "test")
     for path, value in (extra or {}).items():
         set_path(tree, path, value, "test")
     return from_mapping(tree, "test config")
