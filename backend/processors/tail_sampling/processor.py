@@ -25,6 +25,11 @@ Only at shutdown, after ``SHUTDOWN_RETRY_S`` of failed retries, are the
 remaining spans counted in ``otelcol_processor_dropped_spans`` and logged.
 On shutdown undecided traces are decided with what they have, as the Collector
 does by default.
+
+A batch whose sender waits for its delivery (``on_stored``: a Redis-stream
+ingester acknowledging entries) is reported delivered once taken here: its
+spans are regrouped by trace and held in memory, so keep this processor in
+front of a durable step (a collector's pipeline), not in an ingester's.
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ class TailSamplingProcessor(Processor):
             else:
                 group.append(span)
         if not groups:
+            batch.stored()
             return
         with self._cond:
             if self._stopping:
@@ -149,6 +155,7 @@ class TailSamplingProcessor(Processor):
                     self._new_traces.inc()
             self._on_memory.set(self.held)
             self._cond.notify_all()
+        batch.stored()  # see the module docstring: held traces are in memory, whoever waits for them is told now
 
     def refusal(self) -> Refused | None:
         """Refused while shutting down or while every held trace is sampled and waiting; a forecast, lock-free."""
