@@ -249,7 +249,8 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
     "backend_overrides",
     multiple=True,
     metavar="KEY.PATH=VALUE",
-    help="Passed to each started backend as --set (e.g. processors.batch.queue_size=50000). Repeatable.",
+    help="Passed to each started backend as --set "
+    "(e.g. exporters.jaeger_storage_exporter.sending_queue.queue_size=50000). Repeatable.",
 )
 @click.option("--drain-timeout", default="60s", callback=_seconds, help="How long a step may take to become queryable.")
 @click.option(

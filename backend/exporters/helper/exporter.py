@@ -97,6 +97,8 @@ class QueuedExporter(Exporter):
         if queue is None:
             return
         queue.close()
+        if queue.persistent:
+            self._stop_retrying.set()  # what the peer does not take at the first try waits on disk for the next start
         timer = threading.Timer(self._helper.sending_queue.drain_timeout / 1e9, self._stop_retrying.set)
         timer.daemon = True
         timer.start()
@@ -205,8 +207,6 @@ class QueuedExporter(Exporter):
                     self._failed.inc(len(batch))
                     log.error("gave up on %d span(s) (retry_on_failure.max_elapsed_time): %s", len(batch), exc)
                     return False
-                if self._stopping and (self._queue is not None and self._queue.persistent):
-                    return None
                 log.warning("delivering %d span(s) failed, retrying in %.2fs: %s", len(batch), wait, exc)
                 self._retries.inc()
                 if self._stop_retrying.wait(wait):
