@@ -167,15 +167,18 @@ def test_a_persistent_queue_keeps_taking_during_an_outage_and_reports_its_backlo
     storage.shutdown()
 
 
-def test_what_a_persistent_queue_held_when_its_process_died_is_delivered_after_the_next_start(metrics, tmp_path):
+def test_what_a_persistent_queue_held_at_shutdown_with_its_peer_down_is_delivered_after_the_next_start(
+    metrics, tmp_path
+):
+    """(kill -9 leaves the same files: tests/faults/test_kill_backend.py)"""
     storage = file_storage(tmp_path / "queue")
     dead = start(Peer(metrics, options(storage="fs")), {"fs": storage})
     dead.down.set()
     sent = [spans(3), spans(4)]
     for batch in sent:
         dead.consume(batch)
-    dead._stopping = True  # the process dies: its sender stops at the next failure, nothing acknowledged
-    storage.shutdown()  # releases the folder's lock, as the kernel does for a killed process
+    dead.shutdown()  # at once: nothing delivered, nothing acknowledged
+    storage.shutdown()
 
     storage = file_storage(tmp_path / "queue")
     alive = start(Peer(SelfMetrics(), options(storage="fs")), {"fs": storage})
@@ -193,7 +196,7 @@ def test_a_record_cut_short_by_a_crash_is_not_replayed(metrics, tmp_path):
     dead = start(Peer(metrics, options(storage="fs")), {"fs": storage})
     dead.down.set()
     dead.consume(spans(3))
-    dead._stopping = True
+    dead.shutdown()
     storage.shutdown()
     [segment] = (tmp_path / "queue" / "peer").glob("*.wal")
     with segment.open("ab") as file:
