@@ -24,7 +24,8 @@ from tests.support import wait_for
 
 BASE = [
     "extensions.jaeger_storage.backends.main={memory: {max_traces: 200000}}",
-    "service.pipelines.traces.processors=[batch]",
+    "exporters.jaeger_storage_exporter.sending_queue.storage=''",  # in memory: these backends run in this process
+    "service.pipelines.traces.processors=[]",
     "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
     "receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
     "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
@@ -54,7 +55,7 @@ def served(service: BackendService, name: str) -> dict:
 
 @pytest.mark.parametrize(
     "backend",
-    [[ADAPTIVE, "processors.adaptive_sampling={}", "service.pipelines.traces.processors=[batch, adaptive_sampling]"]],
+    [[ADAPTIVE, "processors.adaptive_sampling={}", "service.pipelines.traces.processors=[adaptive_sampling]"]],
     indirect=True,
 )
 def test_adaptive_loop_converges_on_the_target(backend: BackendService) -> None:
@@ -160,7 +161,7 @@ def test_adaptive_processor_without_the_extension_fails_at_start() -> None:
         *BASE[:-1],
         "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2]",
         "processors.adaptive_sampling={}",
-        "service.pipelines.traces.processors=[adaptive_sampling, batch]",
+        "service.pipelines.traces.processors=[adaptive_sampling]",
     ]
     service = BackendService(load(None, overrides))
     with pytest.raises(ConfigError, match="remote_sampling"):

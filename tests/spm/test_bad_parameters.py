@@ -51,6 +51,6 @@ def test_without_a_metrics_storage_every_endpoint_is_501(start_backend) -> None:
 
 
 def test_a_metrics_storage_nobody_fills_is_501(start_backend) -> None:
-    backend = start_backend("memory", extra={"service.pipelines.traces.processors": ["batch"]})
+    backend = start_backend("memory", extra={"processors.batch": {}, "service.pipelines.traces.processors": ["batch"]})
     response = backend.metrics("calls", service="a")
     assert response.status_code == 501 and "spanmetrics" in response.json()["errors"][0]["msg"]

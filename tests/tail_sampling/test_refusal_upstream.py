@@ -24,7 +24,14 @@ def test_a_failing_exporter_makes_the_receiver_answer_429_instead_of_losing_samp
                 "policies": [{"name": "all", "type": "always_sample"}],
             }
         },
-        "exporters": {"otlp_forward": {"endpoint": dead, "retry_on_failure": {"enabled": False}}},
+        # no sending queue and no retries: the export fails in tail_sampling's own delivery
+        "exporters": {
+            "otlp_forward": {
+                "endpoint": dead,
+                "sending_queue": {"enabled": False},
+                "retry_on_failure": {"enabled": False},
+            }
+        },
         "service": {
             "pipelines": {
                 "traces": {"receivers": ["otlp"], "processors": ["tail_sampling"], "exporters": ["otlp_forward"]}
