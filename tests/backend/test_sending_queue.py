@@ -60,6 +60,12 @@ class Host:
     def extensions(self) -> dict:
         return dict(self._extensions)
 
+    def report(self, component: str, problem: str | None) -> None:
+        pass
+
+    def problems(self) -> dict[str, str]:
+        return {}
+
 
 def options(**queue: object) -> HelperOptions:
     from backend.core.binding import bind

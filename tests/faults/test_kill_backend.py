@@ -31,7 +31,7 @@ def test_nothing_acknowledged_is_lost_when_the_backend_is_killed_and_restarted(t
             backend.process.wait()
         finally:
             target.come_up()
-        backend.start()  # same folder, same ports: the senders carry on
+        backend.restart()  # same folder, same ports: the senders carry on
         after = len(ledger.acknowledged)
         wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the restart")
     assert "replaying" in backend.log
