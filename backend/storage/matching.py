@@ -2,13 +2,14 @@
 
 Plug-ins filter candidates on the indexed fields first (in SQL, in a Python
 loop, ...) and only then ask ``TagMatcher`` about tags, because that needs
-the span's payload decoded and its process's resource attributes.  Decoded
+the span's payload decoded and its process's resource and scope attributes.  Decoded
 processes are cached: a process id is a digest of its bytes, so the decoded
 attributes under an id never change.
 
-A tag ``key=value`` matches when the span, its resource or one of its
-events has attribute ``key`` whose value, rendered as text, equals
-``value``.  Tags are AND-ed, each satisfied on its own.  Like Jaeger's own
+A tag ``key=value`` matches when the span, its resource, its
+instrumentation scope, one of its events or one of its links has attribute
+``key`` whose value, rendered as text, equals ``value`` (Jaeger's storage
+fixtures search all five levels).  Tags are AND-ed, each satisfied on its own.  Like Jaeger's own
 stores, the fields that Jaeger shows as tags but OTLP keeps elsewhere are
 searchable too: ``span.kind``, ``otel.status_code``,
 ``otel.status_description`` and ``error=true``.
@@ -21,6 +22,7 @@ import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
@@ -74,7 +76,7 @@ def attribute_texts(attributes: Iterable[KeyValue], keys: Iterable[str]) -> dict
 
 
 class ProcessCache:
-    """Resource attributes of processes, decoded once each and rendered as texts.
+    """Resource and scope attributes of processes, decoded once each and rendered as texts.
 
     Thread-safe; bounded by ``max_entries`` (cleared wholesale when full:
     processes are few, and a miss only costs one decode).
@@ -86,7 +88,7 @@ class ProcessCache:
         self._lock = threading.Lock()
 
     def attributes(self, process_id: bytes, load: Callable[[bytes], bytes | None]) -> dict[str, set[str]]:
-        """All resource attributes of the process as key → texts; ``load`` fetches the blob on a miss."""
+        """Resource and scope attributes of the process as key → texts; ``load`` fetches the blob on a miss."""
         cached = self._entries.get(process_id)
         if cached is not None:
             return cached
@@ -94,7 +96,8 @@ class ProcessCache:
         decoded: dict[str, set[str]] = {}
         if blob is not None:
             holder = ResourceSpans.FromString(blob)
-            for attribute in holder.resource.attributes:
+            scopes = (scope_spans.scope.attributes for scope_spans in holder.scope_spans)
+            for attribute in chain(holder.resource.attributes, *scopes):
                 decoded.setdefault(attribute.key, set()).update(render_value(attribute.value))
         with self._lock:
             if len(self._entries) >= self._max_entries:
@@ -144,10 +147,10 @@ class TagMatcher:
                 return False  # cheap rejection: most candidates are never decoded
         span = decode_span(record)[0]
         sources = (attribute_texts(span.attributes, self._tags), process, derived_texts(record, span))
-        event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
+        nested_texts = [attribute_texts(item.attributes, self._tags) for item in chain(span.events, span.links)]
         for key, value in self._tags.items():
             if not any(value in source.get(key, ()) for source in sources) and not any(
-                value in texts.get(key, ()) for texts in event_texts
+                value in texts.get(key, ()) for texts in nested_texts
             ):
                 return False
         return True

@@ -27,7 +27,7 @@ from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
 from backend.storage.memory.index import StartIndex
 from backend.storage.memory.sampling import MemorySamplingStore
-from backend.storage.summaries import check_page, page_of, record_times, summary_of
+from backend.storage.summaries import check_page, page_of, summarize
 
 
 @dataclass
@@ -171,7 +171,7 @@ class MemoryStorage:
             with self._lock:
                 stored = self._traces.get(trace_id)
                 spans = list(stored.spans.values()) if stored is not None else []
-            summary = summary_of(trace_id, record_times(spans))
+            summary = summarize(trace_id, spans)
             if summary is not None:
                 summaries.append(summary)
         return page_of(summaries, sort, offset, limit)

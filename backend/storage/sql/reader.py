@@ -183,8 +183,12 @@ class SqlReader:
         if query.tags:
             # Tags are matched in Python, so every candidate span in the window is read and tested first.
             trace_ids = self._find_up_to(connection, query, sys.maxsize)
-            return self._summary_queries.page_of_ids(connection, trace_ids, sort, offset, limit)
-        return self._summary_queries.page(connection, *found, sort, offset, limit)
+            total, page = self._summary_queries.page_of_ids(connection, trace_ids, sort, offset, limit)
+        else:
+            total, page = self._summary_queries.page(connection, *found, sort, offset, limit)
+        return total, self._summary_queries.complete(
+            connection, page, lambda operation_id: self._catalog.operation(connection, operation_id)
+        )
 
     def _newest_first(
         self,
