@@ -36,6 +36,23 @@ class Trace:
     processes: dict[bytes, bytes]
 
 
+ATTRIBUTE_LEVELS = ("span", "resource", "scope", "event", "link")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeFilter:
+    """An attribute that one span must carry at a given level (RFC 0005's level-qualified attribute).
+
+    ``level`` is one of ``ATTRIBUTE_LEVELS``, or "" for span-or-resource (the
+    RFC's default for an unqualified reference).  ``value`` compares as text,
+    as ``TraceQuery.tags`` values do.
+    """
+
+    key: str
+    value: str
+    level: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Find traces that contain at least one span matching every given field.
@@ -57,6 +74,14 @@ class TraceQuery:
     duration_min_ns: int | None = None
     duration_max_ns: int | None = None
     limit: int = 20
+    # From api/v3's query.filter: each must hold on the same span as the tags (AND-ed with them).
+    # Plug-ins hand both to backend.storage.matching.TagMatcher, which defines what matches.
+    attribute_filters: tuple[AttributeFilter, ...] = ()
+
+    @property
+    def matches_attributes(self) -> bool:
+        """True when candidates must be tested by attributes (tags or attribute filters), not indexed fields only."""
+        return bool(self.tags or self.attribute_filters)
 
 
 SORT_ORDERS = ("newest", "oldest", "slowest", "fastest", "most_spans")

@@ -16,6 +16,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from backend.spans.model import SpanBatch
 from backend.storage.api import (
     SORT_ORDERS,
+    AttributeFilter,
     DependencyLink,
     Operation,
     ServiceSummary,
@@ -309,6 +310,42 @@ class StorageConformance:
         store(storage, wanted, other)
 
         assert find(storage, service="driver", tags={"link.reason": "retry"}) == [wanted.trace_id]
+
+    @pytest.mark.parametrize(
+        ("level", "found"),
+        [
+            ("span", "on_span"),
+            ("resource", "on_resource"),
+            ("scope", "on_scope"),
+            ("event", "on_event"),
+            ("link", "on_link"),
+            ("", "on_span_or_resource"),
+        ],
+    )
+    def test_an_attribute_filter_searches_only_its_level(self, storage: Storage, level: str, found: str):
+        link = (bytes(16 * [1]), bytes(8 * [1]), {"tier": "gold"})
+        specs = {
+            "on_span": SpanSpec("driver", "op", attributes={"tier": "gold"}),
+            "on_resource": SpanSpec("driver", "op", resource={"tier": "gold"}),
+            "on_scope": SpanSpec("driver", "op", scope_attributes={"tier": "gold"}),
+            "on_event": SpanSpec("driver", "op", events=[("e", 1, {"tier": "gold"})]),
+            "on_link": SpanSpec("driver", "op", links=[link]),
+        }
+        store(storage, *specs.values())
+        expected = {"on_span", "on_resource"} if found == "on_span_or_resource" else {found}
+
+        matched = find(storage, service="driver", attribute_filters=(AttributeFilter("tier", "gold", level),))
+
+        assert set(matched) == {specs[name].trace_id for name in expected}
+
+    def test_attribute_filters_and_tags_must_hold_on_one_span(self, storage: Storage):
+        both = SpanSpec("driver", "op", attributes={"a": "1"}, resource={"b": "2"})
+        split = SpanSpec("driver", "op", attributes={"a": "1"})
+        store(storage, both, split, split.child("driver", "op", resource={"b": "2"}))
+
+        found = find(storage, tags={"a": "1"}, attribute_filters=(AttributeFilter("b", "2", "resource"),))
+
+        assert found == [both.trace_id]
 
     def test_tags_are_anded_across_span_resource_and_event_attributes(self, storage: Storage):
         wanted = SpanSpec(

@@ -37,7 +37,7 @@ from backend.spans.model import KIND_BY_NAME, KIND_NAMES, SpanBatch, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import count_calls
 from backend.storage.factory import StoragePlugin
-from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.matching import ProcessCache, indexed_match, kind_filter, matcher_for, newest_trace_ids
 from backend.storage.redis.calls import guarded
 from backend.storage.redis.layout import (
     PROCESS_FIELD,
@@ -202,7 +202,7 @@ class RedisStorage:
 
     def _matching(self, query: TraceQuery, limit: int) -> list[bytes]:
         processes: dict[bytes, bytes] = {}  # blobs of this query's candidates, for the matcher
-        matcher = TagMatcher(query.tags, self._process_cache, processes.get)
+        matcher = matcher_for(query, self._process_cache, processes.get)
         candidates = self._candidates(query, processes if matcher else None)
         return newest_trace_ids(candidates, matcher, limit)
 
