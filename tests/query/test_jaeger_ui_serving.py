@@ -16,12 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from backend.cli import apply_flags
-from backend.config import from_mapping, read, set_path
 from backend.core.binding import ConfigError
 from backend.service import BackendService
+from tests.spm.conftest import build_config
 
-PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port", "sampling_port")
 INDEX = """<!doctype html><html><head><script>
       // JAEGER_CONFIG_JS
       function getJaegerUiConfig() {
@@ -57,11 +55,7 @@ def build(tmp_path: Path) -> Path:
 
 def config(extra: dict[str, Any]):
     """The built-in all-in-one config on free ports with memory storage, plus ``extra`` (dotted paths)."""
-    tree = read(None)
-    apply_flags(tree, "memory", None, None, dict.fromkeys(PORTS, 0))
-    for path, value in extra.items():
-        set_path(tree, path, value, "test")
-    return from_mapping(tree, "test config")
+    return build_config("memory", None, extra)
 
 
 @pytest.fixture
