@@ -21,6 +21,12 @@ BACKEND_PORT_FLAGS = {
     "health": "healthcheckv2",
     "metrics": "metrics",
     "sampling": "remote_sampling",
+    "sampling-grpc": "remote_sampling/grpc",
+    "jaeger-compact": "jaeger/thrift_compact",
+    "jaeger-binary": "jaeger/thrift_binary",
+    "jaeger-http": "jaeger/thrift_http",
+    "jaeger-grpc": "jaeger/grpc",
+    "zipkin": "zipkin",
 }
 _BACKEND_READY = re.compile(r"^hotrod backend ready: (.*)$", re.MULTILINE)
 _SERVICE_LISTENING = re.compile(r"^hotrod (\w+): listening on http://[^:]+:(\d+)$", re.MULTILINE)

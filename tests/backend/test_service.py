@@ -6,6 +6,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend.cli import ENDPOINTS
 from backend.config import load
 from backend.core.component import StartError
 from backend.service import BackendService
@@ -15,12 +16,7 @@ from tests.support import wait_for
 
 EPHEMERAL = [
     "extensions.jaeger_storage.backends.main={memory: {}}",
-    "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
-    "receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
-    "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
-    "extensions.healthcheckv2.http.endpoint=127.0.0.1:0",
-    "service.telemetry.metrics.address=127.0.0.1:0",
-    "extensions.remote_sampling.http.endpoint=127.0.0.1:0",
+    *(f"{path}=127.0.0.1:0" for path, _, _ in ENDPOINTS.values()),  # every port the built-in config binds
 ]
 
 
