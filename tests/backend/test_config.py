@@ -13,7 +13,7 @@ from tests.backend.conftest import ANY_PORTS, run_backend
 def test_the_default_config_is_the_all_in_one_backend():
     config = load(None)
     pipeline = config.pipelines["traces"]
-    assert pipeline.receivers == ["otlp"]
+    assert pipeline.receivers == ["otlp", "jaeger", "zipkin"]  # as in Jaeger v2's all-in-one
     assert pipeline.processors[0] == "batch"
     assert pipeline.exporters == ["jaeger_storage_exporter"]
     assert config.service_extensions == ["jaeger_storage", "jaeger_query", "healthcheckv2", "remote_sampling"]
