@@ -7,8 +7,6 @@ types), not from the backend's own tables: the two agree only if the wire does.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ import requests
 
 from backend.service import BackendService
 from tests.spm.conftest import build_config
+from tests.support import compile_proto
 
 SAMPLING_PROTO = """
 syntax = "proto3";
@@ -59,16 +58,7 @@ STRATEGIES = """{
 
 @pytest.fixture(scope="module")
 def pb2(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from grpc_tools import protoc
-
-    folder = tmp_path_factory.mktemp("proto")
-    (folder / "sampling.proto").write_text(SAMPLING_PROTO)
-    assert protoc.main(["protoc", f"-I{folder}", f"--python_out={folder}", str(folder / "sampling.proto")]) == 0
-    sys.path.insert(0, str(folder))
-    try:
-        return importlib.import_module("sampling_pb2")
-    finally:
-        sys.path.remove(str(folder))
+    return compile_proto(SAMPLING_PROTO, "sampling", tmp_path_factory.mktemp("proto"))
 
 
 @pytest.fixture(scope="module")
