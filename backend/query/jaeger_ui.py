@@ -50,16 +50,20 @@ def load_jaeger_ui(assets_path: str, config_file: str, metrics: bool, version: s
     if config_file:
         raw = _inject_config(raw, config_file)
     version_json = html_safe_json({"gitCommit": "", "gitVersion": version, "buildDate": ""}).encode()
-    raw = _VERSION.sub(lambda _: b"JAEGER_VERSION = " + version_json + b";", raw)
+    raw = _put(_VERSION, b"JAEGER_VERSION = " + version_json + b";", raw)
     storage = {"archiveStorage": False, "metricsStorage": metrics}
     backend = {**storage, "searchWithoutServiceName": True, "aiAssistant": False}
     for pattern, name, value in (
         (_STORAGE_CAPABILITIES, b"JAEGER_STORAGE_CAPABILITIES", storage),
         (_BACKEND_CAPABILITIES, b"JAEGER_BACKEND_CAPABILITIES", backend),
     ):
-        encoded = html_safe_json(value).encode()
-        raw = pattern.sub(lambda _, n=name, e=encoded: n + b" = " + e + b";", raw)
+        raw = _put(pattern, name + b" = " + html_safe_json(value).encode() + b";", raw)
     return JaegerUi(assets.resolve(), raw)
+
+
+def _put(pattern: re.Pattern[bytes], text: bytes, raw: bytes) -> bytes:
+    """``raw`` with every match of ``pattern`` replaced by ``text`` taken literally (no backslash escapes)."""
+    return pattern.sub(lambda _match: text, raw)
 
 
 def _inject_config(raw: bytes, config_file: str) -> bytes:
@@ -76,10 +80,10 @@ def _inject_config(raw: bytes, config_file: str) -> bytes:
         if not isinstance(config, dict):
             raise UiAssetsError(f"UI config file {config_file!r} must hold a JSON object")
         encoded = html_safe_json(config).encode()
-        return _CONFIG.sub(lambda _: b"JAEGER_CONFIG = " + encoded + b";", raw)
+        return _put(_CONFIG, b"JAEGER_CONFIG = " + encoded + b";", raw)
     if suffix == ".js":
         script = text.strip()
         if not _UI_CONFIG_FUNCTION.search(script):
             raise UiAssetsError(f"UI config file {config_file!r} must define function UIConfig()")
-        return _CONFIG_JS.sub(lambda _: script, raw)
+        return _put(_CONFIG_JS, script, raw)
     raise UiAssetsError(f"UI config file {config_file!r}: expecting a .json or .js file")

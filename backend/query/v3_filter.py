@@ -142,14 +142,14 @@ def _scalar_value(scalar: dict[str, Any]) -> str:
     value, value_type = scalar.get("value", ""), scalar.get("type", "")
     if not isinstance(value, str) or value_type not in _SCALAR_TYPES:
         raise _refuse(f"a scalar is a string value with a type among {', '.join(_SCALAR_TYPES[1:])}")
-    return value
+    return str(value)
 
 
 def _level(body: dict[str, Any], allow_empty: bool) -> str:
     level = body.get("level", "")
     if level not in ATTRIBUTE_LEVELS and not (allow_empty and level == ""):
         raise _refuse(f"unknown level {level!r} (one of {', '.join(ATTRIBUTE_LEVELS)})")
-    return level
+    return str(level)
 
 
 def _attribute(parsed: ParsedFilter, op: str, body: dict[str, Any], value: str) -> None:

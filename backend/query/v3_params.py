@@ -132,7 +132,6 @@ def parse_v3_search(args: MultiDict[str, str], limits: QueryLimits) -> TraceQuer
 
     service, service_name = _get(args, "query.serviceName", "query.service_name")
     operation, operation_name = _get(args, "query.operationName", "query.operation_name")
-    window = {"start_min_ns": start_ns, "start_max_ns": end_ns, "limit": limit}
     filter_text = args.get(FILTER_PARAM, "")
     if filter_text:
         legacy = [
@@ -156,7 +155,9 @@ def parse_v3_search(args: MultiDict[str, str], limits: QueryLimits) -> TraceQuer
             duration_min_ns=parsed.duration_min_ns,
             duration_max_ns=parsed.duration_max_ns,
             attribute_filters=tuple(parsed.attributes),
-            **window,
+            start_min_ns=start_ns,
+            start_max_ns=end_ns,
+            limit=limit,
         )
     return TraceQuery(
         service=service or None,
@@ -164,5 +165,7 @@ def parse_v3_search(args: MultiDict[str, str], limits: QueryLimits) -> TraceQuer
         tags=_attributes(args),
         duration_min_ns=min_duration or None,
         duration_max_ns=max_duration or None,
-        **window,
+        start_min_ns=start_ns,
+        start_max_ns=end_ns,
+        limit=limit,
     )

@@ -117,8 +117,8 @@ class RemoteSamplingExtension(HttpExtension):
         server = self.serve(create_app(self._provider), http, "remote sampling", "remote-sampling", http.threads)
         addresses = [server.address]
         if self._options.grpc is not None:
-            host, port = parse_endpoint(self._options.grpc.endpoint, f"{where}.grpc.endpoint")
-            self._grpc = SamplingGrpcServer(self._provider, host, port)
+            grpc_host, grpc_port = parse_endpoint(self._options.grpc.endpoint, f"{where}.grpc.endpoint")
+            self._grpc = SamplingGrpcServer(self._provider, grpc_host, grpc_port)
             try:
                 self._grpc.start()
             except OSError:

@@ -88,10 +88,10 @@ class SamplingGrpcServer(GrpcServer):
         self._provider = provider
 
     def handler(self) -> grpc.GenericRpcHandler:
-        types = messages()
+        parameters: Any = messages()["SamplingStrategyParameters"]
         method = grpc.unary_unary_rpc_method_handler(
             self._get_strategy,
-            request_deserializer=types["SamplingStrategyParameters"].FromString,
+            request_deserializer=parameters.FromString,
             response_serializer=lambda response: response.SerializeToString(),
         )
         return grpc.method_handlers_generic_handler(SERVICE, {"GetSamplingStrategy": method})

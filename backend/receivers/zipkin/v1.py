@@ -17,19 +17,20 @@ import base64
 import ipaddress
 import json
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from thriftpy2.protocol import binary
 
 from backend.receivers.idl import zipkin_core
-from backend.receivers.jaeger.thrift_limits import StrictBinaryProtocol, StrictBuffer
+from backend.receivers.jaeger.thrift_limits import StrictBuffer
 from backend.spans.otlp import InvalidRequest
 
 _SIDES = (("cs", "cr", "CLIENT", "sa"), ("sr", "ss", "SERVER", "ca"), ("ms", "ws", "PRODUCER", "ma"))
 _CONSUMER = ("wr", "mr", "CONSUMER", "ma")
 _CORE = {"cs", "cr", "sr", "ss", "ms", "mr", "ws", "wr"}
 _ADDRESSES = {"sa", "ca", "ma"}
-_THRIFT_VALUES = {  # AnnotationType → how its bytes read as text
+_THRIFT_VALUES: dict[int, Callable[[bytes], str]] = {  # AnnotationType → how its bytes read as text
     0: lambda raw: "true" if raw[:1] == b"\x01" else "false",
     1: lambda raw: base64.b64encode(raw).decode(),
     2: lambda raw: str(struct.unpack(">h", raw)[0]),
@@ -54,9 +55,10 @@ def spans_from_thrift(body: bytes) -> list[dict[str, Any]]:
     """A binary-protocol ``list<Span>`` of zipkinCore.thrift."""
     model = zipkin_core()
     buffer = StrictBuffer(body)
-    reader = StrictBinaryProtocol(buffer, decode_response=False)
+    protocol: Any = binary.TBinaryProtocol  # untyped; made strict by thrift_limits' import
+    reader = protocol(buffer, decode_response=False)
     try:
-        element_type, size = binary.read_list_begin(buffer)
+        element_type, size = reader_list_begin(buffer)
         if element_type != 12:  # TType.STRUCT
             raise InvalidRequest(f"body must be a Thrift list of Zipkin spans, not of type {element_type}")
         spans = []
@@ -69,6 +71,13 @@ def spans_from_thrift(body: bytes) -> list[dict[str, Any]]:
     except Exception as exc:  # thriftpy2 raises many kinds on malformed input
         raise InvalidRequest(f"body is not a valid Thrift list of Zipkin v1 spans: {exc!r}") from exc
     return [to_v2(_thrift_to_json(span), index) for index, span in enumerate(spans)]
+
+
+def reader_list_begin(buffer: StrictBuffer) -> tuple[int, int]:
+    """A list header's (element type, size); thriftpy2's binary reader, untyped, made strict by ``thrift_limits``."""
+    begin: Any = binary.read_list_begin
+    element_type, size = begin(buffer)
+    return int(element_type), int(size)
 
 
 def _hex(value: int | None, width: int = 16) -> str:
