@@ -91,8 +91,9 @@ class SpanSpec:
         )
         for name, offset, attrs in self.events:
             span.events.add(name=name, time_unix_nano=self.start_ns + offset, attributes=attributes(attrs))
-        for trace_id, span_id, *attrs in self.links:
-            span.links.add(trace_id=trace_id, span_id=span_id, attributes=attributes(attrs[0] if attrs else {}))
+        for link in self.links:
+            link_attributes: dict[str, Any] = link[2] if len(link) == 3 else {}
+            span.links.add(trace_id=link[0], span_id=link[1], attributes=attributes(link_attributes))
         return span
 
 

@@ -6,9 +6,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.cli import ENDPOINTS
 from backend.config import load
 from backend.core.component import StartError
+from backend.core.ports import ENDPOINTS
 from backend.service import BackendService
 from tests.backend.clients import post_otlp, span_count
 from tests.builders import SpanSpec, export_request

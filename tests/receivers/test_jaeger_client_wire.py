@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -59,7 +60,7 @@ def recorded() -> Iterator[tuple[str, list]]:
     tracer.close()
 
 
-def binary_batch(spans: list, service: str) -> object:
+def binary_batch(spans: list, service: str) -> Any:
     return make_jaeger_batch(spans, make_process(service, {"hostname": "box-1"}, max_length=256))
 
 

@@ -136,31 +136,31 @@ def thrift_body(trace_high: int, trace_low: int, span_id: int, now_us: int) -> b
     protocol = TBinaryProtocol(buffer)
     protocol.writeListBegin(TType.STRUCT, 1)
     protocol.writeStructBegin("Span")
-    for field_id, name, value in ((1, "trace_id", trace_low), (4, "id", span_id)):
+    for field_id, name, number in ((1, "trace_id", trace_low), (4, "id", span_id)):
         protocol.writeFieldBegin(name, TType.I64, field_id)
-        protocol.writeI64(value)
+        protocol.writeI64(number)
     protocol.writeFieldBegin("name", TType.STRING, 3)
     protocol.writeString("thrift call")
     protocol.writeFieldBegin("annotations", TType.LIST, 6)
     protocol.writeListBegin(TType.STRUCT, 2)
-    for offset, value in ((0, "cs"), (700, "cr")):
+    for offset, core in ((0, "cs"), (700, "cr")):
         protocol.writeStructBegin("Annotation")
         protocol.writeFieldBegin("timestamp", TType.I64, 1)
         protocol.writeI64(now_us + offset)
         protocol.writeFieldBegin("value", TType.STRING, 2)
-        protocol.writeString(value)
+        protocol.writeString(core)
         write_endpoint(protocol, 3, "v1-thrift", 0x0A000001, 9000)
         protocol.writeFieldStop()
         protocol.writeStructEnd()
     protocol.writeListEnd()
     protocol.writeFieldBegin("binary_annotations", TType.LIST, 8)
     protocol.writeListBegin(TType.STRUCT, 2)
-    for key, value, annotation_type in (("retries", struct.pack(">i", 3), 3), ("sa", b"\x01", 0)):
+    for key, raw, annotation_type in (("retries", struct.pack(">i", 3), 3), ("sa", b"\x01", 0)):
         protocol.writeStructBegin("BinaryAnnotation")
         protocol.writeFieldBegin("key", TType.STRING, 1)
         protocol.writeString(key)
         protocol.writeFieldBegin("value", TType.STRING, 2)
-        protocol.writeBinary(value)
+        protocol.writeBinary(raw)
         protocol.writeFieldBegin("annotation_type", TType.I32, 3)
         protocol.writeI32(annotation_type)
         if key == "sa":

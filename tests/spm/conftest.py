@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from backend.cli import ENDPOINTS, apply_flags
+from backend.cli import apply_flags
 from backend.config import from_mapping, read, set_path
+from backend.core.ports import ENDPOINTS
 from backend.service import BackendService
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
