@@ -17,17 +17,8 @@ from click.decorators import FC
 from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, set_path
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
+from backend.core.ports import ENDPOINTS, PORT_HELP
 
-# flag name → (config path, default port, what must be configured for it to apply):
-# what --bind and the per-port flags change
-ENDPOINTS: dict[str, tuple[str, int, str]] = {
-    "otlp-grpc": ("receivers.otlp.protocols.grpc.endpoint", 4317, "receivers.otlp.protocols.grpc"),
-    "otlp-http": ("receivers.otlp.protocols.http.endpoint", 4318, "receivers.otlp.protocols.http"),
-    "query": ("extensions.jaeger_query.http.endpoint", 16686, "extensions.jaeger_query"),
-    "health": ("extensions.healthcheckv2.http.endpoint", 13133, "extensions.healthcheckv2"),
-    "metrics": ("service.telemetry.metrics.address", 8888, ""),
-    "sampling": ("extensions.remote_sampling.http.endpoint", 5778, "extensions.remote_sampling"),
-}
 STORAGE_URLS = {
     "sqlite": "sqlite:///data/traces.db",
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -40,12 +31,13 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EPILOG = f"""\b
 Configuration, highest precedence first: --set, the other flags, their
 environment variables, the --config file (or the built-in all-in-one
-default: OTLP on 4317/4318, SQLite at data/traces.db, query API on 16686,
-health on 13133, metrics on 8888, remote sampling on 5778).
+default: OTLP on 4317/4318, Jaeger on 6831/udp, 6832/udp, 14268 and 14250,
+Zipkin on 9411, SQLite at data/traces.db, query API on 16686, health on
+13133, metrics on 8888, remote sampling on 5778 and 5779).
 \b
 Environment variables: {_ENV}CONFIG, {_ENV}STORAGE, {_ENV}STORAGE_URL,
-{_ENV}BIND, {_ENV}OTLP_GRPC_PORT, {_ENV}OTLP_HTTP_PORT, {_ENV}QUERY_PORT,
-{_ENV}HEALTH_PORT, {_ENV}METRICS_PORT, {_ENV}SAMPLING_PORT, {_ENV}LOG_LEVEL.
+{_ENV}BIND, {_ENV}LOG_LEVEL, and {_ENV}<FLAG>_PORT for each port flag
+(e.g. {_ENV}OTLP_GRPC_PORT, {_ENV}JAEGER_COMPACT_PORT).
 \b
 Examples:
   hotrod backend --storage memory
@@ -59,6 +51,13 @@ Exit status: 2 for a configuration error, 1 when a server cannot start.
 def _port_option(name: str, what: str) -> Callable[[FC], FC]:
     env = _ENV + name.upper().replace("-", "_") + "_PORT"
     return click.option(f"--{name}-port", type=click.IntRange(0, 65535), envvar=env, show_envvar=True, help=what)
+
+
+def _port_options(command: Any) -> Any:
+    """One ``--NAME-port`` option per entry of ``ENDPOINTS``, in its order."""
+    for name in reversed(ENDPOINTS):
+        command = _port_option(name, PORT_HELP[name])(command)
+    return command
 
 
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -79,12 +78,7 @@ def _port_option(name: str, what: str) -> Callable[[FC], FC]:
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
               help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
               "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip
-@_port_option("otlp-grpc", "OTLP/gRPC receiver port (0: any free port).")
-@_port_option("otlp-http", "OTLP/HTTP receiver port.")
-@_port_option("query", "Query API and UI port.")
-@_port_option("health", "Health check port.")
-@_port_option("metrics", "Self-metrics (/metrics) port.")
-@_port_option("sampling", "Remote sampling strategies (/api/sampling) port.")
+@_port_options
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               envvar=_ENV + "LOG_LEVEL", show_envvar=True, help="Default: service.telemetry.logs.level.")  # fmt: skip
 def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | None, storage_url: str | None,

@@ -64,10 +64,12 @@ class SpanSpec:
     attributes: dict[str, Any] = field(default_factory=dict)
     resource: dict[str, Any] = field(default_factory=dict)
     events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)  # (name, offset_ns, attrs)
-    links: list[tuple[bytes, bytes]] = field(default_factory=list)  # (trace_id, span_id)
+    links: list[tuple[bytes, bytes] | tuple[bytes, bytes, dict[str, Any]]] = field(default_factory=list)
+    # (trace_id, span_id) or (trace_id, span_id, attributes)
     status_code: int = Status.STATUS_CODE_UNSET
     status_message: str = ""
     scope: str = "tests"
+    scope_attributes: dict[str, Any] = field(default_factory=dict)
 
     def child(self, service: str, name: str, **overrides: Any) -> SpanSpec:
         """A span of the same trace whose parent is this one, starting inside it by default."""
@@ -89,8 +91,9 @@ class SpanSpec:
         )
         for name, offset, attrs in self.events:
             span.events.add(name=name, time_unix_nano=self.start_ns + offset, attributes=attributes(attrs))
-        for trace_id, span_id in self.links:
-            span.links.add(trace_id=trace_id, span_id=span_id)
+        for link in self.links:
+            link_attributes: dict[str, Any] = link[2] if len(link) == 3 else {}
+            span.links.add(trace_id=link[0], span_id=link[1], attributes=attributes(link_attributes))
         return span
 
 
@@ -99,13 +102,19 @@ def export_request(specs: list[SpanSpec]) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     groups: dict[tuple, Any] = {}
     for spec in specs:
-        key = (spec.service, tuple(sorted((k, str(v)) for k, v in spec.resource.items())), spec.scope)
+        key = (
+            spec.service,
+            tuple(sorted((k, str(v)) for k, v in spec.resource.items())),
+            spec.scope,
+            tuple(sorted((k, str(v)) for k, v in spec.scope_attributes.items())),
+        )
         scope_spans = groups.get(key)
         if scope_spans is None:
             resource_spans = request.resource_spans.add()
             resource_spans.resource.attributes.extend(attributes({"service.name": spec.service, **spec.resource}))
             scope_spans = resource_spans.scope_spans.add()
             scope_spans.scope.name = spec.scope
+            scope_spans.scope.attributes.extend(attributes(spec.scope_attributes))
             groups[key] = scope_spans
         scope_spans.spans.append(spec.to_proto())
     return request

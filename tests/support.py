@@ -1,11 +1,17 @@
-"""Small helpers every test area shares: waiting for a condition, the ports a server reports it got."""
+"""Small helpers every test area shares: waiting for a condition, the ports a server reports it got,
+protos compiled by protoc."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.resources
 import re
 import socket
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,6 +27,12 @@ BACKEND_PORT_FLAGS = {
     "health": "healthcheckv2",
     "metrics": "metrics",
     "sampling": "remote_sampling",
+    "sampling-grpc": "remote_sampling/grpc",
+    "jaeger-compact": "jaeger/thrift_compact",
+    "jaeger-binary": "jaeger/thrift_binary",
+    "jaeger-http": "jaeger/thrift_http",
+    "jaeger-grpc": "jaeger/grpc",
+    "zipkin": "zipkin",
 }
 _BACKEND_READY = re.compile(r"^hotrod backend ready: (.*)$", re.MULTILINE)
 _SERVICE_LISTENING = re.compile(r"^hotrod (\w+): listening on http://[^:]+:(\d+)$", re.MULTILINE)
@@ -82,3 +94,19 @@ def reported_backend_ports(output: str) -> dict[str, int] | None:
     if endpoints is None:
         return None
     return {flag: port_of(endpoints[name]) for flag, name in BACKEND_PORT_FLAGS.items() if name in endpoints}
+
+
+def compile_proto(text: str, name: str, folder: Path) -> ModuleType:
+    """``text`` compiled by grpcio-tools' protoc and imported as ``<name>_pb2``: a client's messages made
+    independently of the backend's own tables (Google's well-known types may be imported)."""
+    from grpc_tools import protoc
+
+    (folder / f"{name}.proto").write_text(text)
+    well_known = importlib.resources.files("grpc_tools") / "_proto"
+    arguments = ["protoc", f"-I{folder}", f"-I{well_known}", f"--python_out={folder}", str(folder / f"{name}.proto")]
+    assert protoc.main(arguments) == 0, f"protoc could not compile {name}.proto"
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(f"{name}_pb2")
+    finally:
+        sys.path.remove(str(folder))

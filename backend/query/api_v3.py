@@ -1,9 +1,10 @@
 """``/api/v3/*``: Jaeger's HTTP gateway for api_v3, answering in OTLP/JSON.
 
 Shapes as Jaeger's ``http_gateway.go``: traces as ``{"result": TracesData}``,
+``{"summaries": [TraceSummary]}`` (what Jaeger UI >= 2.19 searches with),
 ``{"services": [...]}``, ``{"operations": [{"name", "spanKind"}]}``, and
 errors as ``{"error": {"httpCode", "message"}}``; 404 ``No traces found``
-when nothing matches.
+when a trace search matches nothing (a summary search answers no summaries).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Blueprint, Response, request
 from backend.query.otlp_json import traces_to_otlp_json
 from backend.query.params import QueryLimits
 from backend.query.responses import ApiError, json_response, v3_error
+from backend.query.summaries_json import summaries_json
 from backend.query.v3_params import parse_v3_search, parse_v3_span_kind, parse_v3_trace_id, parse_v3_trace_window
 from backend.storage.api import SpanReader, StorageError, Trace
 
@@ -45,6 +47,12 @@ def blueprint(reader: SpanReader, limits: QueryLimits) -> Blueprint:
     @api.get("/traces")
     def find_traces() -> Response:
         return _traces_response(reader.find_traces(parse_v3_search(request.args, limits)))
+
+    @api.get("/trace-summaries")
+    def trace_summaries() -> Response:
+        query = parse_v3_search(request.args, limits)
+        _, page = reader.search_summaries(query, "newest", 0, query.limit)
+        return json_response(summaries_json(page))
 
     @api.get("/services")
     def services() -> Response:

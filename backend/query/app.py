@@ -19,6 +19,8 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query import analytics_api, api_v3, jaeger_api, metrics_api, tail_sampling_api, transform_api, ui
+from backend.query.jaeger_ui import JaegerUi
+from backend.query.jaeger_ui_view import blueprint as jaeger_ui_blueprint
 from backend.query.params import QueryLimits
 from backend.query.responses import envelope_error, v3_error
 from backend.storage.api import DependencyReader, SpanReader
@@ -34,10 +36,12 @@ def create_app(
     metrics: MetricsReader | None = None,
     telemetry: CollectorRegistry | None = None,
     mcp: Callable[..., Any] | None = None,
+    jaeger_ui: JaegerUi | None = None,
 ) -> Flask:
     """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions.
 
     ``mcp``, when given, is the WSGI app of the MCP endpoint, mounted at ``/api/ai/mcp``.
+    ``jaeger_ui``: serve that Jaeger UI build on ``/`` instead of our own UI.
     """
     limits = limits or QueryLimits()
     app = Flask(__name__, static_folder=None)
@@ -51,7 +55,10 @@ def create_app(
     app.register_blueprint(metrics_api.blueprint(metrics))
     app.register_blueprint(tail_sampling_api.blueprint(telemetry))
     app.register_blueprint(analytics_api.blueprint(reader, limits))
-    app.register_blueprint(ui.blueprint(reader, dependencies, limits))
+    if jaeger_ui is None:
+        app.register_blueprint(ui.blueprint(reader, dependencies, limits))
+    else:
+        app.register_blueprint(jaeger_ui_blueprint(jaeger_ui))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:

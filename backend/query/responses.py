@@ -8,12 +8,11 @@ become markup even if a client ignores the content type.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request
 
-_HTML_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+from backend.query.json_text import html_safe_json
 
 
 class ApiError(Exception):
@@ -23,15 +22,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def html_safe_json(body: Any, indent: int | None = None) -> str:
-    """Compact (or indented) JSON whose ``<``, ``>`` and ``&`` are escaped: safe inside an HTML ``<script>`` too."""
-    text = json.dumps(body, indent=indent, separators=None if indent else (",", ":"), allow_nan=False)
-    for character, escaped in _HTML_ESCAPES:
-        if character in text:
-            text = text.replace(character, escaped)
-    return text
 
 
 def json_response(body: Any, status: int = 200) -> Response:

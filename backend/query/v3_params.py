@@ -17,6 +17,8 @@ from werkzeug.datastructures import MultiDict
 
 from backend.query.params import SPAN_KINDS, QueryLimits, non_negative_duration_ns, trace_id_from_text
 from backend.query.responses import ApiError
+from backend.query.v3_filter import PARAM as FILTER_PARAM
+from backend.query.v3_filter import parse_filter
 from backend.storage.api import TraceQuery
 
 _RFC3339 = re.compile(
@@ -128,15 +130,42 @@ def parse_v3_search(args: MultiDict[str, str], limits: QueryLimits) -> TraceQuer
     if min_duration and max_duration and max_duration < min_duration:
         raise _malformed("query.duration_max", "must not be less than query.duration_min")
 
-    service, _ = _get(args, "query.serviceName", "query.service_name")
-    operation, _ = _get(args, "query.operationName", "query.operation_name")
+    service, service_name = _get(args, "query.serviceName", "query.service_name")
+    operation, operation_name = _get(args, "query.operationName", "query.operation_name")
+    filter_text = args.get(FILTER_PARAM, "")
+    if filter_text:
+        legacy = [
+            name
+            for name, given in (
+                (service_name, service),
+                (operation_name, operation),
+                ("query.durationMin", min_duration is not None),
+                ("query.durationMax", max_duration is not None),
+                ("query.attributes", args.get("query.attributes", "")),
+            )
+            if given
+        ]
+        if legacy:
+            raise _malformed(FILTER_PARAM, f"cannot be combined with {', '.join(legacy)} (say it in the filter)")
+        parsed = parse_filter(filter_text)
+        return TraceQuery(
+            service=parsed.service,
+            operation=parsed.operation,
+            span_kind=parsed.span_kind,
+            duration_min_ns=parsed.duration_min_ns,
+            duration_max_ns=parsed.duration_max_ns,
+            attribute_filters=tuple(parsed.attributes),
+            start_min_ns=start_ns,
+            start_max_ns=end_ns,
+            limit=limit,
+        )
     return TraceQuery(
         service=service or None,
         operation=operation or None,
         tags=_attributes(args),
-        start_min_ns=start_ns,
-        start_max_ns=end_ns,
         duration_min_ns=min_duration or None,
         duration_max_ns=max_duration or None,
+        start_min_ns=start_ns,
+        start_max_ns=end_ns,
         limit=limit,
     )

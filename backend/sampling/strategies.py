@@ -3,8 +3,10 @@
 ``SamplingStrategy`` mirrors ``api_v2.SamplingStrategyResponse``: a
 probabilistic or rate limiting default, optionally with per-operation
 probabilities (each guarded by a lower bound of traces per second on the
-client).  Providers (file, adaptive) produce these; the HTTP endpoint renders
-them.
+client).  Providers (file, adaptive) produce these; the HTTP and gRPC
+endpoints render them.  The JSON is what Jaeger v2 answers on every path:
+``strategyType`` as its enum name, and every field of ``operationSampling``
+present (Jaeger marshals it with defaults emitted).
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from typing import Any, Protocol
 
 PROBABILISTIC = "PROBABILISTIC"
 RATE_LIMITING = "RATE_LIMITING"
-# Thrift 0.9.2 enum codes, still expected by old clients on the legacy endpoint.
-LEGACY_TYPE_CODES = {PROBABILISTIC: 0, RATE_LIMITING: 1}
+STRATEGY_TYPES = (PROBABILISTIC, RATE_LIMITING)  # in the order of api_v2's SamplingStrategyType enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,17 +27,15 @@ class OperationSampling:
     default_upper_bound_per_second: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
+        return {
             "defaultSamplingProbability": self.default_probability,
             "defaultLowerBoundTracesPerSecond": self.default_lower_bound_per_second,
             "perOperationStrategies": [
                 {"operation": name, "probabilisticSampling": {"samplingRate": rate}}
                 for name, rate in self.per_operation.items()
             ],
+            "defaultUpperBoundTracesPerSecond": self.default_upper_bound_per_second,
         }
-        if self.default_upper_bound_per_second:
-            document["defaultUpperBoundTracesPerSecond"] = self.default_upper_bound_per_second
-        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +53,8 @@ class SamplingStrategy:
     def rate_limiting(cls, max_traces_per_second: int) -> SamplingStrategy:
         return cls(RATE_LIMITING, max_traces_per_second=max_traces_per_second)
 
-    def to_json(self, legacy: bool = False) -> dict[str, Any]:
-        """``/api/sampling`` JSON; ``legacy`` uses the numeric ``strategyType`` of Thrift 0.9.2 clients."""
-        document: dict[str, Any] = {
-            "strategyType": LEGACY_TYPE_CODES[self.strategy_type] if legacy else self.strategy_type
-        }
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"strategyType": self.strategy_type}
         if self.probability is not None:
             document["probabilisticSampling"] = {"samplingRate": self.probability}
         if self.max_traces_per_second is not None:

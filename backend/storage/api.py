@@ -36,14 +36,33 @@ class Trace:
     processes: dict[bytes, bytes]
 
 
+ATTRIBUTE_LEVELS = ("span", "resource", "scope", "event", "link")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeFilter:
+    """An attribute that one span must carry at a given level (RFC 0005's level-qualified attribute).
+
+    ``level`` is one of ``ATTRIBUTE_LEVELS``, or "" for span-or-resource (the
+    RFC's default for an unqualified reference).  ``value`` compares as text,
+    as ``TraceQuery.tags`` values do.
+    """
+
+    key: str
+    value: str
+    level: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class TraceQuery:
     """Find traces that contain at least one span matching every given field.
 
-    ``tags`` are AND-ed; each matches a span attribute, a resource attribute
-    or an event attribute of that same span whose value, rendered as text
-    (``true``/``false`` for booleans, decimal for numbers), equals the given
-    string.  Times are nanoseconds since the epoch; ``None`` means unbounded.
+    ``tags`` are AND-ed; each matches an attribute of that same span, of its
+    resource, of its instrumentation scope, of one of its events or of one of
+    its links whose value, rendered as text (``true``/``false`` for booleans,
+    decimal for numbers), equals the given string
+    (``backend.storage.matching`` is the one definition).  Times are
+    nanoseconds since the epoch; ``None`` means unbounded.
     """
 
     service: str | None = None
@@ -55,23 +74,53 @@ class TraceQuery:
     duration_min_ns: int | None = None
     duration_max_ns: int | None = None
     limit: int = 20
+    # From api/v3's query.filter: each must hold on the same span as the tags (AND-ed with them).
+    # Plug-ins hand both to backend.storage.matching.TagMatcher, which defines what matches.
+    attribute_filters: tuple[AttributeFilter, ...] = ()
+
+    @property
+    def matches_attributes(self) -> bool:
+        """True when candidates must be tested by attributes (tags or attribute filters), not indexed fields only."""
+        return bool(self.tags or self.attribute_filters)
 
 
 SORT_ORDERS = ("newest", "oldest", "slowest", "fastest", "most_spans")
 
 
 @dataclass(frozen=True, slots=True)
-class TraceSummary:
-    """What search results are sorted by: the whole trace's extent and size, not just its matching spans.
+class ServiceSummary:
+    """One service's share of a trace: its spans and how many of them have an error status."""
 
+    name: str
+    span_count: int
+    error_span_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    """A search result without its spans: what result lists show and are sorted by (Jaeger's TraceSummary).
+
+    Every field covers the whole trace, not just its matching spans.
     ``start_ns`` is the earliest span's start, ``duration_ns`` runs from there
-    to the latest span end, ``span_count`` counts every stored span.
+    to the latest span end, ``span_count`` counts every stored span.  The root
+    is the span without a parent (the earliest-starting one when several have
+    none; ties go to the lowest span id); both root names are "" when every
+    span has a parent.  ``error_span_count`` counts spans with an ERROR status,
+    ``orphan_span_count`` spans whose parent is not stored, and ``services``
+    holds one entry per service, sorted by name.  Plug-ins fill these through
+    ``backend.storage.summaries.summarize`` so all agree; a plug-in that keeps
+    the defaults fails the conformance suite.
     """
 
     trace_id: bytes
     start_ns: int
     duration_ns: int
     span_count: int
+    root_service: str = ""
+    root_operation: str = ""
+    error_span_count: int = 0
+    orphan_span_count: int = 0
+    services: tuple[ServiceSummary, ...] = ()
 
 
 class StorageError(Exception):
@@ -104,7 +153,10 @@ class SpanReader(Protocol):
         ignored); the count and the order cover every match.  ``sort`` is one
         of ``SORT_ORDERS``; ties are broken by ascending trace id (for
         ``most_spans``: newest first, then trace id), so pages never overlap.
-        A bad ``sort``, offset or limit raises ``ValueError``.
+        A bad ``sort``, offset or limit raises ``ValueError``.  Every field of
+        the page's summaries is filled (root, errors, orphans, services): the
+        query API answers ``/api/v3/trace-summaries`` from them without
+        reading the traces' payloads.
         """
 
     def get_services(self) -> list[str]: ...

@@ -2,13 +2,14 @@
 
 Plug-ins filter candidates on the indexed fields first (in SQL, in a Python
 loop, ...) and only then ask ``TagMatcher`` about tags, because that needs
-the span's payload decoded and its process's resource attributes.  Decoded
+the span's payload decoded and its process's resource and scope attributes.  Decoded
 processes are cached: a process id is a digest of its bytes, so the decoded
 attributes under an id never change.
 
-A tag ``key=value`` matches when the span, its resource or one of its
-events has attribute ``key`` whose value, rendered as text, equals
-``value``.  Tags are AND-ed, each satisfied on its own.  Like Jaeger's own
+A tag ``key=value`` matches when the span, its resource, its
+instrumentation scope, one of its events or one of its links has attribute
+``key`` whose value, rendered as text, equals ``value`` (Jaeger's storage
+fixtures search all five levels).  Tags are AND-ed, each satisfied on its own.  Like Jaeger's own
 stores, the fields that Jaeger shows as tags but OTLP keeps elsewhere are
 searchable too: ``span.kind``, ``otel.status_code``,
 ``otel.status_description`` and ``error=true``.
@@ -21,6 +22,8 @@ import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
@@ -28,7 +31,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
 from backend.spans.attributes import plain
 from backend.spans.model import KIND_NAMES, STATUS_ERROR, STATUS_OK, SpanRecord
 from backend.spans.otlp import decode_span
-from backend.storage.api import TraceQuery
+from backend.storage.api import AttributeFilter, TraceQuery
 
 _STATUS_NAMES = {STATUS_OK: "OK", STATUS_ERROR: "ERROR"}
 
@@ -73,8 +76,27 @@ def attribute_texts(attributes: Iterable[KeyValue], keys: Iterable[str]) -> dict
     return found
 
 
+Texts = dict[str, set[str]]  # attribute key -> the texts its values match
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessTexts:
+    """A process's attributes by level, and both levels merged (what an unqualified tag searches)."""
+
+    resource: Texts
+    scope: Texts
+    merged: Texts
+
+
+def _texts(attributes: Iterable[KeyValue]) -> Texts:
+    found: Texts = {}
+    for attribute in attributes:
+        found.setdefault(attribute.key, set()).update(render_value(attribute.value))
+    return found
+
+
 class ProcessCache:
-    """Resource attributes of processes, decoded once each and rendered as texts.
+    """Resource and scope attributes of processes, decoded once each and rendered as texts.
 
     Thread-safe; bounded by ``max_entries`` (cleared wholesale when full:
     processes are few, and a miss only costs one decode).
@@ -82,20 +104,20 @@ class ProcessCache:
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._max_entries = max_entries
-        self._entries: dict[bytes, dict[str, set[str]]] = {}
+        self._entries: dict[bytes, ProcessTexts] = {}
         self._lock = threading.Lock()
 
-    def attributes(self, process_id: bytes, load: Callable[[bytes], bytes | None]) -> dict[str, set[str]]:
-        """All resource attributes of the process as key → texts; ``load`` fetches the blob on a miss."""
+    def attributes(self, process_id: bytes, load: Callable[[bytes], bytes | None]) -> ProcessTexts:
+        """The process's attributes; ``load`` fetches its blob on a miss."""
         cached = self._entries.get(process_id)
         if cached is not None:
             return cached
         blob = load(process_id)
-        decoded: dict[str, set[str]] = {}
-        if blob is not None:
-            holder = ResourceSpans.FromString(blob)
-            for attribute in holder.resource.attributes:
-                decoded.setdefault(attribute.key, set()).update(render_value(attribute.value))
+        holder = ResourceSpans.FromString(blob) if blob is not None else ResourceSpans()
+        resource = _texts(holder.resource.attributes)
+        scope = _texts(chain.from_iterable(scope_spans.scope.attributes for scope_spans in holder.scope_spans))
+        merged = {key: resource.get(key, set()) | scope.get(key, set()) for key in resource.keys() | scope.keys()}
+        decoded = ProcessTexts(resource, scope, merged)
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
@@ -106,7 +128,7 @@ class ProcessCache:
 _DERIVED_KEYS = frozenset({"span.kind", "otel.status_code", "error", "otel.status_description"})
 
 
-def derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
+def derived_texts(record: SpanRecord, span: Span) -> Texts:
     derived = {"span.kind": {KIND_NAMES.get(record.kind, "")}}
     status = _STATUS_NAMES.get(record.status_code)
     if status:
@@ -119,38 +141,66 @@ def derived_texts(record: SpanRecord, span: Span) -> dict[str, set[str]]:
 
 
 class TagMatcher:
-    """Tests candidate spans against a query's tags; build one per query."""
+    """Tests candidate spans against a query's tags and attribute filters; build one per query.
+
+    An attribute filter searches only its level: ``span`` the span's own
+    attributes, ``resource`` and ``scope`` the process's, ``event`` and
+    ``link`` each event's or link's, and "" span or resource.  The derived
+    keys (``error``, ``span.kind``...) are tags only: they are fields, not
+    attributes, in RFC 0005.
+    """
 
     def __init__(
-        self, tags: Mapping[str, str], processes: ProcessCache, load_process: Callable[[bytes], bytes | None]
+        self,
+        tags: Mapping[str, str],
+        processes: ProcessCache,
+        load_process: Callable[[bytes], bytes | None],
+        filters: Iterable[AttributeFilter] = (),
     ) -> None:
         self._tags = dict(tags)
+        self._filters = tuple(filters)
+        self._keys = set(self._tags) | {f.key for f in self._filters}
         self._processes = processes
         self._load_process = load_process
         # Keys that only the span's own bytes can hold: attribute keys appear there verbatim (UTF-8).
         self._payload_keys = [(key, key.encode()) for key in self._tags if key not in _DERIVED_KEYS]
+        self._payload_keys += [(f.key, f.key.encode()) for f in self._filters]
 
     def __bool__(self) -> bool:
         """False when there is nothing to test, so callers can skip decoding entirely."""
-        return bool(self._tags)
+        return bool(self._keys)
 
     def matches(self, record: SpanRecord) -> bool:
-        if not self._tags:
+        if not self._keys:
             return True
         process = self._processes.attributes(record.process_id, self._load_process)
         payload = record.payload
         for key, encoded in self._payload_keys:
-            if encoded not in payload and key not in process:
+            if encoded not in payload and key not in process.merged:
                 return False  # cheap rejection: most candidates are never decoded
         span = decode_span(record)[0]
-        sources = (attribute_texts(span.attributes, self._tags), process, derived_texts(record, span))
-        event_texts = [attribute_texts(event.attributes, self._tags) for event in span.events]
-        for key, value in self._tags.items():
-            if not any(value in source.get(key, ()) for source in sources) and not any(
-                value in texts.get(key, ()) for texts in event_texts
-            ):
-                return False
-        return True
+        own = attribute_texts(span.attributes, self._keys)
+        events = [attribute_texts(event.attributes, self._keys) for event in span.events]
+        links = [attribute_texts(link.attributes, self._keys) for link in span.links]
+        tag_sources = (own, process.merged, derived_texts(record, span), *events, *links)
+        level_sources = {
+            "": (own, process.resource),
+            "span": (own,),
+            "resource": (process.resource,),
+            "scope": (process.scope,),
+            "event": events,
+            "link": links,
+        }
+        return all(
+            any(value in source.get(key, ()) for source in tag_sources) for key, value in self._tags.items()
+        ) and all(any(f.value in source.get(f.key, ()) for source in level_sources[f.level]) for f in self._filters)
+
+
+def matcher_for(
+    query: TraceQuery, processes: ProcessCache, load_process: Callable[[bytes], bytes | None]
+) -> TagMatcher:
+    """The matcher of a query's tags and attribute filters."""
+    return TagMatcher(query.tags, processes, load_process, query.attribute_filters)
 
 
 def kind_filter(span_kind: str | None) -> int | None:

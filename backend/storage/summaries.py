@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from backend.spans.model import SpanRecord
-from backend.storage.api import SORT_ORDERS, TraceSummary
+from backend.spans.model import STATUS_ERROR, SpanRecord
+from backend.storage.api import SORT_ORDERS, ServiceSummary, TraceSummary
 
 _KEYS: dict[str, Callable[[TraceSummary], tuple[int | bytes, ...]]] = {
     "newest": lambda s: (-s.start_ns, s.trace_id),
@@ -28,22 +28,42 @@ def check_page(sort: str, offset: int, limit: int) -> None:
         raise ValueError(f"offset and limit must not be negative, got {offset} and {limit}")
 
 
-def summary_of(trace_id: bytes, times: Iterable[tuple[int, int]]) -> TraceSummary | None:
-    """The summary of a trace from its spans' (start, duration); None for a trace with no span."""
-    count = 0
-    start = end = 0
-    for span_start, span_duration in times:
-        span_end = span_start + span_duration
-        if not count:
-            start, end = span_start, span_end
-        else:
-            start, end = min(start, span_start), max(end, span_end)
-        count += 1
-    return TraceSummary(trace_id, start, end - start, count) if count else None
+def summarize(trace_id: bytes, records: Iterable[SpanRecord]) -> TraceSummary | None:
+    """The whole summary of a trace from its spans; None for a trace with no span.
 
-
-def record_times(records: Iterable[SpanRecord]) -> Iterable[tuple[int, int]]:
-    return ((record.start_ns, record.duration_ns) for record in records)
+    Reads only indexed fields (times, parent, service, name, status), never
+    payloads, so plug-ins may pass records that carry those alone.
+    """
+    spans = list(records)
+    if not spans:
+        return None
+    span_ids = {record.span_id for record in spans}
+    services: dict[str, list[int]] = {}
+    root: SpanRecord | None = None
+    start = min(record.start_ns for record in spans)
+    end = max(record.start_ns + record.duration_ns for record in spans)
+    errors = orphans = 0
+    for record in spans:
+        counts = services.setdefault(record.service, [0, 0])
+        counts[0] += 1
+        if record.status_code == STATUS_ERROR:
+            counts[1] += 1
+            errors += 1
+        if record.parent_span_id:
+            orphans += record.parent_span_id not in span_ids
+        elif root is None or (record.start_ns, record.span_id) < (root.start_ns, root.span_id):
+            root = record
+    return TraceSummary(
+        trace_id,
+        start,
+        end - start,
+        len(spans),
+        root_service=root.service if root else "",
+        root_operation=root.name if root else "",
+        error_span_count=errors,
+        orphan_span_count=orphans,
+        services=tuple(ServiceSummary(name, *services[name]) for name in sorted(services)),
+    )
 
 
 def page_of(summaries: Iterable[TraceSummary], sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:

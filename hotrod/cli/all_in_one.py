@@ -6,8 +6,11 @@ over OTLP/HTTP, exactly as they would reach a real Jaeger.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from backend.core.ports import ENDPOINTS, PORT_HELP
 from hotrod import doctor, logs, stack
 from hotrod.cli.services import announce
 from hotrod.cli.signals import stop_signal
@@ -20,15 +23,25 @@ def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
     host = settings.bind
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return [
-        f"receivers.otlp.protocols.http.endpoint={host}:{ports['otlp_http_port']}",
-        f"receivers.otlp.protocols.grpc.endpoint={host}:{ports['otlp_grpc_port']}",
-        f"extensions.jaeger_query.http.endpoint={host}:{ports['query_port']}",
-        f"extensions.healthcheckv2.http.endpoint={host}:{ports['health_port']}",
-        f"service.telemetry.metrics.address={host}:{ports['metrics_port']}",
-        f"extensions.remote_sampling.http.endpoint={host}:{ports['sampling_port']}",
+        *(f"{path}={host}:{ports[_port_key(name)]}" for name, (path, _, _) in ENDPOINTS.items()),
         f"extensions.jaeger_storage.backends.main.sql.url=sqlite:///{settings.data_dir / 'traces.db'}",
         f"extensions.file_storage.directory={settings.data_dir / 'queue'}",  # the persistent queue, beside the data
     ]
+
+
+def _port_key(name: str) -> str:
+    return name.replace("-", "_") + "_port"
+
+
+def _port_options(command: Any) -> Any:
+    """A ``--NAME-port`` option for every port of the backend's built-in config (``backend.core.ports``)."""
+    for name, (_, default, _) in reversed(ENDPOINTS.items()):
+        option = click.option(
+            f"--{name}-port", _port_key(name), type=click.IntRange(0, 65535), default=default, show_default=True,
+            help=PORT_HELP[name],
+        )  # fmt: skip
+        command = option(command)
+    return command
 
 
 def _endpoint(endpoints: dict[str, str], wanted: str, predicate: object) -> str:
@@ -47,12 +60,7 @@ def _loopback(address: str) -> str:
 @click.option(
     "--backend-config", type=click.Path(dir_okay=False, exists=True), help="Backend YAML instead of the built-in."
 )
-@click.option("--otlp-http-port", type=click.IntRange(0, 65535), default=4318, show_default=True)
-@click.option("--otlp-grpc-port", type=click.IntRange(0, 65535), default=4317, show_default=True)
-@click.option("--query-port", type=click.IntRange(0, 65535), default=16686, show_default=True)
-@click.option("--health-port", type=click.IntRange(0, 65535), default=13133, show_default=True)
-@click.option("--metrics-port", type=click.IntRange(0, 65535), default=8888, show_default=True)
-@click.option("--sampling-port", type=click.IntRange(0, 65535), default=5778, show_default=True)
+@_port_options
 @click.option(
     "--backend-set",
     "backend_sets",

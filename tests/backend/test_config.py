@@ -13,7 +13,7 @@ from tests.backend.conftest import ANY_PORTS, run_backend
 def test_the_default_config_is_the_all_in_one_backend():
     config = load(None)
     pipeline = config.pipelines["traces"]
-    assert pipeline.receivers == ["otlp"]
+    assert pipeline.receivers == ["otlp", "jaeger", "zipkin"]  # as in Jaeger v2's all-in-one
     assert "batch" not in pipeline.processors  # the exporter's sending queue batches, on disk
     assert pipeline.exporters == ["jaeger_storage_exporter"]
     assert config.exporters["jaeger_storage_exporter"].options.sending_queue.storage == "file_storage"

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from backend.cli import ENDPOINTS
 from backend.config import load
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
+from backend.core.ports import ENDPOINTS
 from backend.service import BackendService
 from hotrod.service_app import serve
 from tests.backend.conftest import ANY_PORTS, HOTROD

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import requests
 
-from tests.support import reported_backend_ports, reported_service_ports, wait_for
+from tests.support import BACKEND_PORT_FLAGS, reported_backend_ports, reported_service_ports, wait_for
 
 HOTROD = [str(Path(sys.executable).with_name("hotrod"))]
 # every port 0: hotrod all reports what it bound (tests.support.reported_service_ports / reported_endpoints)
-PORT_FLAGS = ("frontend", "customer", "driver", "route", "query", "otlp-http", "otlp-grpc", "health", "metrics",
-              "sampling")  # fmt: skip
+PORT_FLAGS = ("frontend", "customer", "driver", "route", *BACKEND_PORT_FLAGS)
 
 
 @dataclass

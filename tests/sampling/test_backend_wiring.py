@@ -148,7 +148,7 @@ def test_file_strategies_are_served_on_the_sampling_port(strategies_file: Path) 
             "extensions.remote_sampling={adaptive: {sampling_store: main, leader_lease_refresh_interval: 60s}}",
             "leader_lease_refresh_interval.*renews it before it expires",
         ),
-        ("extensions.remote_sampling={file: {}, grpc: {endpoint: ':5779'}}", "grpc"),
+        ("extensions.remote_sampling={file: {}, grpc: {endpoint: 'nowhere'}}", "grpc.endpoint"),
     ],
 )
 def test_configuration_mistakes_are_located(setting: str, complaint: str) -> None:

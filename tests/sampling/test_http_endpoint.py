@@ -52,19 +52,17 @@ def test_service_strategy_in_protobuf_json(endpoint: str) -> None:
             "perOperationStrategies": [
                 {"operation": "HTTP GET /dispatch", "probabilisticSampling": {"samplingRate": 0.25}}
             ],
+            "defaultUpperBoundTracesPerSecond": 0.0,
         },
     }
 
 
-def test_sampling_path_answers_the_same(endpoint: str) -> None:
+@pytest.mark.parametrize("path", ["/sampling", "/"])
+def test_every_path_answers_as_api_sampling_does_with_the_type_by_name(endpoint: str, path: str) -> None:
+    # Jaeger v2 serves one handler on every path; none answers Thrift 0.9.2's numeric strategyType any more.
     api = requests.get(f"{endpoint}/api/sampling", params={"service": "driver"}, timeout=5).json()
-    plain = requests.get(f"{endpoint}/sampling", params={"service": "driver"}, timeout=5).json()
-    assert api == plain == {"strategyType": "RATE_LIMITING", "rateLimitingSampling": {"maxTracesPerSecond": 5}}
-
-
-def test_legacy_root_path_uses_numeric_strategy_types(endpoint: str) -> None:
-    legacy = requests.get(f"{endpoint}/", params={"service": "driver"}, timeout=5).json()
-    assert legacy["strategyType"] == 1
+    other = requests.get(f"{endpoint}{path}", params={"service": "driver"}, timeout=5).json()
+    assert api == other == {"strategyType": "RATE_LIMITING", "rateLimitingSampling": {"maxTracesPerSecond": 5}}
 
 
 def test_unknown_service_gets_the_default(endpoint: str) -> None:

@@ -13,11 +13,12 @@ import requests
 
 from backend.cli import apply_flags
 from backend.config import from_mapping, read, set_path
+from backend.core.ports import ENDPOINTS
 from backend.service import BackendService
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
 
-PORTS = ("otlp_grpc_port", "otlp_http_port", "query_port", "health_port", "metrics_port", "sampling_port")
+PORTS = tuple(name.replace("-", "_") + "_port" for name in ENDPOINTS)  # every port the built-in config binds
 
 
 @dataclass

@@ -14,7 +14,16 @@ import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from backend.spans.model import SpanBatch
-from backend.storage.api import SORT_ORDERS, DependencyLink, Operation, Storage, TraceQuery, TraceSummary
+from backend.storage.api import (
+    SORT_ORDERS,
+    AttributeFilter,
+    DependencyLink,
+    Operation,
+    ServiceSummary,
+    Storage,
+    TraceQuery,
+    TraceSummary,
+)
 from tests.builders import SpanSpec, batch_of
 
 SECOND = 1_000_000_000
@@ -63,7 +72,11 @@ def seven_traces(storage: Storage) -> list[TraceSummary]:
         spans = [root, *children]
         store(storage, *spans)
         end = max(spec.start_ns + spec.duration_ns for spec in spans)
-        summaries.append(TraceSummary(root.trace_id, root.start_ns, end - root.start_ns, len(spans)))
+        services = (ServiceSummary("driver", 1, 0), *([ServiceSummary("route", len(children), 0)] if children else []))
+        extent = end - root.start_ns
+        summaries.append(
+            TraceSummary(root.trace_id, root.start_ns, extent, len(spans), "driver", name, services=services)
+        )
     return summaries
 
 
@@ -285,6 +298,55 @@ class StorageConformance:
 
         assert find(storage, service="driver", tags={"attempt": "3"}) == [wanted.trace_id]
 
+    def test_find_by_a_scope_attribute(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", scope_attributes={"library.tier": "gold"})
+        store(storage, wanted, SpanSpec("driver", "op", scope_attributes={"library.tier": "silver"}))
+
+        assert find(storage, service="driver", tags={"library.tier": "gold"}) == [wanted.trace_id]
+
+    def test_find_by_a_link_attribute(self, storage: Storage):
+        wanted = SpanSpec("driver", "op", links=[(bytes(16 * [1]), bytes(8 * [1]), {"link.reason": "retry"})])
+        other = SpanSpec("driver", "op", links=[(bytes(16 * [2]), bytes(8 * [2]), {"link.reason": "batch"})])
+        store(storage, wanted, other)
+
+        assert find(storage, service="driver", tags={"link.reason": "retry"}) == [wanted.trace_id]
+
+    @pytest.mark.parametrize(
+        ("level", "found"),
+        [
+            ("span", "on_span"),
+            ("resource", "on_resource"),
+            ("scope", "on_scope"),
+            ("event", "on_event"),
+            ("link", "on_link"),
+            ("", "on_span_or_resource"),
+        ],
+    )
+    def test_an_attribute_filter_searches_only_its_level(self, storage: Storage, level: str, found: str):
+        link = (bytes(16 * [1]), bytes(8 * [1]), {"tier": "gold"})
+        specs = {
+            "on_span": SpanSpec("driver", "op", attributes={"tier": "gold"}),
+            "on_resource": SpanSpec("driver", "op", resource={"tier": "gold"}),
+            "on_scope": SpanSpec("driver", "op", scope_attributes={"tier": "gold"}),
+            "on_event": SpanSpec("driver", "op", events=[("e", 1, {"tier": "gold"})]),
+            "on_link": SpanSpec("driver", "op", links=[link]),
+        }
+        store(storage, *specs.values())
+        expected = {"on_span", "on_resource"} if found == "on_span_or_resource" else {found}
+
+        matched = find(storage, service="driver", attribute_filters=(AttributeFilter("tier", "gold", level),))
+
+        assert set(matched) == {specs[name].trace_id for name in expected}
+
+    def test_attribute_filters_and_tags_must_hold_on_one_span(self, storage: Storage):
+        both = SpanSpec("driver", "op", attributes={"a": "1"}, resource={"b": "2"})
+        split = SpanSpec("driver", "op", attributes={"a": "1"})
+        store(storage, both, split, split.child("driver", "op", resource={"b": "2"}))
+
+        found = find(storage, tags={"a": "1"}, attribute_filters=(AttributeFilter("b", "2", "resource"),))
+
+        assert found == [both.trace_id]
+
     def test_tags_are_anded_across_span_resource_and_event_attributes(self, storage: Storage):
         wanted = SpanSpec(
             "driver",
@@ -391,6 +453,34 @@ class StorageConformance:
 
         assert total == 4  # the traces with children: 1, 2, 4 and 5
         assert page[0].span_count == 3
+
+    def test_a_summary_names_its_root_and_counts_errors_orphans_and_services(self, storage: Storage):
+        root = SpanSpec("frontend", "HTTP GET /dispatch", start_ns=BASE, duration_ns=100 * MS)
+        late_root = SpanSpec("batch", "nightly", trace_id=root.trace_id, start_ns=BASE + MS)
+        failed = root.child("driver", "find", status_code=Status.STATUS_CODE_ERROR)
+        failed_too = failed.child("driver", "fetch", status_code=Status.STATUS_CODE_ERROR)
+        lost_parent = SpanSpec("route", "calc", trace_id=root.trace_id, start_ns=BASE + 2 * MS)
+        orphan = lost_parent.child("route", "calc")
+        store(storage, root, late_root, failed, failed_too, orphan)
+
+        _, (summary,) = summaries_page(storage, service="driver")
+
+        assert (summary.root_service, summary.root_operation) == ("frontend", "HTTP GET /dispatch")
+        assert (summary.span_count, summary.error_span_count, summary.orphan_span_count) == (5, 2, 1)
+        assert summary.services == (
+            ServiceSummary("batch", 1, 0),
+            ServiceSummary("driver", 2, 2),
+            ServiceSummary("frontend", 1, 0),
+            ServiceSummary("route", 1, 0),
+        )
+
+    def test_a_summary_of_a_trace_without_a_root_names_none(self, storage: Storage):
+        missing = SpanSpec("frontend", "op")
+        store(storage, missing.child("driver", "find"))
+
+        _, (summary,) = summaries_page(storage, service="driver")
+
+        assert (summary.root_service, summary.root_operation, summary.orphan_span_count) == ("", "", 1)
 
     def test_an_unknown_sort_is_refused(self, storage: Storage):
         with pytest.raises(ValueError, match="unknown sort"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from backend.extensions.storage.extension import (
 )
 from backend.processors.spanmetrics.queries import MetricsReader
 from backend.query import MAX_UPLOAD_BYTES
+from backend.query.jaeger_ui import JaegerUi, UiAssetsError, load_jaeger_ui
 from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
 from backend.storage.api import DependencyReader, SpanReader
 from backend.storage.guarded import GuardedDependencyReader, GuardedReader
@@ -43,12 +45,21 @@ class QueryHttp(HttpServerOptions):
 
 
 @dataclass
+class QueryUi:
+    """Jaeger v2's ``jaeger_query.ui``: empty ``assets_path`` serves our own UI."""
+
+    assets_path: str = ""  # a Jaeger UI build (the folder holding index.html and static/)
+    config_file: str = ""  # Jaeger UI configuration, .json or .js (function UIConfig()), for assets_path
+
+
+@dataclass
 class QueryOptions:
     storage: QueryStorage = field(default_factory=QueryStorage)
     http: QueryHttp = field(default_factory=QueryHttp)
     ai: AiOptions = field(default_factory=AiOptions)
     # the largest trace file /api/transform and the upload page's critical path take (each is parsed whole in memory)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    ui: QueryUi = field(default_factory=QueryUi)
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -62,7 +73,24 @@ def _options(raw: Any, where: str) -> QueryOptions:
         raise ConfigError(f"{where}.max_upload_bytes", f"expected at least 1, got {options.max_upload_bytes}")
     if options.ai.mcp is not None:
         check_mcp(options.ai.mcp, f"{where}.ai.mcp")
+    if options.ui.config_file and not options.ui.assets_path:
+        raise ConfigError(f"{where}.ui.config_file", "configures a Jaeger UI build: set ui.assets_path too")
+    if options.ui.assets_path:
+        _jaeger_ui(options, where)  # a missing build or a broken UI config stops start-up here
     return options
+
+
+def _jaeger_ui(options: QueryOptions, where: str) -> JaegerUi:
+    try:
+        version = importlib.metadata.version("hotrod-py")
+    except importlib.metadata.PackageNotFoundError:
+        version = ""
+    ui = options.ui
+    try:
+        return load_jaeger_ui(ui.assets_path, ui.config_file, bool(options.storage.metrics), version)
+    except UiAssetsError as exc:
+        key = "config_file" if ui.config_file and "config file" in str(exc) else "assets_path"
+        raise ConfigError(f"{where}.ui.{key}", str(exc)) from None
 
 
 class QueryExtension(HttpExtension):
@@ -110,6 +138,7 @@ class QueryExtension(HttpExtension):
         mcp_app = None
         if self._options.ai.mcp is not None:
             mcp_app = self._start_mcp(self._options.ai.mcp, reader, dependency_reader)
+        jaeger_ui = _jaeger_ui(self._options, where) if self._options.ui.assets_path else None
         app = create_app(
             reader,
             dependency_reader,
@@ -117,6 +146,7 @@ class QueryExtension(HttpExtension):
             metrics=metrics,
             telemetry=registry,
             mcp=mcp_app,
+            jaeger_ui=jaeger_ui,
         )
         self.serve(app, self._options.http, "query API and UI", "jaeger-query", self._options.http.threads)
 

@@ -5,6 +5,7 @@
       # or
       adaptive: {sampling_store: main, target_samples_per_second: 1, ...}
       http: {endpoint: 127.0.0.1:5778}
+      grpc: {endpoint: 127.0.0.1:5779}   # optional: jaeger.api_v2.SamplingManager
 
 Exactly one of ``file`` and ``adaptive``.  With ``adaptive``, the
 ``adaptive_sampling`` processor in a traces pipeline feeds it root spans.
@@ -17,8 +18,10 @@ from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
 from backend.core.component import ExtensionFactory, Host, Settings
+from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
+from backend.extensions.remote_sampling.grpc import SamplingGrpcServer
 from backend.extensions.storage.extension import find_storage
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.sampling.adaptive.options import AdaptiveOptions
@@ -46,10 +49,16 @@ class SamplingHttp(HttpServerOptions):
 
 
 @dataclass
+class SamplingGrpc:
+    endpoint: str = "127.0.0.1:5779"
+
+
+@dataclass
 class RemoteSamplingOptions:
     file: FileOptions | None = None
     adaptive: AdaptiveExtensionOptions | None = None
     http: SamplingHttp = field(default_factory=SamplingHttp)
+    grpc: SamplingGrpc | None = None  # absent: no gRPC endpoint, as in Jaeger v2
 
 
 def _options(raw: Any, where: str) -> RemoteSamplingOptions:
@@ -66,6 +75,8 @@ def _options(raw: Any, where: str) -> RemoteSamplingOptions:
         if not options.adaptive.sampling_store:
             raise ConfigError(f"{where}.adaptive.sampling_store", "expected the name of a jaeger_storage backend")
     options.http.check(f"{where}.http")
+    if options.grpc is not None:
+        parse_endpoint(options.grpc.endpoint, f"{where}.grpc.endpoint")
     if options.http.threads < 1:
         raise ConfigError(f"{where}.http.threads", f"expected at least 1, got {options.http.threads}")
     return options
@@ -79,6 +90,7 @@ class RemoteSamplingExtension(HttpExtension):
         self._options = options
         self._provider: StrategyProvider | None = None
         self._store: SamplingStore | None = None
+        self._grpc: SamplingGrpcServer | None = None
         self.adaptive: AdaptiveSampling | None = None
 
     def start(self, host: Host) -> None:
@@ -103,12 +115,32 @@ class RemoteSamplingExtension(HttpExtension):
             self._provider = self.adaptive
         http = self._options.http
         server = self.serve(create_app(self._provider), http, "remote sampling", "remote-sampling", http.threads)
+        addresses = [server.address]
+        if self._options.grpc is not None:
+            grpc_host, grpc_port = parse_endpoint(self._options.grpc.endpoint, f"{where}.grpc.endpoint")
+            self._grpc = SamplingGrpcServer(self._provider, grpc_host, grpc_port)
+            try:
+                self._grpc.start()
+            except OSError:
+                self._grpc = None
+                self.shutdown()  # the HTTP server and the provider started above
+                raise
+            addresses.append(self._grpc.address)
         self._settings.logger.info(
-            "remote sampling (%s) on %s", "file" if self.adaptive is None else "adaptive", server.address
+            "remote sampling (%s) on %s", "file" if self.adaptive is None else "adaptive", ", ".join(addresses)
         )
+
+    def endpoints(self) -> dict[str, str]:
+        found = super().endpoints()
+        if self._grpc is not None:
+            found[f"{self._settings.id}/grpc"] = self._grpc.address
+        return found
 
     def shutdown(self) -> None:
         self.stop_serving()
+        if self._grpc is not None:
+            self._grpc.stop()
+            self._grpc = None
         if self._provider is not None:
             self._provider.close()
             self._provider = None

@@ -17,8 +17,8 @@ from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
 from backend.analysis.critical_path import critical_path, parent_id
+from backend.query.json_text import html_safe_json
 from backend.query.params import trace_id_from_text
-from backend.query.responses import html_safe_json
 from backend.query.translate import trace_to_jaeger
 from backend.query.ui.compare import compare_traces
 from backend.query.ui.summary import summarize

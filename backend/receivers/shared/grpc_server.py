@@ -1,7 +1,8 @@
 """A gRPC receiver's server: the same bounds, bind rules and stop for every gRPC protocol.
 
-Each protocol subclasses ``GrpcIngestServer`` and says only which method it
-serves (``handler``) and how it handles a call.
+Each protocol subclasses ``GrpcIngestServer`` (or, serving no spans,
+``GrpcServer``) and says only which method it serves (``handler``) and how it
+handles a call.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import grpc
 from backend.receivers.shared.ingest import Ingest
 
 
-class GrpcIngestServer:
+class GrpcServer:
+    """A grpcio server bound as every server here is: one address, no port sharing, errors naming the protocol."""
+
     label = "gRPC"  # names the protocol in bind errors and thread names
 
-    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int) -> None:
-        self._ingest = ingest
+    def __init__(self, host: str, port: int, max_message_bytes: int, workers: int) -> None:
         self._host = host
         self._port = port
         self._max = max_message_bytes
@@ -61,3 +63,11 @@ class GrpcIngestServer:
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
+
+
+class GrpcIngestServer(GrpcServer):
+    """A receiver's server: its calls hand spans to ``ingest``."""
+
+    def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int) -> None:
+        super().__init__(host, port, max_message_bytes, workers)
+        self._ingest = ingest

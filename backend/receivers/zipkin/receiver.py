@@ -1,4 +1,8 @@
-"""The ``zipkin`` receiver: Zipkin's v2 API, ``POST /api/v2/spans`` on 9411, JSON or protobuf, optionally gzip.
+"""The ``zipkin`` receiver on 9411: ``POST /api/v2/spans`` (JSON or protobuf) and ``/api/v1/spans`` (JSON or Thrift).
+
+Bodies may be gzipped.  v1 spans are brought to v2's shape first (``v1``),
+so one translation serves all four encodings, as the Collector's receiver
+accepts them all.
 
 Answers as Zipkin does: 202 Accepted, or 400 with a plain-text reason (a
 bad id anywhere rejects the whole request), 413 too large, 415 for other
@@ -7,6 +11,7 @@ content types, 429/503 with ``Retry-After`` when the pipeline refuses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +19,17 @@ from backend.core.binding import bind, require_at_least_one
 from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.shared.ingest import Ingest
-from backend.receivers.shared.legacy_http import LegacyPostApp
+from backend.receivers.shared.legacy_http import LegacyPostApp, plain_text
+from backend.receivers.zipkin import v1
 from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
 from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
 SPANS_PATH = "/api/v2/spans"
+V1_SPANS_PATH = "/api/v1/spans"
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
+THRIFT = "application/x-thrift"
 
 
 @dataclass
@@ -43,6 +51,27 @@ def _handle(ingest: Ingest, body: bytes, content_type: str) -> None:
     ingest.export(to_request(spans))
 
 
+def _handle_v1(ingest: Ingest, body: bytes, content_type: str) -> None:
+    spans = v1.spans_from_thrift(body) if content_type == THRIFT else v1.spans_from_json(body)
+    ingest.export(to_request(spans))
+
+
+class ZipkinApp:
+    """Each API version's POST endpoint by path; any other path is a 404 naming both."""
+
+    def __init__(self, ingest: Ingest, max_body_size: int) -> None:
+        self._apps = {
+            SPANS_PATH: LegacyPostApp(ingest, max_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON),
+            V1_SPANS_PATH: LegacyPostApp(ingest, max_body_size, V1_SPANS_PATH, (JSON, THRIFT), _handle_v1, JSON),
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        app = self._apps.get(environ.get("PATH_INFO", ""))
+        if app is None:
+            return plain_text(start_response, "404 Not Found", f"only {SPANS_PATH} and {V1_SPANS_PATH} are served")
+        return app(environ, start_response)
+
+
 class ZipkinReceiver(Receiver):
     def __init__(self, settings: Settings, options: ZipkinOptions, next_consumer: Consumer):
         self._settings = settings
@@ -54,8 +83,8 @@ class ZipkinReceiver(Receiver):
         s = self._settings
         options = self._options
         ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
-        app = LegacyPostApp(ingest, options.max_request_body_size, SPANS_PATH, (JSON, PROTOBUF), _handle, JSON)
-        endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v2 HTTP)", "zipkin")
+        app = ZipkinApp(ingest, options.max_request_body_size)
+        endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v1 and v2 HTTP)", "zipkin")
         self._http = start_http(app, options, endpoint, options.threads, options.max_request_body_size)
 
     def endpoints(self) -> dict[str, str]:

@@ -24,10 +24,10 @@ from backend.spans.model import KIND_NAMES, SpanBatch, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import sort_links
 from backend.storage.factory import StoragePlugin
-from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.matching import ProcessCache, indexed_match, kind_filter, matcher_for, newest_trace_ids
 from backend.storage.memory.index import StartIndex
 from backend.storage.memory.sampling import MemorySamplingStore
-from backend.storage.summaries import check_page, page_of, record_times, summary_of
+from backend.storage.summaries import check_page, page_of, summarize
 
 
 @dataclass
@@ -171,7 +171,7 @@ class MemoryStorage:
             with self._lock:
                 stored = self._traces.get(trace_id)
                 spans = list(stored.spans.values()) if stored is not None else []
-            summary = summary_of(trace_id, record_times(spans))
+            summary = summarize(trace_id, spans)
             if summary is not None:
                 summaries.append(summary)
         return page_of(summaries, sort, offset, limit)
@@ -186,7 +186,7 @@ class MemoryStorage:
             windows = [index.window(query.start_min_ns, query.start_max_ns) for index in indexes]
         newest_first = heapq.merge(*(reversed(window) for window in windows), key=_start, reverse=True)
         candidates = (r for r in newest_first if indexed_match(r, query, kind) and self._is_stored(r))
-        matcher = TagMatcher(query.tags, self._process_cache, self._process_blob)
+        matcher = matcher_for(query, self._process_cache, self._process_blob)
         return newest_trace_ids(candidates, matcher, limit)
 
     def _is_stored(self, record: SpanRecord) -> bool:

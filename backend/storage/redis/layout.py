@@ -63,24 +63,31 @@ def pack_record(record: SpanRecord) -> bytes:
     return b"".join((header, record.parent_span_id, service, name, record.process_id, record.payload))
 
 
-# Run on one trace hash: the (start, duration) headers of its spans, concatenated, so a sorted
-# search reads 16 bytes a span instead of every payload (one key per call: fine on Redis Cluster).
-SPAN_TIMES_SCRIPT = """
+# Run on one trace hash: for each span, its field name and its packed record up to the end of its
+# name (no process id, no payload), so a summary reads ~60 bytes a span instead of every payload
+# (one key per call: fine on Redis Cluster).  The lengths sit at bytes 19-24 of ``_RECORD``.
+SPAN_HEADERS_SCRIPT = """
 local fields = redis.call('HGETALL', KEYS[1])
 local out = {}
 for i = 1, #fields, 2 do
   if string.sub(fields[i], 1, 1) == 's' then
-    out[#out + 1] = string.sub(fields[i + 1], 1, 16)
+    local v = fields[i + 1]
+    local b = {string.byte(v, 19, 24)}
+    local used = 26 + (b[1] * 256 + b[2]) + (b[3] * 256 + b[4]) + (b[5] * 256 + b[6])
+    out[#out + 1] = fields[i]
+    out[#out + 1] = string.sub(v, 1, used)
   end
 end
-return table.concat(out)
+return out
 """
-_TIMES = struct.Struct(">qq")
 
 
-def span_times(headers: bytes) -> list[tuple[int, int]]:
-    """The (start, duration) pairs of ``SPAN_TIMES_SCRIPT``'s answer."""
-    return list(_TIMES.iter_unpack(headers))
+def span_headers(trace_id: bytes, answer: list[bytes]) -> list[SpanRecord]:
+    """``SPAN_HEADERS_SCRIPT``'s answer as records with their indexed fields (process id and payload empty)."""
+    return [
+        unpack_record(trace_id, field[len(SPAN_FIELD) :], value)
+        for field, value in zip(answer[::2], answer[1::2], strict=True)
+    ]
 
 
 def unpack_record(trace_id: bytes, span_id: bytes, value: bytes) -> SpanRecord:

@@ -16,9 +16,9 @@ narrow the window or the service.
 
 Sorted, counted search (``search_summaries``) has no early stop: it reads
 every index entry in the window, then asks each matching trace's hash for
-its spans' start and duration headers (``SPAN_TIMES_SCRIPT``, pipelined
-``scan_page`` traces at a time) to learn its extent and size, and sorts in
-Python.  Its cost grows with the match set.  On Redis Cluster the per-service index
+its spans' packed headers without payloads (``SPAN_HEADERS_SCRIPT``, pipelined
+``scan_page`` traces at a time) to learn its extent, size, root, errors and
+services, and sorts in Python.  Its cost grows with the match set.  On Redis Cluster the per-service index
 keys spread over slots while each trace stays on one slot.
 """
 
@@ -37,22 +37,22 @@ from backend.spans.model import KIND_BY_NAME, KIND_NAMES, SpanBatch, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import count_calls
 from backend.storage.factory import StoragePlugin
-from backend.storage.matching import ProcessCache, TagMatcher, indexed_match, kind_filter, newest_trace_ids
+from backend.storage.matching import ProcessCache, indexed_match, kind_filter, matcher_for, newest_trace_ids
 from backend.storage.redis.calls import guarded
 from backend.storage.redis.layout import (
     PROCESS_FIELD,
     SPAN_FIELD,
-    SPAN_TIMES_SCRIPT,
+    SPAN_HEADERS_SCRIPT,
     Keys,
     pack_index_entry,
     pack_record,
     score,
-    span_times,
+    span_headers,
     unpack_index_entry,
     unpack_record,
 )
 from backend.storage.redis.sampling import RedisSamplingStore
-from backend.storage.summaries import check_page, page_of, summary_of
+from backend.storage.summaries import check_page, page_of, summarize
 from embedded_redis import EmbeddedRedis
 
 _HOUR_NS = 3_600_000_000_000
@@ -99,7 +99,7 @@ class RedisStorage:
             self.close()
             raise StorageError(f"cannot reach Redis at {options.url or options.path}: {exc}") from exc
         self._process_cache = ProcessCache()
-        self._span_times = self._client.register_script(SPAN_TIMES_SCRIPT)
+        self._span_headers = self._client.register_script(SPAN_HEADERS_SCRIPT)
         self._sampling = RedisSamplingStore(self._client, self._keys.prefix)
 
     # Storage
@@ -192,17 +192,17 @@ class RedisStorage:
             chunk = trace_ids[at : at + self._page]
             with self._client.pipeline(transaction=False) as pipe:
                 for trace_id in chunk:
-                    self._span_times(keys=[self._keys.trace(trace_id)], client=pipe)
+                    self._span_headers(keys=[self._keys.trace(trace_id)], client=pipe)
                 found = self._call(pipe.execute)
             for trace_id, headers in zip(chunk, found, strict=True):
-                summary = summary_of(trace_id, span_times(headers))
+                summary = summarize(trace_id, span_headers(trace_id, headers))
                 if summary is not None:  # None: the trace expired since the index was read
                     summaries.append(summary)
         return page_of(summaries, sort, offset, limit)
 
     def _matching(self, query: TraceQuery, limit: int) -> list[bytes]:
         processes: dict[bytes, bytes] = {}  # blobs of this query's candidates, for the matcher
-        matcher = TagMatcher(query.tags, self._process_cache, processes.get)
+        matcher = matcher_for(query, self._process_cache, processes.get)
         candidates = self._candidates(query, processes if matcher else None)
         return newest_trace_ids(candidates, matcher, limit)
 

@@ -4,7 +4,7 @@ Search runs the indexed filters in SQL, newest first along the
 ``(service_id, start_ns)`` index, and streams rows: the first ``limit``
 distinct traces end the scan, so a query costs about what it returns, not
 what the window holds.  Tags are tested in Python by the shared
-``TagMatcher`` on those streamed candidates only.
+``TagMatcher`` on those streamed candidates only (tags and attribute filters alike).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.spans.model import KIND_NAMES, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import sort_links
-from backend.storage.matching import ProcessCache, TagMatcher, kind_filter, newest_trace_ids
+from backend.storage.matching import ProcessCache, kind_filter, matcher_for, newest_trace_ids
 from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.schema import Tables
 from backend.storage.sql.summaries import SummaryQueries
@@ -139,13 +139,13 @@ class SqlReader:
         service_ids, conditions = found
         spans = self._tables.spans
         with ExitStack() as results:
-            if not query.tags:
+            if not query.matches_attributes:
                 rows = self._newest_first(
                     connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
                 )
                 return _distinct_first((row.trace_id for row in rows), limit)
             rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
-            matcher = TagMatcher(query.tags, self._process_cache, lambda pid: self._process_blob(connection, pid))
+            matcher = matcher_for(query, self._process_cache, lambda pid: self._process_blob(connection, pid))
             return newest_trace_ids((self._record(connection, row) for row in rows), matcher, limit)
 
     def _filters(self, connection: Connection, query: TraceQuery) -> tuple[list[int], list[ColumnElement[bool]]] | None:
@@ -180,11 +180,15 @@ class SqlReader:
         found = self._filters(connection, query)
         if found is None:
             return 0, []
-        if query.tags:
+        if query.matches_attributes:
             # Tags are matched in Python, so every candidate span in the window is read and tested first.
             trace_ids = self._find_up_to(connection, query, sys.maxsize)
-            return self._summary_queries.page_of_ids(connection, trace_ids, sort, offset, limit)
-        return self._summary_queries.page(connection, *found, sort, offset, limit)
+            total, page = self._summary_queries.page_of_ids(connection, trace_ids, sort, offset, limit)
+        else:
+            total, page = self._summary_queries.page(connection, *found, sort, offset, limit)
+        return total, self._summary_queries.complete(
+            connection, page, lambda operation_id: self._catalog.operation(connection, operation_id)
+        )
 
     def _newest_first(
         self,

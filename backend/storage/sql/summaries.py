@@ -7,17 +7,20 @@ in the window that passes the indexed filters (the ``(service_id,
 start_ns)`` index narrows that) plus the spans of the matching traces (the
 ``(trace_id, span_id)`` index).  With tags, the caller matches in Python
 first and hands the ids to ``page_of_ids``, which aggregates them in chunks.
+The page's roots, errors and per-service counts come from one more read of
+the page's spans' indexed columns (``complete``), never their payloads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
+from backend.spans.model import SpanRecord
 from backend.storage.api import TraceSummary
-from backend.storage.summaries import page_of
+from backend.storage.summaries import page_of, summarize
 
 _IDS_PER_STATEMENT = 500  # well under SQLite's bound-parameter limit
 
@@ -75,6 +78,36 @@ class SummaryQueries:
             statement = self._aggregates().where(self._spans.c.trace_id.in_(chunk)).group_by(self._spans.c.trace_id)
             summaries.extend(_summary(row) for row in connection.execute(statement))
         return page_of(summaries, sort, offset, limit)
+
+    def complete(
+        self, connection: Connection, page: list[TraceSummary], operation: Callable[[int], tuple[str, str, int]]
+    ) -> list[TraceSummary]:
+        """The page's summaries with every field filled; ``operation`` names an operation id (service, name, kind)."""
+        spans = self._spans
+        columns = (
+            spans.c.trace_id,
+            spans.c.span_id,
+            spans.c.parent_span_id,
+            spans.c.operation_id,
+            spans.c.start_ns,
+            spans.c.duration_ns,
+            spans.c.status_code,
+        )
+        by_trace: dict[bytes, list[SpanRecord]] = {summary.trace_id: [] for summary in page}
+        for at in range(0, len(page), _IDS_PER_STATEMENT):
+            chunk = [summary.trace_id for summary in page[at : at + _IDS_PER_STATEMENT]]
+            for trace_id, span_id, parent, operation_id, start, duration, status in connection.execute(
+                select(*columns).where(spans.c.trace_id.in_(chunk))
+            ):
+                service, name, kind = operation(operation_id)
+                trace_id = bytes(trace_id)
+                by_trace[trace_id].append(
+                    SpanRecord(
+                        trace_id, bytes(span_id), bytes(parent), service, name, kind, start, duration, status, b"", b""
+                    )
+                )
+        completed = (summarize(trace_id, records) for trace_id, records in by_trace.items())
+        return [summary for summary in completed if summary is not None]
 
     def _aggregates(self) -> Select[Any]:
         return select(self._spans.c.trace_id, self._start, self._end, self._count)
