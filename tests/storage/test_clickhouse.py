@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from backend.core.binding import ConfigError
-from backend.storage.api import StorageError, TraceQuery
+from backend.storage.api import AttributeFilter, StorageError, TraceQuery
 from backend.storage.clickhouse.engine import Embedded
+from backend.storage.clickhouse.filters import where
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
@@ -27,6 +28,44 @@ def test_the_optional_tag_index_serves_the_same_attribute_search(clickhouse_fold
         assert storage.reader().find_trace_ids(TraceQuery(tags={"driver.id": "T7"})) == [wanted.trace_id]
     finally:
         storage.close()
+
+
+def test_a_processes_table_of_an_earlier_version_takes_scope_attributes(clickhouse_folder: Path):
+    """Tables are created only when missing, so the scope columns added since are added to an old table."""
+    database = f"old_{uuid.uuid4().hex[:8]}"
+    engine = Embedded(str(clickhouse_folder), "tests")
+    try:
+        engine.command(f"CREATE DATABASE `{database}`")
+        engine.command(
+            f"CREATE TABLE `{database}`.`processes` (id String, blob String, resource_keys Array(String),"
+            " resource_values Array(String)) ENGINE = ReplacingMergeTree ORDER BY id"
+        )
+    finally:
+        engine.close()
+    storage = create_storage("clickhouse", {"path": str(clickhouse_folder), "database": database}, "tests")
+    try:
+        wanted = SpanSpec("driver", "op", scope_attributes={"library.tier": "gold"})
+        storage.writer().write(batch_of([wanted]))
+
+        assert storage.reader().find_trace_ids(TraceQuery(tags={"library.tier": "gold"})) == [wanted.trace_id]
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "exact"),
+    [
+        (TraceQuery(tags={"driver.id": "T7"}), True),
+        (TraceQuery(attribute_filters=(AttributeFilter("host.name", "h1", "resource"),)), True),
+        (TraceQuery(attribute_filters=(AttributeFilter("library.tier", "gold", "scope"),)), True),
+        (TraceQuery(attribute_filters=(AttributeFilter("driver.id", "T7", "span"),)), False),
+        (TraceQuery(attribute_filters=(AttributeFilter("driver.id", "T7", "link"),)), False),
+        (TraceQuery(attribute_filters=(AttributeFilter("driver.id", "T7"),)), False),
+    ],
+)
+def test_only_span_event_and_link_levels_are_confirmed_on_payloads(query: TraceQuery, exact: bool):
+    """Tags and resource/scope filters are answered by the column scan alone (docs/clickhouse.md)."""
+    assert where(query, lambda key, text, levels: []).exact is exact
 
 
 def test_the_cluster_layout_is_clickhouse_sql(clickhouse_folder: Path):

@@ -11,6 +11,7 @@ every read folds by ``(trace_id, span_id)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -18,16 +19,18 @@ import pyarrow as pa
 from backend.spans.model import KIND_NAMES, SpanRecord
 from backend.storage.api import DependencyLink, Operation, Trace, TraceQuery, TraceSummary
 from backend.storage.clickhouse.engine import Connection
-from backend.storage.clickhouse.filters import hex_list, where
+from backend.storage.clickhouse.filters import Condition, hex_list, where
 from backend.storage.clickhouse.schema import Layout
-from backend.storage.clickhouse.summaries import summaries_page
+from backend.storage.clickhouse.summaries import page_ids
 from backend.storage.dependencies import sort_links
-from backend.storage.summaries import check_page
+from backend.storage.matching import ProcessCache, matcher_for, newest_trace_ids
+from backend.storage.summaries import check_page, summarize
 
 _PROCESS_CACHE_LIMIT = 10_000
-_RECORD_COLUMNS = (
-    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id, payload"
+_INDEXED_COLUMNS = (
+    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id"
 )
+_RECORD_COLUMNS = f"{_INDEXED_COLUMNS}, payload"
 
 
 def text(value: bytes | str) -> str:
@@ -43,6 +46,7 @@ class ClickHouseReader:
         self._operations = layout.table("operations")
         self._processes = layout.table("processes")
         self._process_cache: dict[bytes, bytes] = {}
+        self._process_texts = ProcessCache()
 
     # Traces
 
@@ -55,18 +59,8 @@ class ClickHouseReader:
         return [found[trace_id] for trace_id in trace_ids if trace_id in found]
 
     def _traces(self, trace_ids: list[bytes]) -> dict[bytes, Trace]:
-        if not trace_ids:
-            return {}
-        ids = hex_list(trace_ids)
-        rows = self._connection.arrow(
-            f"SELECT {_RECORD_COLUMNS} FROM {self._spans}"
-            f" WHERE trace_id IN ({ids})"
-            f" AND start_ns >= (SELECT min(first_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
-            f" AND start_ns <= (SELECT max(last_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
-            " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
-        )
         traces: dict[bytes, Trace] = {}
-        for record in records(rows):
+        for record in self._spans_of(trace_ids, _RECORD_COLUMNS):
             trace = traces.get(record.trace_id)
             if trace is None:
                 trace = traces[record.trace_id] = Trace([], {})
@@ -75,6 +69,21 @@ class ClickHouseReader:
         for trace in traces.values():
             trace.processes = {r.process_id: blobs[r.process_id] for r in trace.spans if r.process_id in blobs}
         return traces
+
+    def _spans_of(self, trace_ids: list[bytes], columns: str) -> list[SpanRecord]:
+        """The traces' spans, each once, oldest first; ``columns`` without ``payload`` leaves payloads empty."""
+        if not trace_ids:
+            return []
+        ids = hex_list(trace_ids)
+        payload = "" if "payload" in columns else ", '' AS payload"
+        rows = self._connection.arrow(
+            f"SELECT {columns}{payload} FROM {self._spans}"
+            f" WHERE trace_id IN ({ids})"
+            f" AND start_ns >= (SELECT min(first_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
+            f" AND start_ns <= (SELECT max(last_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
+            " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
+        )
+        return records(rows)
 
     def _process_blobs(self, process_ids: set[bytes]) -> dict[bytes, bytes]:
         """Cached: an id is a digest of its blob, so what is stored under it never changes."""
@@ -94,25 +103,49 @@ class ClickHouseReader:
     def find_trace_ids(self, query: TraceQuery) -> list[bytes]:
         if query.limit < 1:
             return []
-        condition, params = where(query, self.processes_with)
+        condition = where(query, self.processes_with)
+        if not condition.exact:
+            return self._confirmed(query, condition, query.limit)
         rows = self._connection.arrow(
-            f"SELECT trace_id FROM {self._spans} WHERE {condition}"
+            f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
             f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
-            params,
+            condition.params,
         )
         trace_ids: list[bytes] = rows.column("trace_id").to_pylist()
         return trace_ids
 
+    def _confirmed(self, query: TraceQuery, condition: Condition, limit: int | None) -> list[bytes]:
+        """Traces of the candidate spans that ``matcher_for`` confirms, newest first (see ``filters``)."""
+        rows = self._connection.arrow(
+            f"SELECT {_RECORD_COLUMNS} FROM {self._spans} WHERE {condition.sql}"
+            " ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id, span_id",
+            condition.params,
+        )
+        matcher = matcher_for(query, self._process_texts, lambda pid: self._process_blobs({pid}).get(pid))
+        candidates = records(rows)
+        return newest_trace_ids(candidates, matcher, len(candidates) if limit is None else limit)
+
     def search_summaries(self, query: TraceQuery, sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
         check_page(sort, offset, limit)
-        condition, params = where(query, self.processes_with)
-        return summaries_page(self._connection, self._layout, condition, params, sort, offset, limit)
+        condition = where(query, self.processes_with)
+        if not condition.exact:
+            confirmed = self._confirmed(query, condition, None)
+            condition = Condition(f"trace_id IN ({hex_list(confirmed)})" if confirmed else "0", {}, True)
+        total, page = page_ids(self._connection, self._layout, condition.sql, condition.params, sort, offset, limit)
+        spans: dict[bytes, list[SpanRecord]] = {trace_id: [] for trace_id in page}
+        for record in self._spans_of(page, _INDEXED_COLUMNS):
+            spans[record.trace_id].append(record)
+        summaries = (summarize(trace_id, spans[trace_id]) for trace_id in page)
+        return total, [summary for summary in summaries if summary is not None]
 
-    def processes_with(self, key: str, text: str) -> list[bytes]:
+    def processes_with(self, key: str, text: str, levels: Sequence[str]) -> list[bytes]:
+        """Processes whose attributes at ``levels`` (``resource``, ``scope``) have ``key`` with that text."""
+        found = " OR ".join(
+            f"arrayExists((k, v) -> k = {{key:String}} AND v = {{text:String}}, {level}_keys, {level}_values)"
+            for level in levels
+        )
         rows = self._connection.arrow(
-            f"SELECT DISTINCT id FROM {self._processes}"
-            " WHERE arrayExists((k, v) -> k = {key:String} AND v = {text:String}, resource_keys, resource_values)",
-            {"key": key, "text": text},
+            f"SELECT DISTINCT id FROM {self._processes} WHERE {found}", {"key": key, "text": text}
         )
         process_ids: list[bytes] = rows.column("id").to_pylist()
         return process_ids

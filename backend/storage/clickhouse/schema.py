@@ -17,7 +17,7 @@ so finding a trace is a primary-key lookup that then reads only the
 partitions and key ranges of that time window, with a bloom filter on
 ``spans.trace_id`` to skip the rest), and ``operations`` (the service and
 operation lists).  ``processes`` keeps each resource + scope once, with its
-resource attributes as tag keys and texts.
+resource and its scope attributes as tag keys and texts.
 
 Retention is a TTL on whole day partitions (``ttl_only_drop_parts``), so
 expiry drops parts instead of rewriting them.  With ``cluster`` set, each
@@ -98,11 +98,14 @@ class Layout:
                 id String,
                 blob String CODEC(ZSTD(3)),
                 resource_keys Array(String),
-                resource_values Array(String)""",
+                resource_values Array(String),
+                scope_keys Array(String),
+                scope_values Array(String)""",
                 "ReplacingMergeTree",
                 "ORDER BY id",
                 "cityHash64(id)",
             ),
+            *self._added_columns("processes", "scope_keys Array(String)", "scope_values Array(String)"),
             self._view(
                 "trace_times",
                 "SELECT trace_id, min(start_ns) AS first_ns, max(start_ns + duration_ns) AS last_ns"
@@ -110,6 +113,12 @@ class Layout:
             ),
             self._view("operations", "SELECT DISTINCT service, name, kind FROM {spans}"),
         ]
+
+    def _added_columns(self, name: str, *columns: str) -> list[str]:
+        """Columns added since a table was first created, so tables of earlier versions take the new inserts."""
+        added = ", ".join(f"ADD COLUMN IF NOT EXISTS {column}" for column in columns)
+        tables = [self._local(name), self.table(name)] if self.cluster else [self._local(name)]
+        return [f"ALTER TABLE {table}{self._on_cluster()} {added}" for table in tables]
 
     def _tag_index(self) -> str:
         if not self.tag_index:

@@ -4,13 +4,14 @@ The matching trace ids come from the span filters; their summaries are
 aggregated over their spans, read within the window ``trace_times`` gives
 for them (so the read is pruned like a trace lookup); ordering and paging
 run in ClickHouse, with ties broken as ``backend.storage.summaries`` does.
+The page's summaries are then filled by ``backend.storage.summaries.summarize``
+from the indexed columns of its traces' spans (never their payloads).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from backend.storage.api import TraceSummary
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.schema import Layout
 
@@ -23,10 +24,10 @@ _ORDERS = {
 }
 
 
-def summaries_page(
+def page_ids(
     connection: Connection, layout: Layout, condition: str, params: dict[str, Any], sort: str, offset: int, limit: int
-) -> tuple[int, list[TraceSummary]]:
-    """The page of the traces that have a span matching ``condition`` (from ``filters.where``)."""
+) -> tuple[int, list[bytes]]:
+    """(how many, the page's ids) of the traces that have a span matching ``condition`` (from ``filters.where``)."""
     spans, trace_times = layout.table("spans"), layout.table("trace_times")
     matching = f"SELECT DISTINCT trace_id FROM {spans} WHERE {condition}"
     total = connection.arrow(f"SELECT count() AS total FROM ({matching})", params).column("total")[0].as_py()
@@ -41,8 +42,5 @@ def summaries_page(
         f" GROUP BY trace_id ORDER BY {_ORDERS[sort]} LIMIT {int(limit)} OFFSET {int(offset)}",
         params,
     )
-    columns = (rows.column(name).to_pylist() for name in ("trace_id", "first", "last", "spans"))
-    return total, [
-        TraceSummary(trace_id, first, last - first, count)
-        for trace_id, first, last, count in zip(*columns, strict=True)
-    ]
+    trace_ids: list[bytes] = rows.column("trace_id").to_pylist()
+    return total, trace_ids

@@ -1,7 +1,7 @@
 """Searchable attribute texts of spans, pulled out at write time so tag search is a column scan.
 
 Each span gets two parallel arrays, keys and texts: its own attributes, its
-events' attributes and its status message (as ``otel.status_description``),
+events' and links' attributes and its status message (as ``otel.status_description``),
 each value rendered as the texts ``backend.storage.matching`` matches a tag
 against.  A tag search is then ``arrayExists`` over those two columns, with
 no payload decoded.  Keys repeat across millions of spans, so their column
@@ -38,9 +38,11 @@ _T = FieldType
 _KEY_VALUE = ".opentelemetry.proto.common.v1.KeyValue"
 _MESSAGES: dict[str, list[Field]] = {
     "Event": [("attributes", 3, _T.TYPE_MESSAGE, REPEATED, _KEY_VALUE)],
+    "Link": [("attributes", 4, _T.TYPE_MESSAGE, REPEATED, _KEY_VALUE)],
     "Span": [
         ("attributes", 9, _T.TYPE_MESSAGE, REPEATED, _KEY_VALUE),
         ("events", 11, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Event"),
+        ("links", 13, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Link"),
         ("status", 15, _T.TYPE_MESSAGE, OPTIONAL, ".opentelemetry.proto.trace.v1.Status"),
     ],
     "Spans": [("spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.Span")],
@@ -119,6 +121,8 @@ def _add_tags(span: Any, into: Tags) -> None:
     attribute_tags(span.attributes, into)
     for event in span.events:
         attribute_tags(event.attributes, into)
+    for link in span.links:
+        attribute_tags(link.attributes, into)
     message = span.status.message
     if message:
         into[0].append(STATUS_DESCRIPTION)

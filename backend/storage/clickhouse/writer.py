@@ -4,7 +4,7 @@ The pipeline already pulled out every indexed field (``SpanRecord``), so a
 batch turns into Arrow columns with one list comprehension per column and no
 Python object per row; the only per-span Python work left is the attribute
 texts for the ``tags`` column (``tags.batch_tags``).  New processes go to
-their own table first (with their resource attributes as tag texts), then
+their own table first (with their resource and scope attributes as tag texts), then
 the spans in one INSERT; the materialized views fill ``trace_times`` and
 ``operations`` from that same insert.
 """
@@ -43,7 +43,14 @@ SPANS_SCHEMA = pa.schema(
     ]
 )
 PROCESSES_SCHEMA = pa.schema(
-    [("id", pa.binary()), ("blob", pa.binary()), ("resource_keys", _TEXTS), ("resource_values", _TEXTS)]
+    [
+        ("id", pa.binary()),
+        ("blob", pa.binary()),
+        ("resource_keys", _TEXTS),
+        ("resource_values", _TEXTS),
+        ("scope_keys", _TEXTS),
+        ("scope_values", _TEXTS),
+    ]
 )
 
 
@@ -95,16 +102,24 @@ def spans_table(batch: SpanBatch) -> pa.Table:
 
 def processes_table(processes: dict[bytes, bytes]) -> pa.Table:
     resource_tags: list[Tags] = []
+    scope_tags: list[Tags] = []
     for blob in processes.values():
-        found: Tags = ([], [])
-        attribute_tags(ResourceSpans.FromString(blob).resource.attributes, found)
-        resource_tags.append(found)
+        holder = ResourceSpans.FromString(blob)
+        resource: Tags = ([], [])
+        attribute_tags(holder.resource.attributes, resource)
+        resource_tags.append(resource)
+        scope: Tags = ([], [])
+        for scope_spans in holder.scope_spans:
+            attribute_tags(scope_spans.scope.attributes, scope)
+        scope_tags.append(scope)
     return pa.Table.from_arrays(
         [
             pa.array(list(processes), pa.binary()),
             pa.array(list(processes.values()), pa.binary()),
             pa.array([keys for keys, _ in resource_tags], _TEXTS),
             pa.array([texts for _, texts in resource_tags], _TEXTS),
+            pa.array([keys for keys, _ in scope_tags], _TEXTS),
+            pa.array([texts for _, texts in scope_tags], _TEXTS),
         ],
         schema=PROCESSES_SCHEMA,
     )
