@@ -9,7 +9,10 @@ Traces are spread over six hours in chunks, so a one-hour search window holds
 about a sixth of them.  Printed: spans/s for the whole load and for its last
 tenth (a full store), bytes per span on disk (SQLite, embedded ClickHouse), and p50/p99 of
 get_trace, find_traces (service + 1 h window, limit 20; also with an
-operation, a tag and a minimum duration) and dependencies over one hour.
+operation, a tag and a minimum duration), a tag that no span has over all
+six hours and every service, and dependencies over one hour.  The sql
+plug-in runs twice on the same spans, without and with its tag index, and
+the two are printed side by side.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return f"p50 {p50 * 1000:7.2f} ms   p99 {p99 * 1000:7.2f} ms"
+    return f"p50 {p50 * 1000:.2f} / p99 {p99 * 1000:.2f} ms"
 
 
 def timed(repeat: int, action: Callable[[int], object]) -> list[float]:
@@ -61,6 +64,57 @@ def timed(repeat: int, action: Callable[[int], object]) -> list[float]:
         action(i)
         samples.append(time.perf_counter() - began)
     return samples
+
+
+Results = dict[str, str]  # measurement -> its figure, in print order
+
+
+def run(storage: Storage, data: list[SpanBatch], base_ns: int, queries: int, folder: Path | None) -> Results:
+    """Load ``data`` into ``storage``, then time its queries; closes the storage."""
+    results: Results = {}
+    total = sum(len(b) for b in data)
+    writer = storage.writer()
+    tail_from = len(data) - len(data) // 10
+    began, cpu_began = time.perf_counter(), time.process_time()
+    for index, batch in enumerate(data):
+        if index == tail_from:
+            tail_began = time.perf_counter()
+        writer.write(batch)
+    ended, cpu = time.perf_counter(), time.process_time() - cpu_began
+    tail_spans = sum(len(b) for b in data[tail_from:])
+    results["insert spans/s overall"] = f"{total / (ended - began):,.0f}"
+    results["insert spans/s, last tenth"] = f"{tail_spans / (ended - tail_began):,.0f}"
+    results["insert spans per CPU second"] = f"{total / cpu:,.0f}"
+
+    reader = storage.reader()
+    rand = random.Random(1)
+    trace_ids = [rand.choice(rand.choice(data).spans).trace_id for _ in range(queries)]
+    window: dict[str, Any] = {"start_min_ns": base_ns + SPREAD - HOUR, "start_max_ns": base_ns + SPREAD}
+    six_hours: dict[str, Any] = {"start_min_ns": base_ns, "start_max_ns": base_ns + SPREAD}
+
+    def search(**fields: Any) -> Callable[[int], object]:
+        return lambda i: reader.find_traces(TraceQuery(service=service_name(i % 5), limit=20, **window, **fields))
+
+    results["get_trace"] = percentiles(timed(queries, lambda i: reader.get_trace(trace_ids[i])))
+    results["find_traces service+1h"] = percentiles(timed(queries, search()))
+    operation = search(operation=operation_name(0, 1))
+    results["find_traces +operation"] = percentiles(timed(queries, lambda i: operation(0)))
+    tagged = search(tags={TIER_ATTRIBUTE: "gold"})
+    results["find_traces +tag (root spans)"] = percentiles(timed(queries, lambda i: tagged(0)))
+    no_match = TraceQuery(tags={TIER_ATTRIBUTE: "platinum"}, limit=20, **six_hours)
+    results["tag, no match, 6h, all services"] = percentiles(timed(queries, lambda i: reader.find_traces(no_match)))
+    results["find_traces +min duration 400ms"] = percentiles(timed(queries, search(duration_min_ns=400_000_000)))
+    end = base_ns + SPREAD
+    dependencies = storage.dependency_reader()
+    results["dependencies 1h (5 runs)"] = percentiles(timed(5, lambda i: dependencies.get_dependencies(end, HOUR)))
+    storage.close()  # SQLite checkpoints and removes the WAL on the last close
+    files = []
+    if folder is not None:
+        files = [*folder.glob("traces.db*"), *(f for f in (folder / "clickhouse").rglob("*") if f.is_file())]
+    if files:
+        size = sum(f.stat().st_size for f in files)
+        results["disk bytes/span"] = f"{size / total:,.0f} ({size / 1e6:,.0f} MB)"
+    return results
 
 
 def main() -> None:
@@ -74,60 +128,33 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="storage-bench-"))
     base_ns = time.time_ns() - SPREAD
     print(f"generating {args.spans:,} spans in batches of {args.batch} ...", flush=True)
     data = batches(args.spans, args.batch, base_ns)
     total = sum(len(b) for b in data)
 
+    columns: dict[str, Results] = {}
     if args.memory:
-        storage: Storage = create_storage("memory", {"max_traces": total}, "bench")
+        columns["memory"] = run(
+            create_storage("memory", {"max_traces": total}, "bench"), data, base_ns, args.queries, None
+        )
     elif args.clickhouse:
-        storage = create_storage("clickhouse", {"path": str(folder / "clickhouse"), "retention": 0}, "bench")
+        folder = Path(tempfile.mkdtemp(prefix="storage-bench-"))
+        options = {"path": str(folder / "clickhouse"), "retention": 0}
+        columns["clickhouse"] = run(create_storage("clickhouse", options, "bench"), data, base_ns, args.queries, folder)
     else:
-        url = args.url or f"sqlite:///{folder / 'traces.db'}"
-        options = {"url": url, "retention": 0, **({"schema": args.schema} if args.schema else {})}
-        storage = create_storage("sql", options, "bench")
-    writer = storage.writer()
-    tail_from = len(data) - len(data) // 10
-    began, cpu_began = time.perf_counter(), time.process_time()
-    for index, batch in enumerate(data):
-        if index == tail_from:
-            tail_began = time.perf_counter()
-        writer.write(batch)
-    ended, cpu = time.perf_counter(), time.process_time() - cpu_began
-    tail_spans = sum(len(b) for b in data[tail_from:])
-    print(f"insert: {total / (ended - began):10,.0f} spans/s overall, {total:,} spans in {ended - began:.1f} s")
-    print(f"insert: {tail_spans / (ended - tail_began):10,.0f} spans/s over the last tenth (store nearly full)")
-    print(f"insert: {total / cpu:10,.0f} spans per CPU second of this process (steadier on a busy machine)")
-
-    reader = storage.reader()
-    rand = random.Random(1)
-    trace_ids = [rand.choice(rand.choice(data).spans).trace_id for _ in range(args.queries)]
-    window: dict[str, Any] = {"start_min_ns": base_ns + SPREAD - HOUR, "start_max_ns": base_ns + SPREAD}
-    del data
-
-    def search(**fields: Any) -> Callable[[int], object]:
-        return lambda i: reader.find_traces(TraceQuery(service=service_name(i % 5), limit=20, **window, **fields))
-
-    fetch = timed(args.queries, lambda i: reader.get_trace(trace_ids[i]))
-    print(f"get_trace                          {percentiles(fetch)}")
-    print(f"find_traces service+1h             {percentiles(timed(args.queries, search()))}")
-    operation = search(operation=operation_name(0, 1))
-    print(f"find_traces +operation             {percentiles(timed(args.queries, lambda i: operation(0)))}")
-    tagged = search(tags={TIER_ATTRIBUTE: "gold"})
-    print(f"find_traces +tag (root spans)      {percentiles(timed(args.queries, lambda i: tagged(0)))}")
-    slow = search(duration_min_ns=400_000_000)
-    print(f"find_traces +min duration 400ms    {percentiles(timed(args.queries, slow))}")
-    end = base_ns + SPREAD
-    dependencies = storage.dependency_reader()
-    samples = timed(5, lambda i: dependencies.get_dependencies(end, HOUR))
-    print(f"dependencies 1h (5 runs)           {percentiles(samples)}")
-    storage.close()  # SQLite checkpoints and removes the WAL on the last close
-    files = [*folder.glob("traces.db*"), *(f for f in (folder / "clickhouse").rglob("*") if f.is_file())]
-    if files:
-        size = sum(f.stat().st_size for f in files)
-        print(f"disk:   {size / total:10,.0f} bytes/span ({size / 1e6:,.0f} MB)")
+        # The sql plug-in twice on the same spans: without its tag index, then with the default one.
+        for label, index in (("sql, no tag index", {"tags": False}), ("sql, tag index", {})):
+            folder = Path(tempfile.mkdtemp(prefix="storage-bench-"))
+            url = args.url or f"sqlite:///{folder / 'traces.db'}"
+            schema = f"{args.schema}_{len(columns)}" if args.schema else ""
+            options = {"url": url, "retention": 0, "index": index, **({"schema": schema} if schema else {})}
+            print(f"{label}: loading ...", flush=True)
+            columns[label] = run(create_storage("sql", options, "bench"), data, base_ns, args.queries, folder)
+    labels = list(columns)
+    print(f"\n{total:,} spans; {'':<34}" + "".join(f"{label:>30}" for label in labels))
+    for name in columns[labels[0]]:
+        print(f"{name:<45}" + "".join(f"{columns[label].get(name, '-'):>30}" for label in labels))
 
 
 if __name__ == "__main__":
