@@ -150,3 +150,14 @@ def test_a_listed_key_longer_than_127_bytes_is_indexed(sql_setup):
 
     assert index_rows(sql_setup) == 1
     storage.close()
+
+
+def test_a_process_that_only_reads_lists_no_key_the_writers_do_not_index(sql_setup):
+    reader = open_storage(sql_setup, index={"tag_whitelist": ["driver.id"]})  # e.g. a query-only process
+    writer = open_storage(sql_setup, index={"tag_whitelist": ["customer"]})
+    wanted = SpanSpec("driver", "op", attributes={"driver.id": "T7"})
+    store(writer, wanted)
+
+    assert find(reader, service="driver", tags={"driver.id": "T7"}) == [wanted.trace_id]
+    reader.close()
+    writer.close()

@@ -61,8 +61,6 @@ class SqlStorage:
         tag_index = TagIndex(options.index, self._tables)
         try:
             self._tables.create(self._engine)
-            with self._engine.begin() as connection:
-                tag_index.register(connection)
         except SQLAlchemyError as exc:
             self._engine.dispose()
             shown = self._engine.url.render_as_string(hide_password=True)

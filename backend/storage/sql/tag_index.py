@@ -116,7 +116,9 @@ class TagIndex:
     def register(self, connection: Connection, now_ns: int | None = None) -> None:
         """Record since when each listed key is indexed: from the start when no span is stored yet, else from now.
 
-        A key dropped from the list is forgotten, so listing it again later
+        The writer calls this in its first batch's transaction: only writers
+        promise what the index holds (a query-only process lists nothing).  A
+        key dropped from the list is forgotten, so listing it again later
         starts a new ``since`` rather than trusting an index with holes.
         """
         keys, spans = self._tables.tag_index_keys, self._tables.spans

@@ -67,6 +67,7 @@ class SqlWriter:
         self._known_lock = threading.Lock()
         self._driver_error = engine.dialect.loaded_dbapi.Error
         self._tag_index = tag_index
+        self._tag_index_registered = False
         self._insert_rows = self._insert_values
         self._span_values = ValuesStatements(tables.quoted(tables.spans), SPAN_COLUMNS, param)
         self._tag_values = ValuesStatements(tables.quoted(tables.span_tags), TAG_COLUMNS, param)
@@ -91,6 +92,8 @@ class SqlWriter:
         new_processes = [(pid, blob) for pid, blob in batch.processes.items() if pid not in self._known_processes]
         try:
             with self._engine.begin() as connection:
+                if not self._tag_index_registered:
+                    self._tag_index.register(connection)
                 ids, fresh = self._catalog.resolve(connection, {(r.service, r.name, r.kind) for r in spans})
                 if new_processes:
                     connection.exec_driver_sql(self._insert_process, new_processes)
@@ -119,6 +122,7 @@ class SqlWriter:
         except (SQLAlchemyError, self._driver_error, OverflowError) as exc:  # Overflow: a value the column cannot hold
             raise StorageError(f"writing {len(spans)} spans failed: {exc}") from exc
         self._catalog.learn(fresh)
+        self._tag_index_registered = True
         if new_processes:
             with self._known_lock:
                 if len(self._known_processes) > _KNOWN_PROCESSES_LIMIT:
