@@ -38,7 +38,10 @@ def _sqlite(_request: pytest.FixtureRequest, tmp_path) -> Setup:  # noqa: ANN001
 # Every key the suite searches but "missing" (so a query with a listed and an unlisted key is covered too):
 # with them listed, the sql plug-in answers the suite's tag searches from its tag index.
 SUITE_TAG_INDEX = {
-    "tag_whitelist": ["a", "attempt", "b", "code", "count", "driver.id", "even", "host.name", "ok", "ratio"]
+    "tag_whitelist": [
+        *("a", "attempt", "b", "code", "count", "driver.id", "even", "host.name", "library.tier", "link.reason"),
+        *("ok", "ratio", "tier"),
+    ]
 }
 
 
