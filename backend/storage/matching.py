@@ -124,8 +124,13 @@ class ProcessCache:
             self._entries[process_id] = decoded
         return decoded
 
+    def holds(self, process_id: bytes, load: Callable[[bytes], bytes | None], key: str, value: str) -> bool:
+        """Whether the process's resource or scope gives ``key`` a value whose text is ``value`` (as a tag matches)."""
+        return value in self.attributes(process_id, load).merged.get(key, ())
 
-_DERIVED_KEYS = frozenset({"span.kind", "otel.status_code", "error", "otel.status_description"})
+
+# Searchable like attributes but read from the span's kind and status fields.
+DERIVED_KEYS = frozenset({"span.kind", "otel.status_code", "error", "otel.status_description"})
 
 
 def derived_texts(record: SpanRecord, span: Span) -> Texts:
@@ -163,7 +168,7 @@ class TagMatcher:
         self._processes = processes
         self._load_process = load_process
         # Keys that only the span's own bytes can hold: attribute keys appear there verbatim (UTF-8).
-        self._payload_keys = [(key, key.encode()) for key in self._tags if key not in _DERIVED_KEYS]
+        self._payload_keys = [(key, key.encode()) for key in self._tags if key not in DERIVED_KEYS]
         self._payload_keys += [(f.key, f.key.encode()) for f in self._filters]
 
     def __bool__(self) -> bool:

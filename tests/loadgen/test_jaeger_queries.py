@@ -61,3 +61,20 @@ def test_only_traces_accepted_long_enough_ago_are_sampled():
     record.add([SentTrace(TRACE, 3)], accepted=True)
     assert record.sample_trace_id(random.Random(0), min_age_s=60) is None
     assert record.sample_trace_id(random.Random(0), min_age_s=0) == TRACE
+
+
+def test_the_no_match_search_asks_for_a_value_no_span_has_and_wants_no_trace():
+    query = plan().build("find-by-attribute-no-match")
+
+    assert json.loads(query.params["tags"]) == {"customer.tier": "hotrod-no-such-value"}
+    assert check_answer(query, 200, b'{"data": []}') is None
+    assert check_answer(query, 200, b'{"data": [{"traceID": "1"}]}') == "1 traces found where none should match"
+
+
+def test_the_six_hour_search_reaches_six_hours_back_from_the_window_end():
+    query = QueryPlan(services=["a"], window_start_us=7 * 3600 * 10**6, window_end_us=8 * 3600 * 10**6).build(
+        "find-by-attribute-6h"
+    )
+
+    assert (int(query.params["end"]) - int(query.params["start"])) == 6 * 3600 * 10**6
+    assert json.loads(query.params["tags"]) == {"customer.tier": "gold"}

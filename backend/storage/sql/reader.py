@@ -5,6 +5,10 @@ Search runs the indexed filters in SQL, newest first along the
 distinct traces end the scan, so a query costs about what it returns, not
 what the window holds.  Tags are tested in Python by the shared
 ``TagMatcher`` on those streamed candidates only (tags and attribute filters alike).
+When the tag index holds one of the query's tags (``tag_index``), the
+candidates are the index's rows of that tag joined to their spans, newest
+first along the index, so a tag that no span carries costs one index probe
+instead of the window.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from backend.storage.matching import ProcessCache, kind_filter, matcher_for, new
 from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.schema import Tables
 from backend.storage.sql.summaries import SummaryQueries
+from backend.storage.sql.tag_index import TagIndex
 from backend.storage.summaries import check_page
 
 # Rows are streamed per statement, never by Connection.execution_options: that would switch every
@@ -35,8 +40,9 @@ T = TypeVar("T")
 
 
 class SqlReader:
-    def __init__(self, engine: Engine, tables: Tables, catalog: Catalog) -> None:
+    def __init__(self, engine: Engine, tables: Tables, catalog: Catalog, tag_index: TagIndex) -> None:
         self._engine = engine
+        self._tag_index = tag_index
         self._tables = tables
         self._catalog = catalog
         self._process_cache = ProcessCache()
@@ -144,9 +150,31 @@ class SqlReader:
                     connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
                 )
                 return _distinct_first((row.trace_id for row in rows), limit)
-            rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
+            tag = self._indexed_tag(connection, query)
+            if tag is None:
+                rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
+            else:
+                window = (query.start_min_ns, query.start_max_ns)
+                statement = self._tag_index.candidates(self._record_columns, tag, window, service_ids, conditions)
+                rows = iter(results.enter_context(connection.execute(statement, execution_options=_STREAMING)))
             matcher = matcher_for(query, self._process_cache, lambda pid: self._process_blob(connection, pid))
             return newest_trace_ids((self._record(connection, row) for row in rows), matcher, limit)
+
+    def _indexed_tag(self, connection: Connection, query: TraceQuery) -> tuple[str, str] | None:
+        """A tag of ``query`` whose every matching span the index holds, or None when only a scan is exact.
+
+        The index holds span, event and link attributes; a tag that some
+        process (resource or scope) carries matches every span of that process.
+        """
+        tag = self._tag_index.usable_tag(connection, query.tags, query.start_min_ns)
+        if tag is None:
+            return None
+        processes = self._tables.processes
+        load = lambda pid: self._process_blob(connection, pid)  # noqa: E731
+        for (process_id,) in connection.execute(select(processes.c.id)):
+            if self._process_cache.holds(bytes(process_id), load, *tag):
+                return None
+        return tag
 
     def _filters(self, connection: Connection, query: TraceQuery) -> tuple[list[int], list[ColumnElement[bool]]] | None:
         """The service ids to read and the SQL conditions on indexed fields; None when nothing can match."""

@@ -10,6 +10,10 @@ Two indexes only, because every index costs insert speed:
 ``(trace_id, span_id)`` unique, which makes writes idempotent and serves
 trace lookup, and ``(service_id, start_ns)``, which serves search, dependency
 and retention queries (those that name no service list every service id).
+
+``span_tags`` and ``tag_index_keys`` are the tag index (see ``tag_index``):
+clustered by (hash, start), without a rowid on SQLite, so its primary key is
+the table and costs no second index.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -83,6 +88,22 @@ class Tables:
             Column("payload", LargeBinary, nullable=False),
             Index("spans_trace_span", "trace_id", "span_id", unique=True),
             Index("spans_service_start", "service_id", "start_ns"),
+        )
+        self.span_tags = Table(
+            "span_tags",
+            self.metadata,
+            Column("hash", BigInteger, nullable=False),
+            Column("start_ns", BigInteger, nullable=False),
+            Column("trace_id", LargeBinary, nullable=False),
+            Column("span_id", LargeBinary, nullable=False),
+            PrimaryKeyConstraint("hash", "start_ns", "trace_id", "span_id", name="span_tags_key"),
+            sqlite_with_rowid=False,
+        )
+        self.tag_index_keys = Table(
+            "tag_index_keys",
+            self.metadata,
+            Column("key", String, primary_key=True),
+            Column("since_ns", BigInteger, nullable=False),  # spans starting from here on are all indexed
         )
 
     def create(self, engine: Engine) -> None:

@@ -4,12 +4,14 @@ Retention: ``purge_expired`` deletes spans that started before
 ``now - retention``, one service at a time so that each delete walks the
 ``(service_id, start_ns)`` index and holds the write lock briefly.  Services,
 operations and processes stay: they are small, and keeping them means the
-UI's service and operation lists survive quiet periods, as in Jaeger.
+UI's service and operation lists survive quiet periods, as in Jaeger.  The
+tag index's rows go too, in one pass over that narrow table (it is ordered
+by tag hash, not time).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +23,7 @@ from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.reader import SqlReader
 from backend.storage.sql.sampling import SqlSamplingStore
 from backend.storage.sql.schema import Tables, make_engine
+from backend.storage.sql.tag_index import TagIndex, TagIndexOptions
 from backend.storage.sql.writer import SqlWriter
 
 _HOUR_NS = 3_600_000_000_000
@@ -34,6 +37,7 @@ class SqlOptions:
     retention: Duration = Duration(72 * _HOUR_NS)  # 0 keeps spans forever
     schema: str = ""  # PostgreSQL only: tables go in this schema, created if missing
     pool_size: int = 5
+    index: TagIndexOptions = field(default_factory=TagIndexOptions)  # which tags searches find without a scan
 
     def __post_init__(self) -> None:
         if self.retention < 0:
@@ -54,6 +58,7 @@ class SqlStorage:
             self._engine.dispose()
             raise ConfigError(f"{where}.schema", "a schema is only supported with PostgreSQL")
         self._tables = Tables(options.schema, dialect)
+        tag_index = TagIndex(options.index, self._tables)
         try:
             self._tables.create(self._engine)
         except SQLAlchemyError as exc:
@@ -62,8 +67,8 @@ class SqlStorage:
             raise StorageError(f"cannot prepare the trace database {shown}: {exc}") from exc
         param = _PARAMS[dialect.paramstyle]
         catalog = Catalog(self._tables, param)
-        self._writer = SqlWriter(self._engine, self._tables, catalog, param)
-        self._reader = SqlReader(self._engine, self._tables, catalog)
+        self._writer = SqlWriter(self._engine, self._tables, catalog, param, tag_index)
+        self._reader = SqlReader(self._engine, self._tables, catalog, tag_index)
         self._sampling: SqlSamplingStore | None = None
 
     def writer(self) -> SqlWriter:
@@ -96,6 +101,8 @@ class SqlStorage:
                         delete(spans).where(spans.c.service_id == service_id, spans.c.start_ns < cutoff)
                     )
                     removed += max(result.rowcount, 0)
+            with self._engine.begin() as connection:
+                connection.execute(delete(self._tables.span_tags).where(self._tables.span_tags.c.start_ns < cutoff))
         except SQLAlchemyError as exc:
             raise StorageError(f"purging spans older than the retention failed: {exc}") from exc
         return removed

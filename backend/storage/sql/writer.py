@@ -15,6 +15,9 @@ waits can last a whole switch interval (5 ms): the writer crawled at ~1,600
 insert on one core while Python decodes on the other (the ingest benchmark
 went from 0.34x to 0.45x of decode-and-walk).  Statement sizes are powers of
 two so that a handful of prepared statements serve every batch size.
+
+The tag index's rows (``tag_index``) go in the same transaction as their
+spans, so a search never sees a span without its rows or rows without it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from backend.spans.model import SpanBatch
 from backend.storage.api import StorageError
 from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.schema import Tables
+from backend.storage.sql.tag_index import TagIndex
 
 SPAN_COLUMNS = (
     "trace_id",
@@ -44,6 +48,7 @@ SPAN_COLUMNS = (
     "process_id",
     "payload",
 )
+TAG_COLUMNS = ("hash", "start_ns", "trace_id", "span_id")
 _KNOWN_PROCESSES_LIMIT = 100_000
 Row_ = tuple[Any, ...]  # one spans-table row, in SPAN_COLUMNS order
 _STAGING = "spans_staging"
@@ -52,7 +57,7 @@ _MAX_ROWS_PER_STATEMENT = 2048  # each size is a prepared statement each connect
 
 
 class SqlWriter:
-    def __init__(self, engine: Engine, tables: Tables, catalog: Catalog, param: str) -> None:
+    def __init__(self, engine: Engine, tables: Tables, catalog: Catalog, param: str, tag_index: TagIndex) -> None:
         self._engine = engine
         self._catalog = catalog
         self._insert_process = (
@@ -61,11 +66,12 @@ class SqlWriter:
         self._known_processes: set[bytes] = set()
         self._known_lock = threading.Lock()
         self._driver_error = engine.dialect.loaded_dbapi.Error
+        self._tag_index = tag_index
+        self._tag_index_registered = False
         self._insert_rows = self._insert_values
-        self._values_head = f"INSERT INTO {tables.quoted(tables.spans)} ({', '.join(SPAN_COLUMNS)}) VALUES "
-        self._row_placeholders = f"({', '.join([param] * len(SPAN_COLUMNS))})"
-        self._statements: dict[int, str] = {}  # rows per statement -> SQL
-        self._rows_per_statement = 0  # learned from the first connection's variable limit
+        self._span_values = ValuesStatements(tables.quoted(tables.spans), SPAN_COLUMNS, param)
+        self._tag_values = ValuesStatements(tables.quoted(tables.span_tags), TAG_COLUMNS, param)
+        self._insert_tags = self._tag_values.insert
         if engine.dialect.name == "postgresql":
             self._insert_rows = self._copy
             spans = tables.quoted(tables.spans)
@@ -74,6 +80,7 @@ class SqlWriter:
             )
             self._copy_staging = f"COPY {_STAGING} ({', '.join(SPAN_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
             self._merge_staging = f"INSERT INTO {spans} SELECT * FROM {_STAGING} ON CONFLICT DO NOTHING"
+            self._insert_tags = self._tag_values.insert_many
             # Creating the temporary table is part of the batch's transaction: a rollback undoes it, so the
             # connection's "created" mark must go with it or every later batch on that connection fails.
             event.listen(engine, "rollback", lambda connection: connection.info.pop(_STAGING, None))
@@ -85,6 +92,8 @@ class SqlWriter:
         new_processes = [(pid, blob) for pid, blob in batch.processes.items() if pid not in self._known_processes]
         try:
             with self._engine.begin() as connection:
+                if not self._tag_index_registered:
+                    self._tag_index.register(connection)
                 ids, fresh = self._catalog.resolve(connection, {(r.service, r.name, r.kind) for r in spans})
                 if new_processes:
                     connection.exec_driver_sql(self._insert_process, new_processes)
@@ -107,9 +116,13 @@ class SqlWriter:
                         )
                     )
                 self._insert_rows(connection, rows)
+                tag_rows = self._tag_index.rows(spans)
+                if tag_rows:
+                    self._insert_tags(connection, tag_rows)
         except (SQLAlchemyError, self._driver_error, OverflowError) as exc:  # Overflow: a value the column cannot hold
             raise StorageError(f"writing {len(spans)} spans failed: {exc}") from exc
         self._catalog.learn(fresh)
+        self._tag_index_registered = True
         if new_processes:
             with self._known_lock:
                 if len(self._known_processes) > _KNOWN_PROCESSES_LIMIT:
@@ -117,30 +130,7 @@ class SqlWriter:
                 self._known_processes.update(pid for pid, _ in new_processes)
 
     def _insert_values(self, connection: Connection, rows: list[Row_]) -> None:
-        """SQLite: the rows in as few multi-row INSERTs as the statement sizes allow."""
-        cursor = _driver_connection(connection).cursor()
-        try:
-            largest = self._rows_per_statement or self._learn_rows_per_statement(cursor.connection)
-            for chunk in statement_chunks(rows, largest):
-                cursor.execute(self._statement(len(chunk)), [value for row in chunk for value in row])
-        finally:
-            cursor.close()
-
-    def _learn_rows_per_statement(self, dbapi_connection: sqlite3.Connection) -> int:
-        """The largest statement size whose bound variables fit this SQLite build's limit."""
-        limit = dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        size = _MAX_ROWS_PER_STATEMENT
-        while size > 1 and size * len(SPAN_COLUMNS) > limit:
-            size //= 2
-        self._rows_per_statement = size
-        return size
-
-    def _statement(self, rows: int) -> str:
-        statement = self._statements.get(rows)
-        if statement is None:
-            placeholders = ", ".join([self._row_placeholders] * rows)
-            statement = self._statements[rows] = f"{self._values_head}{placeholders} ON CONFLICT DO NOTHING"
-        return statement
+        self._span_values.insert(connection, rows)
 
     def _copy(self, connection: Connection, rows: list[Row_]) -> None:
         """PostgreSQL: binary COPY into a per-connection temporary table, then one idempotent INSERT.
@@ -156,6 +146,46 @@ class SqlWriter:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(self._merge_staging)
+
+
+class ValuesStatements:
+    """SQLite: rows into one table in as few multi-row ``INSERT … ON CONFLICT DO NOTHING`` as sizes allow."""
+
+    def __init__(self, table: str, columns: tuple[str, ...], param: str) -> None:
+        self._columns = len(columns)
+        self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        self._row = f"({', '.join([param] * len(columns))})"
+        self._statements: dict[int, str] = {}  # rows per statement -> SQL
+        self._rows_per_statement = 0  # learned from the first connection's variable limit
+
+    def insert(self, connection: Connection, rows: list[Row_]) -> None:
+        cursor = _driver_connection(connection).cursor()
+        try:
+            largest = self._rows_per_statement or self._learn_rows_per_statement(cursor.connection)
+            for chunk in statement_chunks(rows, largest):
+                cursor.execute(self._statement(len(chunk)), [value for row in chunk for value in row])
+        finally:
+            cursor.close()
+
+    def insert_many(self, connection: Connection, rows: list[Row_]) -> None:
+        """Any database: one statement, executed for each row (psycopg pipelines them)."""
+        connection.exec_driver_sql(self._statement(1), rows)
+
+    def _learn_rows_per_statement(self, dbapi_connection: sqlite3.Connection) -> int:
+        """The largest statement size whose bound variables fit this SQLite build's limit."""
+        limit = dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        size = _MAX_ROWS_PER_STATEMENT
+        while size > 1 and size * self._columns > limit:
+            size //= 2
+        self._rows_per_statement = size
+        return size
+
+    def _statement(self, rows: int) -> str:
+        statement = self._statements.get(rows)
+        if statement is None:
+            placeholders = ", ".join([self._row] * rows)
+            statement = self._statements[rows] = f"{self._head}{placeholders} ON CONFLICT DO NOTHING"
+        return statement
 
 
 def _driver_connection(connection: Connection) -> Any:
