@@ -1,7 +1,7 @@
 """One run of the jaeger-clickhouse benchmark: every target loaded with the same data, then queried.
 
 Per storage: a fresh ``hotrod backend`` with the collector's core only
-(receivers → batch → storage; no span metrics or sampling, as Jaeger's
+(OTLP receiver → the exporter's sending queue → storage; no span metrics or sampling, as Jaeger's
 collector wrote straight to ClickHouse) and retention off (the data spans
 days).  The load is timed until the last traces are queryable; the API
 queries run on the live backend; the backend then stops, its data is
@@ -25,8 +25,9 @@ from loadgen.bench.targets import BackendTarget, ExternalTarget
 from loadgen.tracegen import Tracegen, TracegenShape
 
 CORE = [
-    "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2]",
-    "service.pipelines.traces.processors=[batch]",
+    "service.extensions=[file_storage, jaeger_storage, jaeger_query, healthcheckv2]",
+    "service.pipelines.traces.receivers=[otlp]",
+    "service.pipelines.traces.processors=[]",
 ]
 KIND_OF = {"sqlite": "sql", "postgres": "sql", "clickhouse": "clickhouse"}
 STORAGES = tuple(KIND_OF)

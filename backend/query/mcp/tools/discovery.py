@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Annotated
 
+import re2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -19,6 +20,10 @@ from backend.storage.api import Trace, TraceQuery
 DEFAULT_LIMIT = 100
 DEFAULT_SEARCH_DEPTH = 10
 _HOUR_NS = 3_600_000_000_000
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is the caller's error, answered to it, not logged
 
 
 class GetServicesOutput(BaseModel):
@@ -65,13 +70,16 @@ class GetDependenciesOutput(BaseModel):
     dependencies: list[DependencyLink]
 
 
-def _matcher(pattern: str) -> re.Pattern[str] | None:
+def _matcher(pattern: str) -> Callable[[str], object] | None:
+    """RE2, as Jaeger's Go regexp: linear in the name's length whatever the pattern, so none can hang a query."""
     if not pattern:
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ToolError(f"invalid pattern: {exc}") from None
+        search: Callable[[str], object] = re2.compile(pattern, options=_RE2_OPTIONS).search
+        return search
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ToolError(f"invalid pattern: {reason}") from None
 
 
 def register(server: MCPServer, context: ToolContext) -> None:
@@ -88,7 +96,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         matcher = _matcher(pattern)
         names = sorted(storage_call(context.reader.get_services))
         if matcher is not None:
-            names = [name for name in names if matcher.search(name)]
+            names = [name for name in names if matcher(name)]
         limit = limit if limit > 0 else DEFAULT_LIMIT
         return GetServicesOutput(
             services=[clip(name) for name in names[:limit]], total_count=len(names), truncated=len(names) > limit
@@ -116,7 +124,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         matcher = _matcher(pattern)
         operations = storage_call(context.reader.get_operations, service_name, kind)
         matched = sorted(
-            (op for op in operations if matcher is None or matcher.search(op.name)),
+            (op for op in operations if matcher is None or matcher(op.name)),
             key=lambda op: (op.name, op.span_kind),
         )
         limit = limit if limit > 0 else DEFAULT_LIMIT
