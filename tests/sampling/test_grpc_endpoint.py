@@ -71,7 +71,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendService
         "http": {"endpoint": "127.0.0.1:0"},
         "grpc": {"endpoint": "127.0.0.1:0"},
     }
-    extra = {"extensions.remote_sampling": sampling, "service.pipelines.traces.processors": ["batch"]}
+    extra = {"extensions.remote_sampling": sampling, "service.pipelines.traces.processors": []}
     service = BackendService(build_config("memory", None, extra))
     service.start()
     yield service
