@@ -31,6 +31,7 @@ RUN groupadd --system --gid 10001 hotrod \
     && useradd --system --uid 10001 --gid hotrod --home-dir /var/lib/hotrod --create-home hotrod
 COPY --from=build /opt/hotrod /opt/hotrod
 COPY deploy/backend /app/deploy/backend
+COPY deploy/roles /app/deploy/roles
 USER 10001:10001
 # the backend's SQLite file (data/traces.db by default) and the embedded SQLite/Redis of `hotrod all`
 WORKDIR /var/lib/hotrod

@@ -72,9 +72,10 @@ def _port_options(command: Any) -> Any:
               "each storage exporter 4 sending_queue consumers, as PostgreSQL takes parallel writes).")  # fmt: skip
 @click.option("--storage-url", envvar=_ENV + "STORAGE_URL", show_envvar=True,
               help="SQLAlchemy URL for sqlite/postgres (default sqlite:///data/traces.db, or "
-              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db for redis "
-              "(default: an embedded Redis server); http://user:password@host:8123 for clickhouse (default: "
-              "embedded chDB in data/clickhouse).")  # fmt: skip
+              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres); redis://host:port/db or "
+              "redis+cluster://host:port[,host:port...] (a Redis Cluster) for redis (default: an embedded Redis "
+              "server); http://user:password@host:8123 for clickhouse (default: embedded chDB in "
+              "data/clickhouse).")  # fmt: skip
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
               help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
               "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip

@@ -1,4 +1,5 @@
-"""Fixtures every test area shares: headless Chromium, started once per session; no process left behind.
+"""Fixtures every test area shares: headless Chromium and a Redis Cluster, each started once per session; no
+process left behind.
 
 One browser for the whole session: Playwright's sync API allows one running
 instance per thread, so every area that drives pages (UI, Monitor, HotROD
@@ -13,6 +14,7 @@ end names them, then kills them.
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests import leftovers
+from tests.redis_cluster import LocalCluster, local_cluster
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,6 +69,15 @@ def page(browser) -> Iterator:
     yield opened
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A real Redis Cluster (3 masters, 3 replicas) for the session; a test that kills a node heals it after."""
+    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+        pytest.skip("redis-server and redis-cli are not installed (apt-get install -y redis-server)")
+    with local_cluster() as cluster:
+        yield cluster
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,4 +1,4 @@
-"""The scale-out roles in deploy/roles/: each is an ordinary config of one binary."""
+"""The scale-out roles in deploy/roles/ (and their Redis Cluster variant in cluster/): each an ordinary config."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tests.builders import SpanSpec, batch_of
 ROLES = Path(__file__).resolve().parents[2] / "deploy" / "roles"
 
 
-@pytest.mark.parametrize("role", ["collector", "ingester", "query"])
+@pytest.mark.parametrize(
+    "role", ["collector", "ingester", "query", "cluster/collector", "cluster/ingester", "cluster/query"]
+)
 def test_each_role_config_is_valid(role: str):
     config = load(str(ROLES / f"{role}.yaml"))
 

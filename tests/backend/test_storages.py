@@ -1,4 +1,4 @@
-"""The backend end to end on each persistent storage the CLI offers: SQLite and PostgreSQL."""
+"""The backend end to end on each persistent storage the CLI offers: SQLite, PostgreSQL, a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.backend.clients import post_otlp, sdk_spans, span_count, trace_hex
 from tests.builders import SpanSpec, export_request
+from tests.storage import redis_setup
 from tests.support import wait_for
 
 
@@ -31,6 +32,18 @@ def test_postgresql_in_a_schema_of_its_own(start_backend, postgres_url):
         "--set", f"extensions.jaeger_storage.backends.main={{sql: {{url: '{url}', schema: {schema}}}}}"
     )
     send_and_find(backend)
+
+
+def test_a_redis_cluster_from_the_storage_flags(start_backend, redis_cluster):
+    prefix = redis_setup.unique_prefix()
+    try:
+        backend = start_backend(
+            "--storage", "redis", "--storage-url", redis_cluster.url,
+            "--set", f"extensions.jaeger_storage.backends.main.redis.prefix={prefix}",
+        )  # fmt: skip
+        send_and_find(backend)
+    finally:
+        redis_setup.delete_prefix(prefix, redis_cluster.url)
 
 
 def test_the_storage_extension_purges_spans_past_retention(start_backend, tmp_path):

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 K8S_DIR = REPO / "deploy" / "k8s"
+K8S_CLUSTER_DIR = K8S_DIR / "cluster"
 README = REPO / "README.md"
 OUR_IMAGE = "hotrod-py"
 
@@ -71,6 +72,7 @@ class Service:
     healthcheck: list[str]  # the test, without its CMD / CMD-SHELL marker
     profiles: list[str] = field(default_factory=list)
     replicas: int = 1
+    restart: str = ""
 
     @property
     def is_ours(self) -> bool:
@@ -95,6 +97,7 @@ def compose_services(variables: dict[str, str] | None = None) -> dict[str, Servi
             healthcheck=list(test[1:]) if test and test[0] in ("CMD", "CMD-SHELL") else list(test),
             profiles=list(spec.get("profiles") or []),
             replicas=int((spec.get("deploy") or {}).get("replicas", 1)),
+            restart=str(spec.get("restart", "")),
         )
     return services
 
@@ -117,20 +120,20 @@ def dockerfile_env() -> dict[str, str]:
     return env
 
 
-def k8s_documents() -> list[tuple[Path, dict[str, Any]]]:
-    """Every Kubernetes object in deploy/k8s (the kustomization file is not one)."""
+def k8s_documents(directory: Path = K8S_DIR) -> list[tuple[Path, dict[str, Any]]]:
+    """Every Kubernetes object in deploy/k8s, or its ``cluster`` overlay (a kustomization file is not one)."""
     found: list[Any] = []
-    for path in sorted(K8S_DIR.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
         found.extend((path, document) for document in yaml.safe_load_all(path.read_text()) if document)
     return found
 
 
-def k8s_containers() -> list[tuple[str, dict[str, Any]]]:
+def k8s_containers(directory: Path = K8S_DIR) -> list[tuple[str, dict[str, Any]]]:
     """(workload name, container spec) of every container in every workload."""
     found = []
-    for _, document in k8s_documents():
+    for _, document in k8s_documents(directory):
         template = (document.get("spec") or {}).get("template")
         if template:
             for container in template["spec"]["containers"]:

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from backend.config import load
-from tests.deploy.manifests import REPO, compose_document, compose_services
+from tests.deploy.manifests import DOCKERFILE, REPO, compose_document, compose_services
 
 SCHEMA_COPY = Path(__file__).with_name("compose-spec.json")
 SHARED_SCHEMA = REPO.parent / "shared" / "schemas" / "compose-spec.json"
@@ -53,6 +53,35 @@ def test_profiles_add_locust_master_and_workers_and_a_real_jaeger() -> None:
     assert services["jaeger"].image.startswith("jaegertracing/jaeger:2.")
 
 
+def test_the_cluster_profile_runs_the_cluster_roles_on_six_redis_nodes() -> None:
+    services = {name: s for name, s in compose_services().items() if "cluster" in s.profiles}
+    assert set(services) == {"redis-node", "redis-cluster-init", "collector", "ingester", "query"}
+    assert services["redis-node"].replicas == 6
+    assert "--cluster-replicas 1" in services["redis-cluster-init"].command[-1]
+    assert (services["collector"].replicas, services["ingester"].replicas) == (2, 2)
+
+
+@pytest.mark.parametrize("role", ["collector", "ingester", "query"])
+def test_each_cluster_role_loads_with_its_overrides_and_reaches_redis_by_service_name(role: str) -> None:
+    service = compose_services()[role]
+    overrides = [word for word in service.command[1:] if word != "--set"]
+    config_path = service.environment["HOTROD_BACKEND_CONFIG"]
+    assert config_path == f"/app/deploy/roles/cluster/{role}.yaml"
+    config = load(str(REPO / config_path.removeprefix("/app/")), overrides)
+    assert overrides and all(value.endswith("=redis+cluster://redis-node:6379") for value in overrides)
+    assert config.source.endswith(f"{role}.yaml")
+
+
+def test_every_config_a_service_names_is_copied_into_the_image() -> None:
+    copies = [line.split()[1:] for line in DOCKERFILE.read_text().splitlines() if line.startswith("COPY deploy/")]
+    for name, service in compose_services().items():
+        path = service.environment.get("HOTROD_BACKEND_CONFIG")
+        if path:
+            sources = [source for source, target in copies if path.startswith(target + "/")]
+            assert sources, f"{name}: {path} is not in the image"
+            assert (REPO / path.removeprefix("/app/")).is_file(), name
+
+
 def test_every_python_service_runs_the_one_image_with_its_own_command() -> None:
     ours = {name: s for name, s in compose_services().items() if s.is_ours}
     assert set(ours) >= {"backend", "frontend", "customer", "driver", "route", "locust-master", "locust-worker"}
@@ -68,11 +97,15 @@ def test_the_demo_and_trace_ui_ports_are_published() -> None:
 
 
 def test_every_dependency_waits_for_a_healthcheck_where_there_is_one() -> None:
+    """… or for a one-shot job (``restart: "no"``) to have finished."""
     services = compose_services()
     for name, service in services.items():
         for dependency, condition in service.depends_on.items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
-            expected = "service_healthy" if services[dependency].healthcheck else "service_started"
+            if services[dependency].restart == "no":
+                expected = "service_completed_successfully"
+            else:
+                expected = "service_healthy" if services[dependency].healthcheck else "service_started"
             assert condition == expected, f"{name} → {dependency}: {condition}"
 
 

@@ -23,6 +23,7 @@ from hotrod.cli import COMMANDS, main
 from hotrod.settings import ADMIN_TOKEN_ENV
 from tests.deploy.manifests import (
     COMPOSE_FILE,
+    K8S_CLUSTER_DIR,
     README,
     REPO,
     compose_commands,
@@ -155,11 +156,14 @@ def test_the_hotrod_services_find_each_other_and_the_backend_by_service_name() -
         assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://backend:{backend_http}"
 
 
-@pytest.mark.parametrize("workload", sorted({name for name, _ in k8s_containers()}))
+K8S_CONTAINERS = k8s_containers() + k8s_containers(K8S_CLUSTER_DIR)
+
+
+@pytest.mark.parametrize("workload", sorted({name for name, _ in K8S_CONTAINERS}))
 def test_k8s_containers_set_only_variables_their_command_reads_and_parse(
     workload: str, clean_env: pytest.MonkeyPatch
 ) -> None:
-    for _, container in [(w, c) for w, c in k8s_containers() if w == workload]:
+    for _, container in [(w, c) for w, c in K8S_CONTAINERS if w == workload]:
         if not container["image"].startswith("hotrod-py"):
             continue
         environment = {item["name"]: str(item["value"]) for item in container.get("env", [])}

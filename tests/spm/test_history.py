@@ -1,4 +1,4 @@
-"""Metric history survives a restart of the backend: kept in the SQL storage's database."""
+"""Metric history survives a restart of the backend: kept in the storage's database (SQL, Redis, Redis Cluster)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import redis
 from sqlalchemy import create_engine, text
 
 from tests.builders import SpanSpec
+from tests.redis_cluster import LocalCluster
 from tests.spm.conftest import unique
+from tests.storage.redis_setup import delete_prefix
 
 WINDOW = {"ratePer": 600_000, "lookback": 60_000, "step": 60_000}
 
@@ -60,6 +62,15 @@ def test_redis_history_survives_a_restart(start_backend) -> None:
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
         client.close()
+
+
+def test_redis_cluster_history_survives_a_restart(start_backend, redis_cluster: LocalCluster) -> None:
+    prefix = f"spm-test-{uuid.uuid4().hex[:10]}"
+    try:
+        extra = {"extensions.jaeger_storage.backends.main.redis.prefix": prefix}
+        assert calls_after_restart(start_backend, "redis", redis_cluster.url, extra) == pytest.approx(12)
+    finally:
+        delete_prefix(prefix, redis_cluster.url)
 
 
 def test_spans_after_a_restart_add_to_the_same_bucket_without_double_counting(start_backend, tmp_path: Path) -> None:

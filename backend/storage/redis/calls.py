@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from backend.storage.api import StorageError
+from backend.storage.redis.client import ERRORS
 
 
 def guarded(failure: str, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -17,5 +16,5 @@ def guarded(failure: str, operation: Callable[..., Any], *args: Any, **kwargs: A
     """
     try:
         return operation(*args, **kwargs)
-    except redis.RedisError as exc:
+    except ERRORS as exc:
         raise StorageError(f"{failure}: {exc}") from exc

@@ -1,6 +1,6 @@
 """Where the ``redis`` plug-in keeps things, and how a span is packed into a Redis value.
 
-Keys (``P`` is the configured prefix):
+Keys (``P`` is the configured prefix, ``N`` the number of index shards):
 
 - ``P:trace:{<trace id hex>}`` a hash per trace: field ``s<span id>`` holds a
   packed span, field ``p<process id>`` the process it refers to.  The braces
@@ -10,7 +10,10 @@ Keys (``P`` is the configured prefix):
   scored by start time in microseconds (exact in a double, unlike
   nanoseconds).  A member carries every indexed field, so searches by
   service, operation, kind, time and duration read the index alone and fetch
-  spans only to test tags.
+  spans only to test tags.  With ``N`` > 1 each is ``N`` keys
+  (``P:idx:all:{<tag>}``, tags from ``client.slot_tags``, spread over the
+  cluster's slots); a span goes to shard ``trace id mod N``, so no one key
+  or node takes every write, and a search merges the shards.
 - ``P:services`` a set; ``P:ops:<service>`` a set of ``<kind>:<name>``.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import struct
 
 from backend.spans.model import SpanRecord
+from backend.storage.redis.client import spread_keys
 
 _RECORD = struct.Struct(">qqBBHHHH")  # start, duration, kind, status, len(parent, service, name, process id)
 _INDEX = struct.Struct(">16s8sqqBBH")  # trace id, span id, start, duration, kind, status, len(service)
@@ -27,16 +31,22 @@ PROCESS_FIELD = b"p"
 
 
 class Keys:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, shards: int) -> None:
         self.prefix = prefix
+        self.shards = shards
         self.services = f"{prefix}:services"
-        self.index_all = f"{prefix}:idx:all"
+        self.index_all = spread_keys(f"{prefix}:idx:all", shards)
 
     def trace(self, trace_id: bytes) -> str:
         return f"{self.prefix}:trace:{{{trace_id.hex()}}}"
 
-    def index(self, service: str) -> str:
-        return f"{self.prefix}:idx:svc:{service}"
+    def index(self, service: str | None) -> list[str]:
+        """The shards of a service's index, or of the all-spans one (``None``)."""
+        return spread_keys(f"{self.prefix}:idx:svc:{service}", self.shards) if service else self.index_all
+
+    def shard(self, trace_id: bytes) -> int:
+        """Which index shard a trace's spans go to (trace ids are random: their low bytes spread evenly)."""
+        return int.from_bytes(trace_id[-4:], "big") % self.shards
 
     def operations(self, service: str) -> str:
         return f"{self.prefix}:ops:{service}"

@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from backend.storage.redis.calls import guarded
+from backend.storage.redis.client import Client, script
 from backend.storage.sampling_store import ServiceOperationValues, Throughput
 
 # KEYS[1] lease key; ARGV holder, now_ns, ttl_ns.  Value is "<expires_ns> <holder>".
@@ -42,13 +41,13 @@ return 0
 
 
 class RedisSamplingStore:
-    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
+    def __init__(self, client: Client, prefix: str) -> None:
         self._client = client
         self._throughput = f"{prefix}:sampling:throughput"
         self._probabilities = f"{prefix}:sampling:probabilities"
         self._lease_prefix = f"{prefix}:sampling:lease:"
-        self._acquire = client.register_script(_ACQUIRE)
-        self._forfeit = client.register_script(_FORFEIT)
+        self._acquire = script(client, _ACQUIRE)
+        self._forfeit = script(client, _FORFEIT)
 
     def insert_throughput(self, throughput: list[Throughput], at_ns: int) -> None:
         if not throughput:

@@ -1,0 +1,140 @@
+"""Collectors feeding ingesters through a span stream partitioned over a Redis Cluster (in-process backends).
+
+A partition's key is chosen by trace id, so the tests pick trace ids that
+land in the partitions they need (``partition_of`` reads the id's last four
+bytes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from backend.config import from_mapping
+from backend.service import BackendService
+from backend.storage.redis.client import connect
+from backend.streams.partitions import CLUSTER_PARTITIONS, partition_of
+from tests.builders import SpanSpec, export_request
+from tests.redis_cluster import LocalCluster
+from tests.storage import redis_setup
+from tests.support import ANY_PORT, wait_for
+
+
+def in_partition(k: int) -> SpanSpec:
+    trace_id = os.urandom(12) + k.to_bytes(4, "big")
+    assert partition_of(trace_id, CLUSTER_PARTITIONS) == k
+    return SpanSpec("frontend", "GET /dispatch", trace_id=trace_id)
+
+
+@pytest.fixture
+def stream(redis_cluster: LocalCluster) -> Iterator[str]:
+    prefix = redis_setup.unique_prefix()
+    yield f"{prefix}:spans"
+    redis_setup.delete_prefix(prefix, redis_cluster.url)
+
+
+@pytest.fixture
+def run() -> Iterator[Callable[[dict[str, Any]], BackendService]]:
+    started: list[BackendService] = []
+
+    def start(config: dict[str, Any]) -> BackendService:
+        service = BackendService(from_mapping(config, f"tests/scaleout {uuid.uuid4().hex[:6]}"))
+        service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in reversed(started):
+        service.shutdown()
+
+
+def collector(url: str, stream: str, **options: Any) -> dict[str, Any]:
+    return {
+        "service": {
+            "extensions": [],
+            "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["redis_streams"]}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
+        },
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
+        "exporters": {"redis_streams": {"url": url, "stream": stream, **options}},
+    }
+
+
+def ingester(url: str, stream: str) -> dict[str, Any]:
+    return {
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query"],
+            "pipelines": {"traces": {"receivers": ["redis_streams"], "exporters": ["jaeger_storage_exporter"]}},
+            "telemetry": {"metrics": {"address": ANY_PORT}},
+        },
+        "extensions": {
+            "jaeger_storage": {"backends": {"main": {"memory": {}}}},
+            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}},
+        },
+        "receivers": {"redis_streams": {"url": url, "stream": stream, "block": "100ms", "consumer": "ingester-1"}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": "main"}},
+    }
+
+
+def send(service: BackendService, specs: list[SpanSpec]) -> requests.Response:
+    return requests.post(
+        f"http://{service.endpoints['otlp/http']}/v1/traces",
+        data=export_request(specs).SerializeToString(),
+        headers={"Content-Type": "application/x-protobuf"},
+        timeout=30,
+    )
+
+
+def stored(service: BackendService, trace_id: bytes) -> bool:
+    response = requests.get(f"http://{service.endpoints['jaeger_query']}/api/traces/{trace_id.hex()}", timeout=5)
+    return response.status_code == 200
+
+
+def entries_added(url: str, stream: str) -> list[int]:
+    """How many entries each partition ever received (``XINFO STREAM``'s counter outlives deleted entries)."""
+    with contextlib.closing(connect(url, "tests")) as client:
+        keys = [key for key in client.scan_iter(match=f"{stream}:*") if client.type(key) == b"stream"]
+        return [client.xinfo_stream(key)["entries-added"] for key in keys]
+
+
+def test_a_batch_is_spread_over_every_partition_and_stored_by_an_ingester(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
+    sender = run(collector(redis_cluster.url, stream))
+    reader = run(ingester(redis_cluster.url, stream))
+    roots = [in_partition(k) for k in range(CLUSTER_PARTITIONS)]
+
+    assert send(sender, roots).status_code == 200
+
+    for root in roots:
+        wait_for(
+            functools.partial(stored, reader, root.trace_id), timeout=15, what=f"trace {root.trace_id.hex()} stored"
+        )
+    assert entries_added(redis_cluster.url, stream) == [1] * CLUSTER_PARTITIONS
+
+
+def test_a_full_partition_refuses_only_the_batches_that_need_it(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
+    sender = run(collector(redis_cluster.url, stream, max_len=1))  # no ingester: entries stay
+
+    first = send(sender, [in_partition(0)])
+    same_partition = send(sender, [in_partition(0)])
+    other_partition = send(sender, [in_partition(1)])
+
+    assert (first.status_code, same_partition.status_code, other_partition.status_code) == (200, 429, 200)
+
+
+def test_an_append_no_replica_confirms_is_answered_with_a_retryable_status(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
+    # every master has one replica: asking for two can never be met
+    sender = run(
+        collector(redis_cluster.url, stream, min_replicas_ack=2, replica_ack_timeout="20ms", failover_timeout="0s")
+    )
+
+    response = send(sender, [in_partition(0)])
+
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
