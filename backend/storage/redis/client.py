@@ -24,7 +24,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import unquote
 
 import redis
@@ -37,14 +37,18 @@ from redis.exceptions import ClusterDownError, MovedError, RedisClusterException
 from backend.core.binding import ConfigError, Duration
 
 CLUSTER_SCHEME = "redis+cluster://"
-if TYPE_CHECKING:  # the stubs make both generic (values come back as bytes); the classes themselves are not
-    Client: TypeAlias = redis.Redis[bytes] | RedisCluster[bytes]
-else:
-    Client = redis.Redis | RedisCluster
+Client: TypeAlias = redis.Redis | RedisCluster  # values come back as bytes (no decode_responses)
 #: one command: the key it touches (routing), and what it adds to a pipeline
 Call = tuple[str, Callable[["Pipeline[bytes]"], object]]
-#: what a caller catches: redis-py's errors, and the cluster client's own (slot not covered, no node reachable)
-ERRORS = (redis.RedisError, RedisClusterException)
+
+
+class NotReplicated(Exception):
+    """``WAIT`` timed out with fewer replicas than required: the write may be lost if its master dies now."""
+
+
+#: what a caller catches: redis-py's errors, the cluster client's own (slot not covered, no node reachable),
+#: and a write not confirmed by enough replicas
+ERRORS = (redis.RedisError, RedisClusterException, NotReplicated)
 _RETRYABLE = (redis.ConnectionError, redis.TimeoutError, MovedError, ClusterDownError, TryAgainError)
 
 
@@ -86,10 +90,6 @@ class DurabilityOptions:
     @property
     def patience(self) -> float:
         return self.failover_timeout / 1e9
-
-
-class NotReplicated(redis.RedisError):
-    """``WAIT`` timed out with fewer replicas than required: the write may be lost if its master dies now."""
 
 
 def connect(url: str, where: str) -> Client:
@@ -207,7 +207,7 @@ def _on_node(node: redis.Redis[bytes], calls: Sequence[Call], replication: Repli
             call(pipe)
         if replication.replicas:
             pipe.wait(replication.replicas, replication.timeout_ms)
-        results = pipe.execute()
+        results: list[Any] = pipe.execute()
     if replication.replicas:
         acked = results.pop()
         if acked < replication.replicas:
