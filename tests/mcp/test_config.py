@@ -21,8 +21,9 @@ def test_the_default_config_serves_mcp_with_jaegers_limits():
     assert (mcp.max_span_details_per_request, mcp.max_search_results, mcp.max_read_file_size) == (20, 100, 512 * 1024)
 
 
-def test_the_query_role_serves_mcp_too():
-    assert load(str(ROLES / "query.yaml")).extensions["jaeger_query"].options.ai.mcp is not None
+@pytest.mark.parametrize("role", ["query.yaml", "cluster/query.yaml"])
+def test_the_query_role_serves_mcp_too(role: str):
+    assert load(str(ROLES / role)).extensions["jaeger_query"].options.ai.mcp is not None
 
 
 def test_without_the_mcp_block_the_path_is_an_api_404():
