@@ -109,12 +109,14 @@ def _cluster_url(url: str, where: str) -> tuple[str | None, str | None, list[Clu
     userinfo, _, rest = rest.rpartition("@")
     hosts, _, path = rest.partition("/")
     if path not in ("", "0"):
-        raise ConfigError(where, f"a Redis Cluster has only database 0, got /{path} in {url!r}")
+        raise ConfigError(where, f"a Redis Cluster has only database 0, got /{path}")
     nodes = []
     for node in hosts.split(","):
         host, _, port = node.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(where, f"expected redis+cluster://host:port[,host:port…], got {node!r} in {url!r}")
+            raise ConfigError(
+                where, f"expected redis+cluster://host:PORT[,host:PORT…] with PORT from 1 to 65535, got {node!r}"
+            )
         nodes.append(ClusterNode(host, int(port)))
     username, _, password = userinfo.partition(":")
     return (unquote(username) or None), (unquote(password) or None), nodes
