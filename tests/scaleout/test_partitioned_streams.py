@@ -12,6 +12,7 @@ import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,20 +119,40 @@ def test_a_batch_is_spread_over_every_partition_and_stored_by_an_ingester(redis_
     assert entries_added(redis_cluster.url, stream) == [1] * CLUSTER_PARTITIONS
 
 
-def test_a_full_partition_refuses_only_the_batches_that_need_it(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
-    sender = run(collector(redis_cluster.url, stream, max_len=1))  # no ingester: entries stay
+def test_a_full_partition_keeps_batches_in_the_sending_queue_then_senders_hear_429(
+    redis_cluster: LocalCluster,
+    stream,  # noqa: ANN001
+    run,  # noqa: ANN001
+    tmp_path: Path,
+):
+    # the collector role's persistent queue, 2 spans long; no ingester: entries stay in the stream
+    config = collector(redis_cluster.url, stream, max_len=1, sending_queue={"storage": "file_storage", "queue_size": 2})
+    config["service"]["extensions"] = ["file_storage"]
+    config["extensions"] = {"file_storage": {"directory": str(tmp_path / "queue")}}
+    sender = run(config)
 
-    first = send(sender, [in_partition(0)])
-    same_partition = send(sender, [in_partition(0)])
-    other_partition = send(sender, [in_partition(1)])
+    assert send(sender, [in_partition(0)]).status_code == 200
+    wait_for(lambda: sum(entries_added(redis_cluster.url, stream)) == 1, timeout=15, what="the first batch appended")
+    queued = [send(sender, [in_partition(0)]).status_code, send(sender, [in_partition(1)]).status_code]
+    refused = send(sender, [in_partition(1)])
 
-    assert (first.status_code, same_partition.status_code, other_partition.status_code) == (200, 429, 200)
+    assert (queued, refused.status_code) == ([200, 200], 429)
+    assert sum(entries_added(redis_cluster.url, stream)) == 1  # the queued batches wait for partition 0
 
 
 def test_an_append_no_replica_confirms_is_answered_with_a_retryable_status(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
-    # every master has one replica: asking for two can never be met
+    # every master has one replica: asking for two can never be met.  No queue and no retries, so the
+    # sender hears the append's own outcome
     sender = run(
-        collector(redis_cluster.url, stream, min_replicas_ack=2, replica_ack_timeout="20ms", failover_timeout="0s")
+        collector(
+            redis_cluster.url,
+            stream,
+            min_replicas_ack=2,
+            replica_ack_timeout="20ms",
+            failover_timeout="0s",
+            sending_queue={"enabled": False},
+            retry_on_failure={"enabled": False},
+        )
     )
 
     response = send(sender, [in_partition(0)])
