@@ -2,6 +2,8 @@
 
 Every port is 0 (the OS picks); the addresses are read from the line the
 process prints once it is ready, so nothing races for a port chosen ahead.
+Each process runs in a folder of its own, as on its own host (a collector's
+persistent queue is data/queue there).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ class RoleProcess:
         self.log = workdir / f"{name}.log"
         overrides = [f"--set={path}={value}" for path, value in settings.items()]
         command = [HOTROD, "backend", "--config", str(ROLES / f"{role}.yaml"), *PORT_FLAGS[role], *overrides]
+        home = workdir / name
+        home.mkdir(exist_ok=True)
         with self.log.open("ab") as log:
-            self.popen = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=log)
+            self.popen = subprocess.Popen(command, cwd=home, stdout=log, stderr=log)
         self.endpoints: dict[str, str] = {}
 
     def wait_ready(self, timeout: float = 60.0) -> None:
