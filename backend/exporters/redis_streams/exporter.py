@@ -69,7 +69,8 @@ class RedisStreamsExporter(QueuedExporter):
         lengths = run(self._client, [(key, methodcaller("xlen", key)) for key in parts], patience=options.patience)
         for key, waiting in zip(parts, lengths, strict=True):
             if waiting >= options.max_len:
-                raise Throttled(f"stream partition {key} holds {waiting} entries (max_len {options.max_len})", None, True)
+                message = f"stream partition {key} holds {waiting} entries (max_len {options.max_len})"
+                raise Throttled(message, None, overloaded=True)
         appends = [(key, methodcaller("xadd", key, {FIELD: encode(part)})) for key, part in parts.items()]
         run(self._client, appends, options.replication(self._client), options.patience)
 
