@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ import requests
 
 from backend.config import from_mapping
 from backend.service import BackendService
-from backend.storage.redis.client import connect
+from backend.storage.redis.client import connect, spread_keys
 from backend.streams.partitions import CLUSTER_PARTITIONS, partition_of
 from tests.builders import SpanSpec, export_request
 from tests.redis_cluster import LocalCluster
@@ -159,3 +161,32 @@ def test_an_append_no_replica_confirms_is_answered_with_a_retryable_status(redis
 
     assert response.status_code == 503
     assert "Retry-After" in response.headers
+
+
+def test_an_ingester_acknowledges_a_partitions_entries_only_once_storage_committed_them(  # noqa: ANN001
+    redis_cluster: LocalCluster, stream, run, tmp_path: Path
+):
+    database = tmp_path / "traces.db"
+    config = ingester(redis_cluster.url, stream)
+    config["extensions"]["jaeger_storage"] = {"backends": {"main": {"sql": {"url": f"sqlite:///{database}"}}}}
+    reader = run(config)
+    lock = sqlite3.connect(database, isolation_level=None, timeout=30)
+    lock.execute("BEGIN EXCLUSIVE")  # storage cannot commit
+    root = in_partition(0)
+    assert send(run(collector(redis_cluster.url, stream)), [root]).status_code == 200
+    key = spread_keys(stream, CLUSTER_PARTITIONS)[0]
+
+    wait_for(lambda: backlog(redis_cluster.url, key) == (1, 1), timeout=15, what="the entry read by the ingester")
+    time.sleep(0.5)  # the queues took it long ago; only storage can acknowledge it, and storage is locked
+    assert backlog(redis_cluster.url, key) == (1, 1)
+    lock.execute("ROLLBACK")
+    lock.close()
+
+    wait_for(lambda: backlog(redis_cluster.url, key) == (0, 0), timeout=20, what="the entry acknowledged once stored")
+    assert stored(reader, root.trace_id)
+
+
+def backlog(url: str, key: str) -> tuple[int, int]:
+    """(entries pending in the ingesters' group, entries in the partition)."""
+    with contextlib.closing(connect(url, "tests")) as client:
+        return int(client.xpending(key, "ingesters")["pending"]), int(client.xlen(key))
