@@ -1,8 +1,8 @@
-"""The adaptive sampling loop under load: ``hotrod all`` keeps ~1 trace/s per endpoint while serving 20x that.
+"""The adaptive sampling loop under load: ``hotrod all`` keeps ~0.75 trace/s per endpoint while serving 20x that.
 
 Short intervals (a calculation every 5 s, services polling every 250 ms) so that the loop converges
 within seconds.  Each root operation is held to ±25 % of the target on its own, so the window is
-long: at 1 trace/s a 45 s window varies by ~15 % from sampling alone, 120 s by ~9 % (and the loop's
+long: at 0.75 trace/s a 45 s window varies by ~17 % from sampling alone, 120 s by ~10 % (and the loop's
 feedback, which lowers the probability after a lucky interval, narrows that further).  The
 tolerance is 10 % instead of Jaeger's 30 %: with ~5 sampled traces per bucket the weighted rate
 varies by ~25 % per calculation, and a 30 % dead band then leaves a probability parked wherever a
@@ -10,8 +10,9 @@ noisy calculation put it, up to ~40 % off for the rest of the run.  What remains
 bias (+5 to +10 % measured): the probability is the target divided by a noisy estimate of the
 request rate, and the mean of a reciprocal exceeds the reciprocal of the mean.  Every endpoint is
 paced, so that each operation's request rate (and with it its probability) stays steady on a busy
-machine; all of ``hotrod all`` shares one interpreter, so the cheap endpoints stay at 24/s to leave
-it to the dispatches.
+machine; all of ``hotrod all`` shares one interpreter, so the cheap endpoints stay at 18/s to leave
+it to the dispatches (on our 2-core machines one interpreter serves ~18 of these dispatches a second,
+so the target is 0.75 rather than 1: 20x of it stays within what the machine can serve).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from tests.sampling_e2e.conftest import SampledHotrod
 from tests.sampling_e2e.load import Endpoint, Load
 from tests.support import wait_for
 
-TARGET = 1.0  # traces per second per operation
+TARGET = 0.75  # traces per second per operation
 INTERVAL_S = 5
 WINDOW_S = 120
 ADAPTIVE = (
     "extensions.jaeger_storage.backends.main={memory: {max_traces: 100000}}",
-    "extensions.remote_sampling.adaptive={sampling_store: main, target_samples_per_second: 1,"
+    f"extensions.remote_sampling.adaptive={{sampling_store: main, target_samples_per_second: {TARGET},"
     f" initial_sampling_probability: 1.0, calculation_interval: {INTERVAL_S}s, calculation_delay: 0s,"
     " calculation_buckets: 10, aggregation_buckets: 10, delta_tolerance: 0.1}",
 )
@@ -40,9 +41,9 @@ ADAPTIVE = (
 CHEAP_DISPATCHES = ("--driver-error-rate=0", "--fix-disable-db-conn-mutex", "--fix-route-worker-pool-size=10")
 ENDPOINTS = [
     Endpoint("GET /dispatch", "/dispatch?customer=123", threads=10, per_second=3),
-    Endpoint("GET /config", "/config", threads=1, per_second=24),
-    Endpoint("GET /", "/", threads=1, per_second=24),
-    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=24),
+    Endpoint("GET /config", "/config", threads=1, per_second=18),
+    Endpoint("GET /", "/", threads=1, per_second=18),
+    Endpoint("GET /static/<name>", "/static/app.js", threads=1, per_second=18),
 ]
 OPERATIONS = [endpoint.operation for endpoint in ENDPOINTS]
 SEARCH_LIMIT = 1500  # the query API's maximum
