@@ -20,7 +20,7 @@ from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
 from backend.receivers.jaeger.thrift import jaeger_http_app
 from backend.receivers.jaeger.udp import UdpServer
 from backend.receivers.shared.ingest import Ingest
-from httpd.wsgi_server import WsgiServer
+from backend.receivers.shared.servers import Servers
 
 MIB = 1024 * 1024
 _UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}
@@ -95,9 +95,7 @@ class JaegerReceiver(Receiver):
         self._settings = settings
         self._options = options
         self._next = next_consumer
-        self._udp: dict[str, UdpServer] = {}
-        self._http: WsgiServer | None = None
-        self._grpc: JaegerGrpcServer | None = None
+        self._servers = Servers(settings.id)
 
     def _ingest(self, transport: str) -> Ingest:
         s = self._settings
@@ -124,16 +122,17 @@ class JaegerReceiver(Receiver):
                     udp_server.start()
                 except OSError as exc:
                     raise StartError(f"{where}.{name}.endpoint", self._cannot_listen(name, address, port, exc)) from exc
-                self._udp[name] = udp_server
+                self._servers.add(name, udp_server)
             if self._options.http is not None:
                 http = self._options.http
-                self._http = start_http(
+                http_server = start_http(
                     jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size),
                     http,
                     Endpoint(f"{where}.thrift_http", f"{self._settings.id} receiver (Thrift over HTTP)", "jaeger-http"),
                     http.threads,
                     http.max_request_body_size,
                 )
+                self._servers.add("thrift_http", http_server)
             if self._options.grpc is not None:
                 grpc = self._options.grpc
                 address, port = parse_endpoint(grpc.endpoint, f"{where}.grpc.endpoint")
@@ -144,7 +143,7 @@ class JaegerReceiver(Receiver):
                     grpc_server.start()
                 except OSError as exc:
                     raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
-                self._grpc = grpc_server
+                self._servers.add("grpc", grpc_server)
         except StartError:
             self.shutdown()
             raise
@@ -153,24 +152,11 @@ class JaegerReceiver(Receiver):
         return bind_failure(f"{self._settings.id} receiver ({protocol}, UDP)", address, port, exc)
 
     def endpoints(self) -> dict[str, str]:
-        found = {f"{self._settings.id}/{name}": server.address for name, server in self._udp.items()}
-        if self._http is not None:
-            found[f"{self._settings.id}/thrift_http"] = self._http.address
-        if self._grpc is not None:
-            found[f"{self._settings.id}/grpc"] = self._grpc.address
-        return found
+        return self._servers.endpoints()
 
     def shutdown(self) -> None:
         """Stop every port; datagrams already read and requests in progress are handled first."""
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
-        if self._grpc is not None:
-            self._grpc.stop()
-            self._grpc = None
-        for server in self._udp.values():
-            server.stop()
-        self._udp = {}
+        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("jaeger", _options, JaegerReceiver)

@@ -16,7 +16,7 @@ from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
 from backend.receivers.otlp.http_ingest import OtlpHttpApp
 from backend.receivers.shared.ingest import Ingest
-from httpd.wsgi_server import WsgiServer
+from backend.receivers.shared.servers import Servers
 
 MIB = 1024 * 1024
 
@@ -75,8 +75,7 @@ class OtlpReceiver(Receiver):
         self._settings = settings
         self._options = options
         self._next = next_consumer
-        self._http: WsgiServer | None = None
-        self._grpc: OtlpGrpcServer | None = None
+        self._servers = Servers(settings.id)
 
     def _ingest(self, transport: str) -> Ingest:
         s = self._settings
@@ -94,33 +93,24 @@ class OtlpReceiver(Receiver):
                 grpc_server.start()
             except OSError as exc:
                 raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
-            self._grpc = grpc_server
+            self._servers.add("grpc", grpc_server)
         if self._options.http is not None:
             http = self._options.http
-            self._http = start_http(
+            http_server = start_http(
                 OtlpHttpApp(self._ingest("http"), http.max_request_body_size),
                 http,
                 Endpoint(f"{where}.http", f"{self._settings.id} receiver (OTLP/HTTP)", "otlp-http"),
                 http.threads,
                 http.max_request_body_size,
             )
+            self._servers.add("http", http_server)
 
     def endpoints(self) -> dict[str, str]:
-        found = {}
-        if self._grpc is not None:
-            found[f"{self._settings.id}/grpc"] = self._grpc.address
-        if self._http is not None:
-            found[f"{self._settings.id}/http"] = self._http.address
-        return found
+        return self._servers.endpoints()
 
     def shutdown(self) -> None:
         """Stop both transports; requests in progress finish (and are answered) first."""
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
-        if self._grpc is not None:
-            self._grpc.stop()
-            self._grpc = None
+        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("otlp", _options, OtlpReceiver)

@@ -20,9 +20,9 @@ from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Se
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.shared.ingest import Ingest
 from backend.receivers.shared.legacy_http import LegacyPostApp, plain_text
+from backend.receivers.shared.servers import Servers
 from backend.receivers.zipkin import v1
 from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
-from httpd.wsgi_server import WsgiServer
 
 MIB = 1024 * 1024
 SPANS_PATH = "/api/v2/spans"
@@ -77,7 +77,7 @@ class ZipkinReceiver(Receiver):
         self._settings = settings
         self._options = options
         self._next = next_consumer
-        self._http: WsgiServer | None = None
+        self._servers = Servers(settings.id)
 
     def start(self, host: Host) -> None:
         s = self._settings
@@ -85,15 +85,13 @@ class ZipkinReceiver(Receiver):
         ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
         app = ZipkinApp(ingest, options.max_request_body_size)
         endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v1 and v2 HTTP)", "zipkin")
-        self._http = start_http(app, options, endpoint, options.threads, options.max_request_body_size)
+        self._servers.add("", start_http(app, options, endpoint, options.threads, options.max_request_body_size))
 
     def endpoints(self) -> dict[str, str]:
-        return {self._settings.id: self._http.address} if self._http is not None else {}
+        return self._servers.endpoints()
 
     def shutdown(self) -> None:
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
+        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("zipkin", _options, ZipkinReceiver)
