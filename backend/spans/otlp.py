@@ -26,6 +26,7 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from backend.spans.model import SpanBatch, SpanRecord
+from backend.spans.otlp_json import ID_KEYS, read_request
 from backend.spans.otlp_skim import SkimRequest
 
 UNKNOWN_SERVICE = "unknown_service"
@@ -108,7 +109,12 @@ def drop_undecodable(body: bytes, request: TraceRequest) -> Dropped | None:
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
-    """OTLP/JSON differs from protobuf's JSON mapping in one way: ids are hex."""
+    """OTLP/JSON differs from protobuf's JSON mapping in one way: ids are hex.
+
+    The usual document is read by ``backend.spans.otlp_json.read_request``
+    (several times faster); an unusual one (another spelling protobuf's
+    mapping allows, or a mistake) by ``parse_dict``, which also says what is wrong.
+    """
     try:
         document = json.loads(body)
     except RecursionError as exc:
@@ -117,6 +123,15 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
         raise InvalidRequest(f"body is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidRequest("body must be a JSON object with a resourceSpans array")
+    usual = read_request(document, PROTOBUF_DEPTH)
+    return usual if usual is not None else parse_dict(document)
+
+
+def parse_dict(document: dict[str, Any]) -> ExportTraceServiceRequest:
+    """``document`` read by protobuf's own JSON mapping (ids turned from hex first): slow, but says what is wrong.
+
+    Changes ``document`` (its ids become base64).
+    """
     _hex_ids_to_base64(document)
     request = ExportTraceServiceRequest()
     try:
@@ -124,9 +139,6 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise InvalidRequest(f"body is not a valid OTLP/JSON ExportTraceServiceRequest: {exc}") from exc
     return request
-
-
-_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 
 
 def _hex_ids_to_base64(document: dict[str, object]) -> None:
@@ -138,7 +150,7 @@ def _hex_ids_to_base64(document: dict[str, object]) -> None:
             raise InvalidRequest(f"body nests deeper than {JSON_DEPTH} levels")
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in _ID_KEYS and isinstance(value, str):
+                if key in ID_KEYS and isinstance(value, str):
                     try:
                         node[key] = base64.b64encode(bytes.fromhex(value)).decode()
                     except ValueError as exc:

@@ -84,7 +84,7 @@ class TraceQuery:
         return bool(self.tags or self.attribute_filters)
 
 
-SORT_ORDERS = ("newest", "oldest", "slowest", "fastest", "most_spans")
+SORT_ORDERS = ("newest", "oldest", "slowest", "fastest", "most_spans", "most_errors", "root")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +151,11 @@ class SpanReader(Protocol):
 
         Matching is ``find_trace_ids``'s with no limit (``query.limit`` is
         ignored); the count and the order cover every match.  ``sort`` is one
-        of ``SORT_ORDERS``; ties are broken by ascending trace id (for
-        ``most_spans``: newest first, then trace id), so pages never overlap.
+        of ``SORT_ORDERS``: ``most_errors`` counts error spans, ``root`` is by
+        root service then root operation, A to Z by code point (a trace with
+        no root first).  Ties are broken by ascending trace id (for
+        ``most_spans``, ``most_errors`` and ``root``: newest first, then trace
+        id), so pages never overlap.
         A bad ``sort``, offset or limit raises ``ValueError``.  Every field of
         the page's summaries is filled (root, errors, orphans, services): the
         query API answers ``/api/v3/trace-summaries`` from them without

@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable
 from backend.spans.model import STATUS_ERROR, SpanRecord
 from backend.storage.api import SORT_ORDERS, ServiceSummary, TraceSummary
 
-_KEYS: dict[str, Callable[[TraceSummary], tuple[int | bytes, ...]]] = {
+_KEYS: dict[str, Callable[[TraceSummary], tuple[int | bytes | str, ...]]] = {
     "newest": lambda s: (-s.start_ns, s.trace_id),
     "oldest": lambda s: (s.start_ns, s.trace_id),
     "slowest": lambda s: (-s.duration_ns, s.trace_id),
     "fastest": lambda s: (s.duration_ns, s.trace_id),
     "most_spans": lambda s: (-s.span_count, -s.start_ns, s.trace_id),
+    "most_errors": lambda s: (-s.error_span_count, -s.start_ns, s.trace_id),
+    "root": lambda s: (s.root_service, s.root_operation, -s.start_ns, s.trace_id),
 }
 
 
@@ -67,6 +69,9 @@ def summarize(trace_id: bytes, records: Iterable[SpanRecord]) -> TraceSummary | 
 
 
 def page_of(summaries: Iterable[TraceSummary], sort: str, offset: int, limit: int) -> tuple[int, list[TraceSummary]]:
-    """(how many, the sorted page): sorts every summary, so it costs O(n log n) in the matches."""
+    """(how many, the sorted page): sorts every summary, so it costs O(n log n) in the matches.
+
+    The summaries need the fields ``sort`` reads filled (errors for ``most_errors``, the root for ``root``).
+    """
     ordered = sorted(summaries, key=_KEYS[sort])
     return len(ordered), ordered[offset : offset + limit]

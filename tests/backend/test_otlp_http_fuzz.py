@@ -8,9 +8,7 @@ random bytes under a random content type).  Served by the real receiver app on a
 
 from __future__ import annotations
 
-import base64
 import gzip
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -20,11 +18,7 @@ import requests
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from backend.core.component import Refused
@@ -36,73 +30,9 @@ from backend.spans.otlp import decode_span
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from httpd.wsgi_server import WsgiServer
+from tests.backend.otlp_requests import export_requests, otlp_json
 
 EXAMPLES = 200
-INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
-
-scalars = st.one_of(
-    st.text(max_size=20).map(lambda text: AnyValue(string_value=text)),
-    INT64.map(lambda number: AnyValue(int_value=number)),
-    st.floats(allow_nan=False).map(lambda number: AnyValue(double_value=number)),
-    st.booleans().map(lambda flag: AnyValue(bool_value=flag)),
-    st.binary(max_size=20).map(lambda data: AnyValue(bytes_value=data)),
-)
-any_values = st.recursive(
-    scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=3).map(lambda values: AnyValue(array_value=ArrayValue(values=values))),
-        st.dictionaries(st.text(max_size=8), children, max_size=3).map(
-            lambda items: AnyValue(
-                kvlist_value=KeyValueList(values=[KeyValue(key=k, value=v) for k, v in items.items()])
-            )
-        ),
-    ),
-    max_leaves=12,
-)
-key_values = st.lists(st.builds(KeyValue, key=st.text(max_size=12), value=any_values), max_size=4)
-
-
-@st.composite
-def spans(draw: st.DrawFn) -> Span:
-    valid = draw(st.booleans()) or draw(st.booleans())  # mostly valid ids
-    trace_id = draw(st.binary(min_size=16, max_size=16) if valid else st.binary(max_size=20))
-    span_id = draw(st.binary(min_size=8, max_size=8) if valid else st.binary(max_size=10))
-    start = draw(st.integers(min_value=0, max_value=2**64 - 1))
-    return Span(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=draw(st.sampled_from([b"", span_id[::-1]])),
-        name=draw(st.text(max_size=20)),
-        kind=draw(st.sampled_from(Span.SpanKind.values())),
-        start_time_unix_nano=start,
-        end_time_unix_nano=draw(st.integers(min_value=0, max_value=2**64 - 1)),
-        attributes=draw(key_values),
-        events=[Span.Event(name=draw(st.text(max_size=8)), attributes=draw(key_values))],
-    )
-
-
-@st.composite
-def export_requests(draw: st.DrawFn) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
-    sent = draw(st.lists(spans(), max_size=6, unique_by=lambda span: (span.trace_id, span.span_id)))
-    groups = draw(st.integers(min_value=1, max_value=3))
-    for group in range(groups):
-        resource_spans = request.resource_spans.add()
-        resource_spans.resource.attributes.extend(draw(key_values))
-        resource_spans.scope_spans.add().spans.extend(sent[group::groups])
-    return request
-
-
-def otlp_json(request: ExportTraceServiceRequest) -> bytes:
-    """OTLP/JSON: protobuf's JSON mapping with ids in hex."""
-    document = json_format.MessageToDict(request)
-    for resource_spans in document.get("resourceSpans", []):
-        for scope_spans in resource_spans.get("scopeSpans", []):
-            for span in scope_spans.get("spans", []):
-                for key in ("traceId", "spanId", "parentSpanId"):
-                    if key in span:
-                        span[key] = base64.b64decode(span[key]).hex()
-    return json.dumps(document).encode()
 
 
 class IntoStorage:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.spans.model import STATUS_ERROR
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.schema import Layout
 
@@ -21,6 +22,8 @@ _ORDERS = {
     "slowest": "last - first DESC, trace_id",
     "fastest": "last - first, trace_id",
     "most_spans": "spans DESC, first DESC, trace_id",
+    "most_errors": "errors DESC, first DESC, trace_id",
+    "root": "root, first DESC, trace_id",  # a tuple of names, compared byte by byte as Python compares code points
 }
 
 
@@ -35,7 +38,11 @@ def page_ids(
         return total, []
     rows = connection.arrow(
         f"WITH matching AS ({matching})"
-        " SELECT trace_id, min(start_ns) AS first, max(start_ns + duration_ns) AS last, uniqExact(span_id) AS spans"
+        " SELECT trace_id, min(start_ns) AS first, max(start_ns + duration_ns) AS last, uniqExact(span_id) AS spans,"
+        # distinct ids: a span written twice stays two rows until the table merges them
+        f" uniqExactIf(span_id, status_code = {STATUS_ERROR}) AS errors,"
+        # the earliest parentless span's names; ('', '') when there is none, as summarize says
+        " argMinIf((service, name), (start_ns, span_id), parent_span_id = '') AS root"
         f" FROM {spans} WHERE trace_id IN matching"
         f" AND start_ns >= (SELECT min(first_ns) FROM {trace_times} WHERE trace_id IN matching)"
         f" AND start_ns <= (SELECT max(last_ns) FROM {trace_times} WHERE trace_id IN matching)"

@@ -46,7 +46,7 @@ class SqlReader:
         self._tables = tables
         self._catalog = catalog
         self._process_cache = ProcessCache()
-        self._summary_queries = SummaryQueries(tables.spans)
+        self._summary_queries = SummaryQueries(tables, engine.dialect.name)
         spans = tables.spans
         self._record_columns = (
             spans.c.trace_id,

@@ -9,6 +9,12 @@ start_ns)`` index narrows that) plus the spans of the matching traces (the
 first and hands the ids to ``page_of_ids``, which aggregates them in chunks.
 The page's roots, errors and per-service counts come from one more read of
 the page's spans' indexed columns (``complete``), never their payloads.
+
+The ``root`` order reads each trace's root names with correlated subqueries
+(the trace's parentless spans, earliest first, through the ``(trace_id,
+span_id)`` index) and compares them byte by byte, as Python compares code
+points: SQLite's ``BINARY`` collation, PostgreSQL's ``"C"``, never the
+database's locale.
 """
 
 from __future__ import annotations
@@ -16,22 +22,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, case, func, literal, select
 
-from backend.spans.model import SpanRecord
+from backend.spans.model import STATUS_ERROR, SpanRecord
 from backend.storage.api import TraceSummary
+from backend.storage.sql.schema import Tables
 from backend.storage.summaries import page_of, summarize
 
 _IDS_PER_STATEMENT = 500  # well under SQLite's bound-parameter limit
 
 
+_BYTE_ORDER = {"sqlite": "BINARY", "postgresql": "C"}  # collations that compare text as Python compares str
+
+
 class SummaryQueries:
-    def __init__(self, spans: Table) -> None:
-        self._spans = spans
+    def __init__(self, tables: Tables, dialect: str) -> None:
+        spans = self._spans = tables.spans
         self._start = func.min(spans.c.start_ns)
         self._end = func.max(spans.c.start_ns + spans.c.duration_ns)
         self._count = func.count()
+        self._errors = func.count(case((spans.c.status_code == STATUS_ERROR, 1)))
+        self._root = tuple(self._root_name(tables, name) for name in (tables.services.c.name, tables.operations.c.name))
         newest = (self._start.desc(), spans.c.trace_id)
+        collation = _BYTE_ORDER[dialect]
         # Mirrors backend.storage.summaries' keys, so every plug-in breaks ties alike.
         self._orders = {
             "newest": newest,
@@ -39,7 +52,28 @@ class SummaryQueries:
             "slowest": ((self._end - self._start).desc(), spans.c.trace_id),
             "fastest": (self._end - self._start, spans.c.trace_id),
             "most_spans": (self._count.desc(), *newest),
+            "most_errors": (self._errors.desc(), *newest),
+            "root": (*(name.collate(collation) for name in self._root), *newest),
         }
+
+    @staticmethod
+    def _root_name(tables: Tables, column: Any) -> Any:
+        """``column`` (a service or operation name) of the root of the trace of the group: "" when it has none."""
+        spans, operations, services = tables.spans, tables.operations, tables.services
+        root = spans.alias("root")
+        named = root.join(operations, operations.c.id == root.c.operation_id).join(
+            services, services.c.id == operations.c.service_id
+        )
+        first = (
+            select(column)
+            .select_from(named)
+            .where(root.c.trace_id == spans.c.trace_id, root.c.parent_span_id == b"")
+            .order_by(root.c.start_ns, root.c.span_id)
+            .limit(1)
+            .correlate(spans)
+            .scalar_subquery()
+        )
+        return func.coalesce(first, literal(""))
 
     def page(
         self,
@@ -59,7 +93,7 @@ class SummaryQueries:
         if not total or not limit:
             return total, []
         statement = (
-            self._aggregates()
+            self._aggregates(sort)
             .where(spans.c.trace_id.in_(matching))
             .group_by(spans.c.trace_id)
             .order_by(*self._orders[sort])
@@ -75,7 +109,7 @@ class SummaryQueries:
         summaries: list[TraceSummary] = []
         for at in range(0, len(trace_ids), _IDS_PER_STATEMENT):
             chunk = trace_ids[at : at + _IDS_PER_STATEMENT]
-            statement = self._aggregates().where(self._spans.c.trace_id.in_(chunk)).group_by(self._spans.c.trace_id)
+            statement = self._aggregates(sort).where(self._spans.c.trace_id.in_(chunk)).group_by(self._spans.c.trace_id)
             summaries.extend(_summary(row) for row in connection.execute(statement))
         return page_of(summaries, sort, offset, limit)
 
@@ -109,10 +143,20 @@ class SummaryQueries:
         completed = (summarize(trace_id, records) for trace_id, records in by_trace.items())
         return [summary for summary in completed if summary is not None]
 
-    def _aggregates(self) -> Select[Any]:
-        return select(self._spans.c.trace_id, self._start, self._end, self._count)
+    def _aggregates(self, sort: str) -> Select[Any]:
+        """Per trace: id, start, end, spans, errors, and its root's names when ``sort`` is by them (else "")."""
+        root = self._root if sort == "root" else (literal(""), literal(""))
+        return select(self._spans.c.trace_id, self._start, self._end, self._count, self._errors, *root)
 
 
 def _summary(row: Sequence[Any]) -> TraceSummary:
-    trace_id, start, end, count = row
-    return TraceSummary(bytes(trace_id), int(start), int(end) - int(start), int(count))
+    trace_id, start, end, count, errors, root_service, root_operation = row
+    return TraceSummary(
+        bytes(trace_id),
+        int(start),
+        int(end) - int(start),
+        int(count),
+        root_service=root_service,
+        root_operation=root_operation,
+        error_span_count=int(errors),
+    )
