@@ -99,3 +99,26 @@ def test_an_unknown_results_view_is_a_400(site):
 
     assert response.status_code == 400
     assert "unknown view &#39;grid&#39; (one of list, table)" in response.text
+
+
+def test_the_errors_and_root_heads_sort_the_whole_match_set(site, page):
+    start = time.time_ns() - 600_000 * MS
+    roots = [SpanSpec(service, f"op {i}", start_ns=start + i * MS) for i, service in enumerate(["b", "a", "c"] * 5)]
+    children = [
+        root.child("svc", "call", status_code=2 if n < i % 4 else 0) for i, root in enumerate(roots) for n in range(3)
+    ]
+    site.store(*roots, *children)
+    page.goto(site.url("/search?service=svc&view=table&limit=4"))
+
+    page.locator("#sort-errors").click()
+    assert "sort=most-errors" in page.url
+    # errors are i % 4 (three is the most), newest first among equals: i = 11, 7, 3, then the newest with two
+    assert texts(page, "#result-table .op") == ["op 11", "op 7", "op 3", "op 14"]
+    assert texts(page, "#result-table td.errors") == ["3", "3", "3", "2"]
+    page.locator("#sort-root").click()
+    assert "sort=root" in page.url
+    assert texts(page, "#result-table .svc") == ["a", "a", "a", "a"]  # service, then operation, as text
+    assert texts(page, "#result-table .op") == ["op 1", "op 10", "op 13", "op 4"]
+    page.locator("#next-page").click()
+    assert texts(page, "#result-table .svc") == ["a", "b", "b", "b"]
+    assert texts(page, "#result-table .op") == ["op 7", "op 0", "op 12", "op 3"]

@@ -210,3 +210,60 @@ def test_a_graph_of_many_arrows_moves_their_counts_into_tooltips(site, page):
     assert page.locator("#trace-graph g.graph-edge.crowded title").count() == 8 + 64
     assert "a: a0 → b: b0 ×1" in texts(page, "#trace-graph g.graph-edge title")
     assert "72 arrows" in page.text_content("#graph-legend")
+
+
+def test_the_service_filter_leaves_other_services_out_of_the_flame_graph(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=flame&service=customer&service=mysql")
+
+    boxes = page.eval_on_selector_all("#flame g.flame-box", "boxes => boxes.map(b => b.dataset.spanId)")
+    assert boxes == [specs[1].span_id.hex(), specs[2].span_id.hex()]
+    assert page.text_content("#flame .filtered-note") == "4 spans of other services hidden by the service filter."
+
+
+def test_the_service_filter_counts_only_its_services_in_the_statistics(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=statistics&service=route")
+
+    assert texts(page, "#stats-table .group-name") == ["route"]
+    assert stat_row(page, "group", "route").locator(".count").text_content() == "2"
+
+
+def test_the_service_filter_collapses_the_graph_through_hidden_services(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=graph&service=frontend&service=mysql&service=route")
+
+    assert sorted(texts(page, "#trace-graph .node-service")) == ["frontend", "mysql", "route"]
+    edges = sorted(texts(page, "#trace-graph .graph-edge title"))
+    assert edges == [
+        "frontend: HTTP GET /dispatch → mysql: SQL SELECT ×1",
+        "frontend: HTTP GET /dispatch → route: HTTP GET /route ×2",
+    ]
+    assert page.text_content("#graph-legend").startswith("3 nodes for 4 spans of the services the filter shows")
+
+
+def test_the_service_filter_lists_only_its_services_events(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=events")
+    assert sorted(texts(page, "#event-list .event-name")) == ["acquired lock", "dispatch started"]
+
+    page.goto(site.url(f"/trace/{specs[0].trace_id.hex()}?view=events&service=mysql"))
+
+    assert texts(page, "#event-list .event-name") == ["acquired lock"]
+
+
+def test_changing_the_filter_redraws_the_open_view_and_keeps_it_in_the_url(site, page):
+    specs = dispatch("r-1", drivers=2)
+    open_view(site, page, specs, "?view=statistics")
+    assert sorted(texts(page, "#stats-table .group-name")) == ["customer", "driver", "frontend", "mysql", "route"]
+
+    page.locator("#service-filter summary").click()
+    page.locator('#service-filter input[value="driver"]').check()
+    assert texts(page, "#stats-table .group-name") == ["driver"]
+    assert page.url.endswith("?view=statistics&service=driver")
+    page.locator('.view-tab[data-view="graph"]').click()
+    assert texts(page, "#trace-graph .node-service") == ["driver"]
+    page.locator('#service-filter input[value="driver"]').uncheck()
+    assert len(texts(page, "#trace-graph .node-service")) == 5
+    page.locator('.view-tab[data-view="statistics"]').click()
+    assert len(texts(page, "#stats-table .group-name")) == 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from tests.ui.traces import QUOTED_NAME, SCRIPT_NAME, hostile_names
@@ -121,4 +122,27 @@ def test_an_upload_error_naming_hostile_text_is_shown_as_text(site, page, tmp_pa
         .text_content()
         .startswith("<img src=x onerror=alert(1)>.json: the file is not JSON")
     )
+    assert page.locator(INJECTED).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("view", "content"),
+    [
+        ("flame", "#flame g.flame-box title"),
+        ("statistics", "#stats-table .group-name"),
+        ("table", ".trow .service"),
+        ("graph", "#trace-graph .node-service"),
+        ("events", "#events .hint"),
+    ],
+)
+def test_each_view_filtered_to_a_hostile_service_from_the_url(site, page, view, content):
+    open_trace(site, page, "?" + requests.compat.urlencode({"view": view, "service": SCRIPT_NAME}))
+
+    assert page.text_content("#service-filter .filter-label") == SCRIPT_NAME
+    if view == "events":  # neither span has events: the view says so for the filtered services
+        assert texts(page, content) == ["No span of the services the filter shows in this trace has events."]
+    elif view == "flame":
+        assert texts(page, content) == [f"{SCRIPT_NAME}: {QUOTED_NAME} (10ms)"]
+    else:
+        assert texts(page, content) == [SCRIPT_NAME]
     assert page.locator(INJECTED).count() == 0

@@ -55,4 +55,6 @@ SORTS: dict[str, tuple[str, str]] = {
     "slowest": ("Longest first", "slowest"),
     "fastest": ("Shortest first", "fastest"),
     "most-spans": ("Most spans", "most_spans"),
+    "most-errors": ("Most errors", "most_errors"),
+    "root": ("Root service, operation A-Z", "root"),
 }

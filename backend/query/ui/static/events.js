@@ -1,15 +1,19 @@
-// Every event (log) of the trace in one list, in time order, each linked to its span.
+// Every event (log) of the trace in one list, in time order, each linked to its span; only the spans
+// of the services the page's filter shows.
 "use strict";
 
 TraceUI.EVENT_ROWS_SHOWN = 5000;
 
-TraceUI.drawEvents = function (model, container, onSelect) {
+TraceUI.drawEvents = function (model, container, onSelect, shown) {
   const all = [];
-  for (const span of model.order) for (const log of span.logs || []) all.push([log, span]);
+  for (const span of model.order) {
+    if (TraceUI.isShown(shown, span)) for (const log of span.logs || []) all.push([log, span]);
+  }
   all.sort(function (a, b) { return a[0].timestamp - b[0].timestamp; });
   container.replaceChildren();
   if (!all.length) {
-    container.appendChild(TraceUI.el("p", "hint", "No span in this trace has events."));
+    const filtered = shown && shown.size ? " of the services the filter shows" : "";
+    container.appendChild(TraceUI.el("p", "hint", "No span" + filtered + " in this trace has events."));
     return;
   }
   const table = TraceUI.el("table", "event-list");

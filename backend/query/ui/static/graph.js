@@ -2,27 +2,37 @@
 // number of calls. Nodes sit in columns by their shallowest depth in the trace and are ordered in a
 // column by where their callers are, so a 10,000-span trace of repeated calls reads as a few dozen
 // boxes. A column keeps its MAX_PER_COLUMN busiest nodes and folds the rest into one "more" node.
+// With the page's service filter, only the shown services' operations are nodes: a span's caller is
+// its nearest ancestor of a shown service (the calls through the others are collapsed into one arrow).
 "use strict";
 
 TraceUI.GRAPH = { MAX_PER_COLUMN: 25, MAX_LABELLED_EDGES: 60, WIDTH: 250, HEIGHT: 66, GAP_X: 90, GAP_Y: 18 };
 
 // Nodes and edges of the aggregated call graph, laid out in columns.
-TraceUI.traceGraph = function (model) {
+TraceUI.traceGraph = function (model, shown) {
   const nodes = new Map(), edges = new Map(), nodeOf = new Map();
-  for (const span of model.order) {
+  const caller = new Map(), depth = new Map();  // span id -> nearest shown ancestor, and its depth among shown spans
+  for (const span of model.order) {  // parents come before their children in model.order
+    const parent = span.parentID ? model.byId.get(span.parentID) : null;
+    const above = !parent ? null : TraceUI.isShown(shown, parent) ? parent : caller.get(parent.spanID) || null;
+    caller.set(span.spanID, above);
+    if (!TraceUI.isShown(shown, span)) continue;
+    depth.set(span.spanID, above ? depth.get(above.spanID) + 1 : 0);
+    const column = depth.get(span.spanID);
     const key = span.service + "\u0000" + span.operationName;
     let node = nodes.get(key);
-    if (!node) nodes.set(key, (node = { key: key, service: span.service, operation: span.operationName, count: 0, errors: 0, total: 0, self: 0, column: span.depth, folded: 0 }));
+    if (!node) nodes.set(key, (node = { key: key, service: span.service, operation: span.operationName, count: 0, errors: 0, total: 0, self: 0, column: column, folded: 0 }));
     node.count += 1;
     node.errors += span.isError ? 1 : 0;
     node.total += span.duration;
     node.self += span.selfTime;
-    node.column = Math.min(node.column, span.depth);
+    node.column = Math.min(node.column, column);
     nodeOf.set(span.spanID, node);
   }
   for (const span of model.order) {
-    if (!span.parentID) continue;
-    const from = nodeOf.get(span.parentID), to = nodeOf.get(span.spanID);
+    const above = caller.get(span.spanID);
+    if (!above || !nodeOf.has(span.spanID)) continue;
+    const from = nodeOf.get(above.spanID), to = nodeOf.get(span.spanID);
     const key = from.key + "\u0001" + to.key;
     const edge = edges.get(key);
     if (edge) edge.count += 1;
@@ -79,9 +89,9 @@ TraceUI.traceGraph = function (model) {
   return { nodes: placed, edges: Array.from(links.values()) };
 };
 
-TraceUI.drawGraph = function (model, container) {
+TraceUI.drawGraph = function (model, container, shown) {
   const G = TraceUI.GRAPH;
-  const graph = TraceUI.traceGraph(model);
+  const graph = TraceUI.traceGraph(model, shown);
   let width = 0, height = 0;
   for (const node of graph.nodes) { width = Math.max(width, node.x + G.WIDTH); height = Math.max(height, node.y + G.HEIGHT); }
   const svg = TraceUI.svg("svg", { class: "trace-graph", width: width + 40, height: height + 40, viewBox: "-20 -20 " + (width + 40) + " " + (height + 40) });
@@ -141,7 +151,9 @@ TraceUI.drawGraph = function (model, container) {
     group.appendChild(title);
     svg.appendChild(group);
   }
-  const legend = TraceUI.el("p", "hint", graph.nodes.length + " nodes for " + model.order.length + " spans · " +
+  const spans = model.order.filter(function (span) { return TraceUI.isShown(shown, span); }).length;
+  const legend = TraceUI.el("p", "hint", graph.nodes.length + " nodes for " + spans + " spans" +
+    (spans < model.order.length ? " of the services the filter shows" : "") + " · " +
     (crowded ? graph.edges.length + " arrows, thicker for more calls (counts on hover)" : "arrows count calls") +
     " · dashed: calls back to an earlier column · box colour: share of the trace's time spent in the operation itself");
   legend.id = "graph-legend";

@@ -1,6 +1,7 @@
 // The statistics view: per service and operation, how many spans and how much time (total, average,
 // min, max) and self time, grouped by service (operations inside) or by operation (services inside).
 // Sorting by any column orders the groups and the rows inside them. Group and sort are kept in the URL.
+// Only the spans of the services the page's filter shows are counted.
 "use strict";
 
 TraceUI.STAT_COLUMNS = [
@@ -24,9 +25,10 @@ function addSpan(stat, span) {
 }
 
 // Groups (by service or by operation), each with its rows (the other key) and the group's own totals.
-TraceUI.statistics = function (model, groupBy) {
+TraceUI.statistics = function (model, groupBy, shown) {
   const groups = new Map();
   for (const span of model.order) {
+    if (!TraceUI.isShown(shown, span)) continue;
     const outer = groupBy === "operation" ? span.operationName : span.service;
     const inner = groupBy === "operation" ? span.service : span.operationName;
     let group = groups.get(outer);
@@ -47,7 +49,7 @@ TraceUI.statistics = function (model, groupBy) {
   });
 };
 
-TraceUI.drawStatistics = function (model, container) {
+TraceUI.drawStatistics = function (model, container, shown) {
   const params = TraceUI.pageParams();
   const state = {
     group: params.get("group") === "operation" ? "operation" : "service",
@@ -84,7 +86,7 @@ TraceUI.drawStatistics = function (model, container) {
       headRow.appendChild(th);
     }
     const body = TraceUI.el("tbody");
-    const groups = TraceUI.statistics(model, state.group).sort(function (a, b) { return order(a.stat, b.stat); });
+    const groups = TraceUI.statistics(model, state.group, shown).sort(function (a, b) { return order(a.stat, b.stat); });
     for (const group of groups) {
       body.appendChild(statRow(group.stat, "group", state.group === "service" ? model.colour(group.stat.name) : null));
       for (const row of group.rows.sort(order)) body.appendChild(statRow(row, "sub", state.group === "operation" ? model.colour(row.name) : null));

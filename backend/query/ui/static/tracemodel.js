@@ -41,6 +41,9 @@ TraceUI.selfTime = function (span, kidsByStart) {
   return span.duration - covered;
 };
 
+// Whether the page's service filter (a Set of service names; empty: every service) shows this span.
+TraceUI.isShown = function (shown, span) { return !shown || !shown.size || shown.has(span.service); };
+
 // An attribute value as text, for table cells and filters.
 TraceUI.tagText = function (value) {
   return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);

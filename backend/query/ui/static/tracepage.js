@@ -42,15 +42,17 @@ TraceUI.mountTrace = function (root, data, critical) {
   page.select = select;
   page.timeline = new TraceUI.Timeline(model, select);
 
+  // Each view draws from the spans of the services the filter shows (page.shown).
   const views = {
-    flame: function () { TraceUI.drawFlame(model, root.querySelector("#flame"), select); },
-    events: function () { TraceUI.drawEvents(model, root.querySelector("#events"), select); },
-    statistics: function () { TraceUI.drawStatistics(model, root.querySelector("#statistics")); },
+    flame: function () { TraceUI.drawFlame(model, root.querySelector("#flame"), select, shown); },
+    events: function () { TraceUI.drawEvents(model, root.querySelector("#events"), select, shown); },
+    statistics: function () { TraceUI.drawStatistics(model, root.querySelector("#statistics"), shown); },
     table: function () { page.table = new TraceUI.SpanTable(model, root.querySelector("#span-table"), page); },
-    graph: function () { TraceUI.drawGraph(model, root.querySelector("#graph")); },
+    graph: function () { TraceUI.drawGraph(model, root.querySelector("#graph"), shown); },
   };
 
   function show(view, remember) {
+    page.view = view;
     root.querySelectorAll(".view-tab").forEach(function (tab) { tab.classList.toggle("active", tab.dataset.view === view); });
     root.querySelectorAll(".view").forEach(function (section) { section.hidden = section.id !== "view-" + view; });
     if (views[view] && !page.drawn[view]) { views[view](); page.drawn[view] = true; }
@@ -61,11 +63,14 @@ TraceUI.mountTrace = function (root, data, critical) {
     tab.addEventListener("click", function () { show(tab.dataset.view, true); });
   });
 
+  // A change of the filter: the timeline folds and the table filters in place; the other views are
+  // drawn again, the open one now and the rest when next opened.
   TraceUI.serviceFilter(root.querySelector("#service-filter"), model, shown, function () {
     page.timeline.setShown(shown);
-  page.setCritical(critical);
     if (page.table) page.table.refresh();
+    for (const view of ["flame", "events", "statistics", "graph"]) delete page.drawn[view];
     TraceUI.setParams({ service: shown.size ? Array.from(shown).sort() : null });
+    show(page.view, false);
   });
   page.timeline.setShown(shown);
   page.setCritical(critical);
@@ -77,7 +82,8 @@ TraceUI.mountTrace = function (root, data, critical) {
 };
 
 // The service filter: a checkbox per service; spans of the unticked ones are folded away in the
-// timeline and left out of the span table. No box ticked means every service.
+// timeline, left out of the span table, statistics, flame graph and events, and collapsed out of the
+// graph. No box ticked means every service.
 TraceUI.serviceFilter = function (box, model, shown, onChange) {
   const label = box.querySelector(".filter-label");
   const list = box.querySelector(".filter-list");
