@@ -138,6 +138,7 @@ class _Message:
             oneof = field.containing_oneof.name if field.containing_oneof is not None else None
             self.fields[field.json_name] = (field.name, self._converter(field, known), oneof)
         # every field in one oneof (AnyValue): a value names a single field, which read() takes the short way
+        self.has_oneofs = bool(descriptor.oneofs)
         self.one_of_all = len(descriptor.oneofs) == 1 and len(descriptor.oneofs[0].fields) == len(descriptor.fields)
 
     @staticmethod
@@ -162,14 +163,17 @@ class _Message:
         depth -= 1
         if type(value) is not dict or depth < 0:
             raise _Unusual
+        fields = self.fields
         if self.one_of_all and len(value) == 1:  # the usual AnyValue: the one branch read directly
             for key, item in value.items():
-                known = self.fields.get(key)
+                known = fields.get(key)
                 if known is not None and item is not None:
-                    return {known[0]: known[1](item, depth)}
-        fields = self.fields
+                    name, convert, _ = known
+                    if convert is _string and type(item) is str and item.isascii():  # the commonest value, inline
+                        return {name: item}
+                    return {name: convert(item, depth)}
         arguments: dict[str, Any] = {}
-        oneofs: set[str] = set()
+        oneofs: set[str] | None = set() if self.has_oneofs else None
         for key, item in value.items():
             known = fields.get(key)
             if known is None:
@@ -179,11 +183,14 @@ class _Message:
             if item is None:
                 continue  # ParseDict leaves a null field unset
             name, convert, oneof = known
-            if oneof is not None:
+            if oneof is not None and oneofs is not None:
                 if oneof in oneofs:
                     raise _Unusual
                 oneofs.add(oneof)
-            arguments[name] = convert(item, depth)
+            if convert is _string and type(item) is str and item.isascii():
+                arguments[name] = item
+            else:
+                arguments[name] = convert(item, depth)
         return arguments
 
     def read_list(self, value: Any, depth: int) -> list[dict[str, Any]]:
