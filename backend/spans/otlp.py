@@ -112,8 +112,9 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     """OTLP/JSON differs from protobuf's JSON mapping in one way: ids are hex.
 
     The usual document is read by ``backend.spans.otlp_json.read_request``
-    (several times faster); an unusual one (another spelling protobuf's
-    mapping allows, or a mistake) by ``parse_dict``, which also says what is wrong.
+    (with ``json.loads``, about 2.5 times faster than ``parse_dict``); an
+    unusual one (another spelling protobuf's mapping allows, or a mistake) by
+    ``parse_dict``, which also says what is wrong.
     """
     try:
         document = json.loads(body)
