@@ -60,6 +60,23 @@ def test_every_trace_view_draws_an_opened_file(site, page, tmp_path):
     assert page.url.endswith("/upload?view=events")
 
 
+def test_the_service_filter_of_an_opened_file_applies_to_its_views_and_keeps_the_critical_path(site, page, tmp_path):
+    specs = dispatch("r-1", drivers=2)
+    open_file(site, page, tmp_path, jaeger_file(site, specs), "?view=statistics&service=route")
+    page.locator("#critical-note", has_text="Critical path highlighted in dark.").wait_for()
+
+    assert page.eval_on_selector_all("#stats-table .group-name", "n => n.map(e => e.textContent)") == ["route"]
+    page.locator("#service-filter summary").click()
+    page.locator('#service-filter input[value="mysql"]').check()
+    assert sorted(page.eval_on_selector_all("#stats-table .group-name", "n => n.map(e => e.textContent)")) == [
+        "mysql",
+        "route",
+    ]
+    page.locator('.view-tab[data-view="flame"]').click()
+    assert page.locator("#flame g.flame-box").count() == 3
+    assert page.text_content("#critical-note") == "Critical path highlighted in dark."
+
+
 def test_an_otlp_file_is_read_through_the_transform_api_and_not_stored(site, page, tmp_path):
     specs = dispatch("r-1", drivers=2)
     open_file(site, page, tmp_path, json.dumps(otlp_json(specs)))
