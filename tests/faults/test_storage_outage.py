@@ -13,6 +13,7 @@ import json
 import pytest
 import requests
 
+from tests.builders import SpanSpec, export_request
 from tests.faults.conftest import Target
 from tests.faults.load import missing_traces, queue_size, senders
 from tests.faults.servers import hold, outage_seconds
@@ -50,4 +51,49 @@ def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Targ
     print(
         json.dumps({"fault": f"{target.name} outage {outage_seconds()}s", **ledger.summary(), "missing": len(missing)})
     )
+    assert missing == []
+
+
+MEMORY_QUEUE = ("--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''")
+
+
+def probe(url: str) -> requests.Response:
+    """One export of a throw-away trace: its answer is what any sender would get now."""
+    body = export_request([SpanSpec("frontend", "probe")]).SerializeToString()
+    return requests.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}, timeout=10)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("target", ["sqlite", "redis"], indirect=True)
+def test_with_the_queue_in_memory_senders_are_refused_while_the_storage_is_down_and_nothing_is_lost(
+    target: Target,
+    launcher,  # noqa: ANN001
+) -> None:
+    """Memory-only is a config choice: held in memory a batch would not outlive the outage any better than at the
+    sender, so once the storage is known down the receiver answers 503 with Retry-After instead of 200."""
+    backend = launcher(*target.flags, *MEMORY_QUEUE)
+    url, metrics = backend.url("otlp-http", "/v1/traces"), backend.url("metrics", "/metrics")
+    with senders(url) as ledger:
+        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
+        target.go_down()
+        try:
+            headers = wait_for(
+                lambda: (answer := probe(url)).status_code == 503 and answer.headers,
+                timeout=60,
+                what="a 503 for new data",
+            )
+            assert int(headers["Retry-After"]) >= 1
+            wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
+            hold(outage_seconds())
+        finally:
+            target.come_up()
+        after = len(ledger.acknowledged)
+        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the outage")
+    wait_for(lambda: queue_size(metrics) == 0, timeout=60, what="the queue drained into the storage")
+
+    missing = missing_traces(target.kind, target.options, ledger.acknowledged)
+
+    fault = f"{target.name} outage {outage_seconds()}s, memory queue"
+    print(json.dumps({"fault": fault, **ledger.summary(), "missing": len(missing)}))
+    assert ledger.refusals.get(503, 0) > 0
     assert missing == []
