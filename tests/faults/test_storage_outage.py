@@ -9,6 +9,7 @@ HOTROD_FAULT_SECONDS (3 s by default; 20 s for the issue's run).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 import requests
@@ -57,10 +58,11 @@ def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Targ
 MEMORY_QUEUE = ("--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''")
 
 
-def probe(url: str) -> requests.Response:
-    """One export of a throw-away trace: its answer is what any sender would get now."""
+def refusal(url: str) -> Mapping[str, str] | None:
+    """The headers of a 503 to an export of a throw-away trace (what any sender would get now), else None."""
     body = export_request([SpanSpec("frontend", "probe")]).SerializeToString()
-    return requests.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}, timeout=10)
+    answer = requests.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}, timeout=10)
+    return answer.headers if answer.status_code == 503 else None
 
 
 @pytest.mark.timeout(240)
@@ -77,12 +79,8 @@ def test_with_the_queue_in_memory_senders_are_refused_while_the_storage_is_down_
         wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
         target.go_down()
         try:
-            headers = wait_for(
-                lambda: (answer := probe(url)).status_code == 503 and answer.headers,
-                timeout=60,
-                what="a 503 for new data",
-            )
-            assert int(headers["Retry-After"]) >= 1
+            refused = wait_for(lambda: refusal(url), timeout=60, what="a 503 for new data")
+            assert int(refused["Retry-After"]) >= 1
             wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
             hold(outage_seconds())
         finally:
