@@ -127,7 +127,9 @@ class BackendTarget:
         command = [sys.executable, "-c", "from hotrod.cli import main; main()", "backend", "--storage", self.storage]
         command += ["--bind", "127.0.0.1", "--log-level", "warning"]
         ports = ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port")
-        for port in (*ports, "--sampling-port"):
+        # every other port on 0 too: a fixed one held by another process on the machine would stop the start
+        legacy = ("--jaeger-compact-port", "--jaeger-binary-port", "--jaeger-http-port", "--jaeger-grpc-port")
+        for port in (*ports, "--sampling-port", "--sampling-grpc-port", *legacy, "--zipkin-port"):
             command += [port, "0"]
         # its persistent sending queue in the benchmark's folder, one per storage, kept across a restart
         command += ["--set", f"extensions.file_storage.directory={self.workdir / (self.storage + '-queue')}"]
