@@ -47,7 +47,7 @@ def test_a_request_waiting_in_the_pipeline_does_not_hold_up_the_other_connection
     options = FACTORY.options({"protocols": {"http": {"endpoint": "127.0.0.1:0"}}}, "test: receivers.otlp")
     settings = Settings("otlp", "test: receivers.otlp", SelfMetrics(), logging.getLogger("test"))
     receiver = FACTORY.create(settings, options, pipeline)
-    receiver.start(None)  # type: ignore[arg-type]  # the OTLP receiver asks the host for nothing
+    receiver.start(None)  # the OTLP receiver asks the host for nothing
     try:
         url = f"http://{receiver.endpoints()['otlp/http']}/v1/traces"
         body = export_request([SpanSpec("frontend", "GET /dispatch")]).SerializeToString()
