@@ -1,5 +1,6 @@
 """Group commit in the persistent queue's write-ahead log: concurrent appends share one data sync, and each
-append still returns only once its own record is on disk and is replayed after a reopen.
+append still returns only once its own record is on disk and is replayed after a reopen; through OTLP/HTTP, the
+sync is waited for off the receiver's event loop, so requests keep being decoded and share it.
 
 The sync function is injected so that the test can hold the first sync until every other appender has written
 its record (a wait-for condition on what the log reports, not a sleep); the held sync then covers one record,
@@ -8,12 +9,20 @@ and one more sync covers all the others.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 import pytest
 
+from backend.core.component import Refused, Settings
+from backend.core.selfmetrics import SelfMetrics
+from backend.exporters.helper.persistent_queue import PersistentQueue
 from backend.extensions.file_storage.segments import Quota, SegmentLog, _sync
+from backend.receivers.otlp.receiver import FACTORY
+from backend.spans.model import SpanBatch
+from tests.backend.clients import post_otlp
+from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
 
 APPENDERS = 8
@@ -132,4 +141,48 @@ def test_rolling_to_a_new_segment_syncs_the_old_one_before_closing_it(tmp_path):
     assert len(list(tmp_path.glob("*.wal"))) == APPENDERS
     reopened = open_log(tmp_path)
     assert sorted(reopened.read(record) for record in reopened.replay()) == sorted(payloads)
+    reopened.close()
+
+
+class QueueOnLog:
+    """A pipeline ending in a persistent sending queue on ``log``, as the storage exporter's."""
+
+    def __init__(self, log: SegmentLog) -> None:
+        self.queue = PersistentQueue(1_000_000, log)
+
+    def consume(self, batch: SpanBatch) -> None:
+        self.queue.put(batch)
+
+    def refusal(self) -> Refused | None:
+        return None
+
+
+def test_otlp_http_requests_are_decoded_on_while_a_sync_waits_and_share_the_next_one(tmp_path):
+    """The receiver's default options: each request is decoded on the event loop, and its disk sync is waited for
+    off the loop, so while the first sync is held every other request still gets its batch written; they are
+    answered 200 only after a sync that covers them."""
+    sync = HeldSync()
+    log = open_log(tmp_path, sync)
+    pipeline = QueueOnLog(log)
+    sync.ready = lambda: log.written() == APPENDERS
+    options = FACTORY.options({"protocols": {"http": {"endpoint": "127.0.0.1:0"}}}, "test: receivers.otlp")
+    settings = Settings("otlp", "test: receivers.otlp", SelfMetrics(), logging.getLogger("test"))
+    receiver = FACTORY.create(settings, options, pipeline)
+    receiver.start(None)  # the OTLP receiver asks the host for nothing
+    try:
+        url = f"http://{receiver.endpoints()['otlp/http']}/v1/traces"
+        bodies = [export_request([SpanSpec("frontend", f"GET /{n}")]).SerializeToString() for n in range(APPENDERS)]
+        statuses: list[int] = []
+        senders = [threading.Thread(target=lambda b=b: statuses.append(post_otlp(url, b).status_code)) for b in bodies]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=60)
+        assert statuses == [200] * APPENDERS
+        assert log.syncs == sync.calls <= 2
+    finally:
+        receiver.shutdown()
+    log.close()
+    reopened = open_log(tmp_path)
+    assert len(reopened.replay()) == APPENDERS
     reopened.close()

@@ -15,7 +15,9 @@ sync in progress leads: it syncs everything written so far, outside the
 lock so that others keep appending; the others wait for a sync that covers
 their record and lead the next one when the current did not.  So N requests
 arriving together cost about two syncs, not N, and each still returns only
-once its own record is on disk.  ``interval`` syncs the open
+once its own record is on disk (a caller that is ``collecting`` deferred
+waits, backend/core/deferred.py, waits for that after ``append`` returned
+and before it answers).  ``interval`` syncs the open
 segment every ``fsync_interval`` (a kill -9 loses nothing, a power cut up to
 one interval), ``never`` leaves it to the OS.  Acknowledgements are never
 synced.  On replay a record cut short or failing its CRC ends the segment:
@@ -31,7 +33,10 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+
+from backend.core.deferred import defer
 
 _HEADER = struct.Struct(">IIQdI")  # payload length, crc32 of payload, sequence, arrival (unix s), spans
 _SEQ = struct.Struct(">Q")
@@ -164,7 +169,7 @@ class SegmentLog:
             segment.live.add(seq)
             self._dirty = True
         if self._fsync == "always":
-            self._commit(seq)
+            defer(partial(self._commit, seq))  # the OTLP/HTTP receiver waits for it off its event loop
         return record
 
     def _commit(self, seq: int) -> None:

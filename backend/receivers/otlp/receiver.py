@@ -25,12 +25,11 @@ MIB = 1024 * 1024
 class HttpOptions(HttpServerOptions):
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int = 20 * MIB
-    # requests are handled on a pool of this many threads: with the persistent sending queue (on by default) a
-    # request waits for its batch's disk sync, and on the pool that wait neither holds up the event loop that
-    # serves the other connections nor keeps their batches from sharing the sync (group commit,
-    # backend/extensions/file_storage/segments.py); 0 handles each request on the event-loop thread, one sync
-    # per request, which only suits a pipeline that never waits (benchmarks/ingest.py: sqlite-loop)
-    threads: int = 8
+    # 0: each request is decoded on the server's event-loop thread (see httpd/wsgi_server.py): ingest computes,
+    # so under the GIL a pool of threads adds hand-offs and no speed.  The persistent queue's disk sync is not
+    # waited for there: the answer waits for it off the loop (backend/core/deferred.py), so requests keep being
+    # decoded meanwhile and their batches share the next sync (group commit)
+    threads: int = 0
 
 
 @dataclass
