@@ -1,16 +1,17 @@
 """End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
 
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
-       [--storages memory,sqlite,sqlite-memq,sqlite-loop,postgres,clickhouse] [--clients 8] [--postgres-url URL]
+       [--storages memory,sqlite,sqlite-memq,sqlite-serial,postgres,clickhouse] [--clients 8] [--postgres-url URL]
 
 For each storage, one ``hotrod backend`` process (pipeline otlp → jaeger_storage_exporter with
 its sending queue, extensions file_storage, storage, query, health) is started on free ports.
 The queue is persistent (on disk, synced, before each answer), as ``hotrod backend`` runs by
 default, except for ``sqlite-memq``: SQLite with the queue in memory, so that the cost of the
-persistent queue shows side by side in one run.  ``sqlite-loop`` is SQLite with the persistent
-queue and OTLP/HTTP served on the receiver's event-loop thread (``http.threads: 0``, the default
-before group commit): one request at a time, so one fdatasync per request, beside the default
-where the receiver's pool threads share syncs (group commit, backend/extensions/file_storage);
+persistent queue shows side by side in one run.  ``sqlite-serial`` is SQLite with the persistent
+queue and OTLP/HTTP requests handled one at a time, each with its own fdatasync (``http.threads:
+1``), as before group commit; by default the receiver decodes on its event loop while earlier
+requests wait for their sync off it, and their batches share the next one (group commit,
+backend/extensions/file_storage/segments.py, backend/core/deferred.py);
 seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
 spans per request) are POSTed as OTLP/HTTP protobuf by ``--clients`` threads,
 retrying on 429/503; the clock stops when the backend's own metrics say every
@@ -64,7 +65,7 @@ CORE = [
     "--set", "service.pipelines.traces.processors=[]",
 ]  # fmt: skip
 MEMORY_QUEUE = ["--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''"]
-ON_THE_LOOP = ["--set", "receivers.otlp.protocols.http.threads=0"]
+ONE_AT_A_TIME = ["--set", "receivers.otlp.protocols.http.threads=1"]
 
 
 def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[tuple[str, int]]]:
@@ -256,15 +257,16 @@ def main() -> None:
         "sqlite": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db"], sqlite_size),
         "sqlite-memq": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db", *MEMORY_QUEUE],
                         sqlite_size),
-        "sqlite-loop": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db", *ON_THE_LOOP],
-                        sqlite_size),
+        "sqlite-serial": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db",
+                                     *ONE_AT_A_TIME], sqlite_size),
         "clickhouse": (lambda f: ["--storage", "clickhouse",
                                   "--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={f}/clickhouse"],
                        clickhouse_size),
         "postgres": (lambda _: ["--storage", "postgres", "--storage-url", options.postgres_url, "--set", postgres],
                      lambda _: postgres_size(options.postgres_url, schema)),
     }  # fmt: skip
-    aims = {"memory": 1.0, "sqlite": 0.35, "sqlite-memq": 0.4, "sqlite-loop": 0.35, "postgres": 0.2, "clickhouse": 0.5}
+    aims = {"memory": 1.0, "sqlite": 0.35, "sqlite-memq": 0.4, "sqlite-serial": 0.35, "postgres": 0.2,
+            "clickhouse": 0.5}  # fmt: skip
     results = []
     try:
         for name in options.storages.split(","):
@@ -279,7 +281,7 @@ def main() -> None:
     print("x walk CPU: walk CPU per span over the backend process's CPU per span (steady on a busy machine)")
     print("tail: from the last answered request until every span was stored")
     print("sqlite-memq: SQLite with the sending queue in memory (other rows: persistent, synced before each answer)")
-    print("sqlite-loop: persistent queue, requests served one at a time on the event loop (one sync per request)")
+    print("sqlite-serial: persistent queue, requests handled one at a time (one sync each: before group commit)")
     header = f"{'storage':<12}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}"
     print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}")
     for r in results:
