@@ -101,9 +101,12 @@ class Backend:
     def url(self, name: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
 
-    def stored(self) -> float:
+    def metric(self, name: str) -> float:
         families = text_string_to_metric_families(requests.get(self.url("metrics", "/metrics"), timeout=5).text)
-        return sum(s.value for f in families for s in f.samples if s.name == "otelcol_exporter_sent_spans_total")
+        return sum(s.value for f in families for s in f.samples if s.name == name)
+
+    def stored(self) -> float:
+        return self.metric("otelcol_exporter_sent_spans_total")
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the backend process so far (Linux /proc)."""
@@ -131,6 +134,7 @@ class IngestResult:
     bytes_per_span: float | None
     cpu_us_per_span: float  # the backend process's CPU time (user + system) per span: robust to a busy machine
     tail_ms: float  # from the last answered request until every span was stored
+    syncs_per_request: float  # the persistent queue's data syncs per request (0 with the queue in memory)
 
 
 def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients: int, disk) -> IngestResult:
@@ -147,13 +151,14 @@ def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients
             stored = time.perf_counter()
             elapsed = stored - started
             cpu = backend.cpu_seconds() - cpu_before
+            syncs = backend.metric("otelcol_exporter_queue_disk_syncs")
             check_complete(backend, traces)
         finally:
             backend.stop()
         size = disk(Path(folder))  # after the stop, so SQLite's WAL is checkpointed into the file
     return IngestResult(
         name, walk, total / elapsed, refusals, size / total if size else None, cpu / total * 1e6,
-        (stored - acknowledged) * 1000,
+        (stored - acknowledged) * 1000, syncs / len(bodies),
     )  # fmt: skip
 
 
@@ -280,16 +285,17 @@ def main() -> None:
     print("x walk: ingest spans/s (wall clock, until stored) over walk spans/s (CPU clock)")
     print("x walk CPU: walk CPU per span over the backend process's CPU per span (steady on a busy machine)")
     print("tail: from the last answered request until every span was stored")
+    print("syncs/req: the persistent queue's data syncs per request (below 1: requests shared syncs)")
     print("sqlite-memq: SQLite with the sending queue in memory (other rows: persistent, synced before each answer)")
     print("sqlite-serial: persistent queue, requests handled one at a time (one sync each: before group commit)")
     header = f"{'storage':<12}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}"
-    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}")
+    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}{'syncs/req':>11}")
     for r in results:
         size = f"{r.bytes_per_span:.0f}" if r.bytes_per_span else "-"
         print(
             f"{r.storage:<12}{r.walk_per_s:>10,.0f}{r.spans_per_s:>10,.0f}{r.spans_per_s / r.walk_per_s:>8.2f}"
             f"{aims[r.storage]:>6}{r.refusals:>9}{size:>8}{r.cpu_us_per_span:>13.2f}"
-            f"{1e6 / r.walk_per_s / r.cpu_us_per_span:>12.2f}{r.tail_ms:>9.0f}"
+            f"{1e6 / r.walk_per_s / r.cpu_us_per_span:>12.2f}{r.tail_ms:>9.0f}{r.syncs_per_request:>11.2f}"
         )
     if options.query_spans:
         latency = query_latency(options.query_spans, options.clients, options.seed)
