@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from google.rpc.status_pb2 import Status
 
 from backend.core.component import Refused, Settings
 from backend.core.selfmetrics import SelfMetrics
@@ -157,6 +158,15 @@ class QueueOnLog:
         return None
 
 
+def otlp_http(pipeline: QueueOnLog):
+    """An OTLP receiver with its default HTTP options (on a free port) in front of ``pipeline``, and its URL."""
+    options = FACTORY.options({"protocols": {"http": {"endpoint": "127.0.0.1:0"}}}, "test: receivers.otlp")
+    settings = Settings("otlp", "test: receivers.otlp", SelfMetrics(), logging.getLogger("test"))
+    receiver = FACTORY.create(settings, options, pipeline)
+    receiver.start(None)  # the OTLP receiver asks the host for nothing
+    return receiver, f"http://{receiver.endpoints()['otlp/http']}/v1/traces"
+
+
 def test_otlp_http_requests_are_decoded_on_while_a_sync_waits_and_share_the_next_one(tmp_path):
     """The receiver's default options: each request is decoded on the event loop, and its disk sync is waited for
     off the loop, so while the first sync is held every other request still gets its batch written; they are
@@ -165,12 +175,8 @@ def test_otlp_http_requests_are_decoded_on_while_a_sync_waits_and_share_the_next
     log = open_log(tmp_path, sync)
     pipeline = QueueOnLog(log)
     sync.ready = lambda: log.written() == APPENDERS
-    options = FACTORY.options({"protocols": {"http": {"endpoint": "127.0.0.1:0"}}}, "test: receivers.otlp")
-    settings = Settings("otlp", "test: receivers.otlp", SelfMetrics(), logging.getLogger("test"))
-    receiver = FACTORY.create(settings, options, pipeline)
-    receiver.start(None)  # the OTLP receiver asks the host for nothing
+    receiver, url = otlp_http(pipeline)
     try:
-        url = f"http://{receiver.endpoints()['otlp/http']}/v1/traces"
         bodies = [export_request([SpanSpec("frontend", f"GET /{n}")]).SerializeToString() for n in range(APPENDERS)]
         statuses: list[int] = []
         senders = [threading.Thread(target=lambda b=b: statuses.append(post_otlp(url, b).status_code)) for b in bodies]
@@ -185,4 +191,28 @@ def test_otlp_http_requests_are_decoded_on_while_a_sync_waits_and_share_the_next
     log.close()
     reopened = open_log(tmp_path)
     assert len(reopened.replay()) == APPENDERS
+    reopened.close()
+
+
+def test_a_request_whose_sync_failed_is_answered_503_and_its_batch_is_synced_with_the_next(tmp_path):
+    failures = [OSError(28, "No space left on device")]
+
+    def failing_once(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        _sync(fd)
+
+    log = open_log(tmp_path, failing_once)
+    receiver, url = otlp_http(QueueOnLog(log))
+    try:
+        body = export_request([SpanSpec("frontend", "GET /dispatch")]).SerializeToString()
+        refused = post_otlp(url, body)
+        assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
+        assert "No space left on device" in Status.FromString(refused.content).message
+        assert post_otlp(url, body).status_code == 200
+    finally:
+        receiver.shutdown()
+    log.close()
+    reopened = open_log(tmp_path)
+    assert len(reopened.replay()) == 2  # the refused one too: written, then synced; its resend is idempotent
     reopened.close()
