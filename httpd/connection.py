@@ -6,8 +6,11 @@ not a thread.  Every state that waits on the client has a deadline fixed
 when the state begins (``httpd.limits``), and one sweep a fraction of a
 second checks them all, so no per-byte timer work lands on the hot path.
 With ``pool`` None the app runs on the loop's thread (an app that only
-computes, such as OTLP ingest, gains nothing from hand-offs under the GIL);
-otherwise on the pool, one request per connection at a time.
+computes, such as OTLP ingest, gains nothing from hand-offs under the GIL),
+and only an answer that says collecting it waits (``httpd.wsgi.BLOCKING``:
+OTLP ingest waiting for its persistent queue's disk sync) is collected on
+the ``waiting`` threads; otherwise the app runs on the pool, one request per
+connection at a time.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
 from httpd.http11 import ChunkedBody, HttpError, RequestHead, error_response, parse_head, response_head
 from httpd.limits import Limits
-from httpd.wsgi import Answer, WsgiApp, call_app, environ_for
+from httpd.wsgi import Answer, AppCall, WsgiApp, call_app, environ_for
 
 log = logging.getLogger("httpd")
 
@@ -32,10 +36,13 @@ _REFUSAL_LOG_INTERVAL = 10.0
 class Listener:
     """What the connections of one port share: the app, the limits, who is open and who is idle."""
 
-    def __init__(self, app: WsgiApp, limits: Limits, pool: Executor | None, name: str) -> None:
+    def __init__(
+        self, app: WsgiApp, limits: Limits, pool: Executor | None, name: str, waiting: Executor | None = None
+    ) -> None:
         self.app = app
         self.limits = limits
         self.pool = pool
+        self.waiting = waiting  # where an answer that waits is collected when the app runs on the loop
         self.name = name
         self.loop = asyncio.get_running_loop()
         self.server_address = ("", "")
@@ -240,11 +247,19 @@ class Connection(asyncio.Protocol):
         environ = environ_for(head, body, listener.server_address, self._peer, listener.pool is not None)
         bodiless = head.method == "HEAD"
         if listener.pool is None:
-            self._answer(call_app(listener.app, environ), head.keep_alive, bodiless)
+            call = AppCall(listener.app, environ)
+            if not call.begin() or listener.waiting is None:
+                self._answer(call.finish(), head.keep_alive, bodiless)
+                return
+            self._off_loop(listener.waiting, call.finish, head, bodiless)
             return
+        self._off_loop(listener.pool, lambda: call_app(listener.app, environ), head, bodiless)
+
+    def _off_loop(self, executor: Executor, work: Callable[[], Answer], head: RequestHead, bodiless: bool) -> None:
+        """Run ``work`` on ``executor``; the loop writes its answer, reading nothing more meanwhile."""
         self._transport.pause_reading()
         try:
-            future = listener.pool.submit(call_app, listener.app, environ)
+            future = executor.submit(work)
         except RuntimeError:  # the pool is shut down: the server is stopping
             self._fail("503 Service Unavailable", "the server is stopping")
             return

@@ -55,32 +55,70 @@ def environ_for(
     return environ
 
 
-def call_app(app: WsgiApp, environ: dict[str, Any]) -> Answer:
-    """Run ``app``; an app that raises, or answers without starting a response, is a 500."""
-    started: list[Any] = []
-    body: list[bytes] = []
+#: An attribute of the iterable an app returns: true when iterating it waits (for a disk sync, say).  The server
+#: then iterates it off the event loop, which meanwhile serves the other connections.
+BLOCKING = "httpd_blocking"
+_INTERNAL_ERROR: Answer = ("500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")],
+                           [b"internal server error\n"])  # fmt: skip
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-        if started and exc_info is None:
+
+class AppCall:
+    """One call of the app in two steps: ``begin`` calls it, ``finish`` collects its answer (the step that may wait).
+
+    An app that raises, or answers without starting a response, is a 500.
+    """
+
+    def __init__(self, app: WsgiApp, environ: dict[str, Any]) -> None:
+        self._app = app
+        self._environ = environ
+        self._started: list[Any] = []
+        self._body: list[bytes] = []
+        self._result: Iterable[bytes] | None = None
+
+    def _start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        if self._started and exc_info is None:
             raise AssertionError("start_response called twice without exc_info")
-        started[:] = [status, headers]
-        body.clear()
-        return body.append
+        self._started[:] = [status, headers]
+        self._body.clear()
+        return self._body.append
 
-    try:
-        result = app(environ, start_response)
+    def begin(self) -> bool:
+        """Call the app; True when collecting its answer waits (``BLOCKING``)."""
         try:
-            for chunk in result:
-                if chunk:
-                    body.append(chunk)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        if not started:
-            raise RuntimeError("the app returned without calling start_response")
-    except Exception:
-        log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
-        message = b"internal server error\n"
-        return "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], [message]
-    return started[0], started[1], body
+            self._result = self._app(self._environ, self._start_response)
+        except Exception:
+            self._log_failure()
+            return False
+        return bool(getattr(self._result, BLOCKING, False))
+
+    def finish(self) -> Answer:
+        result = self._result
+        if result is None:  # the app raised
+            return _INTERNAL_ERROR
+        try:
+            try:
+                for chunk in result:
+                    if chunk:
+                        self._body.append(chunk)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            if not self._started:
+                raise RuntimeError("the app returned without calling start_response")
+        except Exception:
+            self._log_failure()
+            return _INTERNAL_ERROR
+        return self._started[0], self._started[1], self._body
+
+    def _log_failure(self) -> None:
+        log.exception("%s %s failed", self._environ.get("REQUEST_METHOD"), self._environ.get("PATH_INFO"))
+
+
+def call_app(app: WsgiApp, environ: dict[str, Any]) -> Answer:
+    """Run ``app`` and collect its whole answer."""
+    call = AppCall(app, environ)
+    call.begin()
+    return call.finish()

@@ -17,9 +17,11 @@ on waitress (benchmarks/ingest.py; numbers in the commit that made the switch).
 One loop and one thread per port keep ports apart: a flood on OTLP/HTTP
 never delays the health check's loop, and each port has its own cap.
 ``threads=0`` calls the app on the loop's thread (OTLP ingest only computes,
-so a pool adds hand-offs and no speed under the GIL); otherwise a pool of
-that many threads runs the app, as for Flask apps that wait on databases or
-other services.
+so a pool adds hand-offs and no speed under the GIL), and an answer that
+waits (``httpd.wsgi.BLOCKING``: a disk sync) is collected on threads that
+only wait, started as needed, so the loop serves other connections
+meanwhile; otherwise a pool of that many threads runs the app, as for Flask
+apps that wait on databases or other services.
 
 ``stop`` stops accepting, closes connections that wait on their client, lets
 requests in progress finish and be answered (up to the grace period), then
@@ -47,6 +49,7 @@ from httpd.limits import Limits
 from httpd.wsgi import WsgiApp
 
 _BACKLOG = 1024
+_WAITERS = 64
 log = logging.getLogger("httpd")
 _raised = threading.Lock()
 _files_raised = False
@@ -124,8 +127,10 @@ class WsgiServer:
     def _run(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
         pool = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name) if self._threads > 0 else None
+        # threads that only wait (a request's disk sync): as many as requests may wait at once, started as needed
+        waiting = ThreadPoolExecutor(_WAITERS, thread_name_prefix=f"{self._name}-wait") if pool is None else None
         try:
-            listener, server = loop.run_until_complete(self._open(sock, pool))
+            listener, server = loop.run_until_complete(self._open(sock, pool, waiting))
         except BaseException as exc:
             failure.append(exc)
             sock.close()
@@ -140,11 +145,14 @@ class WsgiServer:
             server.close()
             loop.run_until_complete(asyncio.sleep(0))  # let closed transports finish closing
             loop.close()
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+            for executor in (pool, waiting):
+                if executor is not None:
+                    executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _open(self, sock: socket.socket, pool: ThreadPoolExecutor | None) -> tuple[Listener, Any]:
-        listener = Listener(self._app, self.limits, pool, self._name)
+    async def _open(
+        self, sock: socket.socket, pool: ThreadPoolExecutor | None, waiting: ThreadPoolExecutor | None
+    ) -> tuple[Listener, Any]:
+        listener = Listener(self._app, self.limits, pool, self._name, waiting)
         listener.server_address = tuple(self.address.rsplit(":", 1))  # type: ignore[assignment]
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: Connection(listener), sock=sock, backlog=_BACKLOG)

@@ -202,7 +202,7 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
     "storages",
     default=None,
     envvar="HOTROD_BENCH_STORAGES",
-    help="Storages to start a fresh backend for, comma-separated: memory, sqlite, postgres, clickhouse "
+    help="Storages to start a fresh backend for, comma-separated: memory, sqlite, postgres, redis, clickhouse "
     "(default: memory,sqlite; clickhouse,sqlite for jaeger-clickhouse).",
 )
 @click.option(
@@ -267,7 +267,7 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
     default=None,
     metavar="storage-outage:20s|kill-backend[:2s]",
     help="Inject a fault into the last step of every started backend: its storage refuses writes and reads "
-    "(sqlite, postgres) or the backend is killed with SIGKILL and restarted; the report shows completeness "
+    "(sqlite, postgres, redis) or the backend is killed with SIGKILL and restarted; the report shows completeness "
     "through it.",
 )
 @click.option(
@@ -315,13 +315,13 @@ def bench(
     if storages is None:
         storages = "clickhouse,sqlite" if dataset == "jaeger-clickhouse" else "memory,sqlite"
     chosen = [name.strip() for name in storages.split(",") if name.strip()]
-    known = {"sqlite", "postgres", "clickhouse"} | ({"memory"} if dataset == "synthetic" else set())
+    known = {"sqlite", "postgres", "redis", "clickhouse"} | ({"memory"} if dataset == "synthetic" else set())
     unknown = set(chosen) - known
     if unknown:
         raise click.BadParameter(f"unknown storage {', '.join(sorted(unknown))}", param_hint="--storage")
     if fault is not None and fault.kind == "storage-outage" and "memory" in chosen:
         raise click.BadParameter(
-            "a storage outage needs sqlite or postgres; memory cannot go away", param_hint="--fault"
+            "a storage outage needs sqlite, postgres or redis; memory cannot go away", param_hint="--fault"
         )
     output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     if dataset == "jaeger-clickhouse":

@@ -92,6 +92,12 @@ class SelfMetrics:
             ["exporter"],
             registry=r,
         )
+        self.exporter_queue_disk_syncs = Gauge(
+            "otelcol_exporter_queue_disk_syncs",
+            "Data syncs a persistent sending queue made since start; with group commit fewer than the batches it took.",
+            ["exporter"],
+            registry=r,
+        )
         self.exporter_queue_oldest_age = Gauge(
             "otelcol_exporter_queue_oldest_age_seconds",
             "How long the oldest span in an exporter's sending queue has waited.",

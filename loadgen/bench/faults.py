@@ -12,6 +12,8 @@ was stored.  What "the storage goes away" means per storage:
 - PostgreSQL: the benchmark's own database stops taking connections and its sessions are ended
   (``ALLOW_CONNECTIONS false``, ``pg_terminate_backend``): an outage of that database alone,
   on a server others may share.
+- Redis: the benchmark runs a Redis of its own for the backend (``embedded_redis``, never a shared
+  one) and stops it (SIGTERM: it saves its data file), then starts it again on the same socket.
 """
 
 from __future__ import annotations

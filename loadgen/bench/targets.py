@@ -10,8 +10,10 @@ collector) is only an OTLP URL and a query URL: nothing to start, nothing to mea
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -24,6 +26,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from embedded_redis import EmbeddedRedis
 from loadgen.bench.faults import sqlite_unwritable
 
 READY_LINE = re.compile(r"hotrod backend ready: (.*)")
@@ -110,6 +113,8 @@ class BackendTarget:
         self.usage: ProcessUsage | None = None
         self._process: subprocess.Popen | None = None
         self._database: str | None = None
+        self._redis: EmbeddedRedis | None = None  # the redis storage's own server, which an outage stops
+        self._redis_folder: Path | None = None
         self._sqlite_file = workdir / storage / "traces.db"  # a folder of its own: an outage makes it immutable
         self.clickhouse_folder = workdir / "clickhouse"  # the embedded engine's data
         self.log_path = workdir / f"backend-{storage}.log"
@@ -122,7 +127,9 @@ class BackendTarget:
         command = [sys.executable, "-c", "from hotrod.cli import main; main()", "backend", "--storage", self.storage]
         command += ["--bind", "127.0.0.1", "--log-level", "warning"]
         ports = ("--otlp-grpc-port", "--otlp-http-port", "--query-port", "--health-port", "--metrics-port")
-        for port in (*ports, "--sampling-port"):
+        # every other port on 0 too: a fixed one held by another process on the machine would stop the start
+        legacy = ("--jaeger-compact-port", "--jaeger-binary-port", "--jaeger-http-port", "--jaeger-grpc-port")
+        for port in (*ports, "--sampling-port", "--sampling-grpc-port", *legacy, "--zipkin-port"):
             command += [port, "0"]
         # its persistent sending queue in the benchmark's folder, one per storage, kept across a restart
         command += ["--set", f"extensions.file_storage.directory={self.workdir / (self.storage + '-queue')}"]
@@ -134,6 +141,8 @@ class BackendTarget:
             command += ["--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={self.clickhouse_folder}"]
         elif self.storage == "postgres":
             command += ["--storage-url", self._create_database()]
+        elif self.storage == "redis":
+            command += ["--storage-url", self._start_redis()]
         self._command = command
         self.endpoints = self._launch(command)
         return self.endpoints
@@ -178,14 +187,19 @@ class BackendTarget:
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name",
                 {"name": self._database},
             )
+        elif self.storage == "redis" and self._redis is not None:
+            self._redis.close()  # SIGTERM: it saves its data file, as a Redis restarted for maintenance does
         else:
-            raise ValueError(f"a storage outage needs sqlite or postgres, not {self.storage}")
+            raise ValueError(f"a storage outage needs sqlite, postgres or redis, not {self.storage}")
 
     def storage_up(self) -> None:
         if self.storage == "sqlite":
             sqlite_unwritable(self._sqlite_file, False)
         elif self.storage == "postgres" and self._database:
             _admin_sql(self.postgres_url, f'ALTER DATABASE "{self._database}" ALLOW_CONNECTIONS true')
+        elif self.storage == "redis" and self._redis_folder is not None:
+            # on the fault's own thread, which ends soon: not tied to it (``drop`` stops this server)
+            self._redis = EmbeddedRedis(self._redis_folder / "dump.rdb", tied_to_thread=False)
 
     def stop(self) -> None:
         if self._process is None:
@@ -217,6 +231,12 @@ class BackendTarget:
         if self._database:
             _admin_sql(self.postgres_url, f'DROP DATABASE IF EXISTS "{self._database}" WITH (FORCE)')
             self._database = None
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+        if self._redis_folder is not None:
+            shutil.rmtree(self._redis_folder, ignore_errors=True)
+            self._redis_folder = None
 
     def disk_bytes(self) -> int | None:
         if self.storage == "sqlite":
@@ -227,6 +247,13 @@ class BackendTarget:
         if self.storage == "postgres" and self._database:
             return int(_admin_sql(self.postgres_url, "SELECT pg_database_size(:name)", {"name": self._database}))
         return None
+
+    def _start_redis(self) -> str:
+        """A Redis of the benchmark's own (never a shared one), in a short folder: its Unix socket's path, and so
+        the URL the backend keeps, stays the same when an outage stops and starts it."""
+        self._redis_folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+        self._redis = EmbeddedRedis(self._redis_folder / "dump.rdb")
+        return self._redis.url
 
     def _create_database(self) -> str:
         self._database = f"hotrod_bench_{uuid.uuid4().hex[:12]}"

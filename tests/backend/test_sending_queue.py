@@ -166,6 +166,7 @@ def test_a_persistent_queue_keeps_taking_during_an_outage_and_reports_its_backlo
 
     assert sample(metrics, "otelcol_exporter_queue_size") == 10
     assert sample(metrics, "otelcol_exporter_queue_disk_bytes") > 0
+    assert sample(metrics, "otelcol_exporter_queue_disk_syncs") == 5  # one at a time: nothing to share a sync with
     assert sample(metrics, "otelcol_exporter_queue_oldest_age_seconds") > 0
     peer.down.clear()
     wait_for(lambda: peer.spans == 10, timeout=10, what="the backlog delivered")

@@ -9,10 +9,12 @@ HOTROD_FAULT_SECONDS (3 s by default; 20 s for the issue's run).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 import requests
 
+from tests.builders import SpanSpec, export_request
 from tests.faults.conftest import Target
 from tests.faults.load import missing_traces, queue_size, senders
 from tests.faults.servers import hold, outage_seconds
@@ -50,4 +52,46 @@ def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Targ
     print(
         json.dumps({"fault": f"{target.name} outage {outage_seconds()}s", **ledger.summary(), "missing": len(missing)})
     )
+    assert missing == []
+
+
+MEMORY_QUEUE = ("--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''")
+
+
+def refusal(url: str) -> Mapping[str, str] | None:
+    """The headers of a 503 to an export of a throw-away trace (what any sender would get now), else None."""
+    body = export_request([SpanSpec("frontend", "probe")]).SerializeToString()
+    answer = requests.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}, timeout=10)
+    return answer.headers if answer.status_code == 503 else None
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("target", ["sqlite", "redis"], indirect=True)
+def test_with_the_queue_in_memory_senders_are_refused_while_the_storage_is_down_and_nothing_is_lost(
+    target: Target,
+    launcher,  # noqa: ANN001
+) -> None:
+    """Memory-only is a config choice: held in memory a batch would not outlive the outage any better than at the
+    sender, so once the storage is known down the receiver answers 503 with Retry-After instead of 200."""
+    backend = launcher(*target.flags, *MEMORY_QUEUE)
+    url, metrics = backend.url("otlp-http", "/v1/traces"), backend.url("metrics", "/metrics")
+    with senders(url) as ledger:
+        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
+        target.go_down()
+        try:
+            refused = wait_for(lambda: refusal(url), timeout=60, what="a 503 for new data")
+            assert int(refused["Retry-After"]) >= 1
+            wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
+            hold(outage_seconds())
+        finally:
+            target.come_up()
+        after = len(ledger.acknowledged)
+        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the outage")
+    wait_for(lambda: queue_size(metrics) == 0, timeout=60, what="the queue drained into the storage")
+
+    missing = missing_traces(target.kind, target.options, ledger.acknowledged)
+
+    fault = f"{target.name} outage {outage_seconds()}s, memory queue"
+    print(json.dumps({"fault": fault, **ledger.summary(), "missing": len(missing)}))
+    assert ledger.refusals.get(503, 0) > 0
     assert missing == []

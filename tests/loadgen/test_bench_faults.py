@@ -13,7 +13,9 @@ from tests.loadgen.test_cli import hotrod
 
 
 @pytest.mark.parametrize(
-    ("fault", "storage"), [("storage-outage:2s", "sqlite"), ("kill-backend:1s", "sqlite")], ids=["outage", "kill"]
+    ("fault", "storage"),
+    [("storage-outage:2s", "sqlite"), ("storage-outage:2s", "redis"), ("kill-backend:1s", "sqlite")],
+    ids=["outage", "redis-outage", "kill"],
 )
 def test_a_faulted_step_reports_every_acknowledged_span_stored(tmp_path: Path, fault: str, storage: str) -> None:
     output = tmp_path / "results"
@@ -45,4 +47,4 @@ def test_fault_specs_parse(text: str, parsed: BenchFault) -> None:
 
 def test_an_outage_of_the_memory_storage_is_refused_before_anything_starts(tmp_path: Path) -> None:
     result = hotrod("bench", "--storage", "memory", "--fault", "storage-outage:1s", cwd=tmp_path)
-    assert result.returncode == 2 and "needs sqlite or postgres" in result.stderr
+    assert result.returncode == 2 and "needs sqlite, postgres or redis" in result.stderr

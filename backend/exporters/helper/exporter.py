@@ -88,6 +88,7 @@ class QueuedExporter(Exporter):
         metrics.exporter_queue_capacity.labels(eid).set(queue.capacity)
         metrics.exporter_queue_size.labels(eid).set_function(queue.size)
         metrics.exporter_queue_disk_bytes.labels(eid).set_function(queue.bytes_on_disk)
+        metrics.exporter_queue_disk_syncs.labels(eid).set_function(queue.disk_syncs)
         metrics.exporter_queue_oldest_age.labels(eid).set_function(queue.oldest_age)
 
     def shutdown(self) -> None:

@@ -33,6 +33,9 @@ class PersistentQueue(MemoryQueue):
     def bytes_on_disk(self) -> int:
         return self._log.bytes_on_disk()
 
+    def disk_syncs(self) -> int:
+        return self._log.syncs
+
     def _store(self, batch: SpanBatch) -> Entry:
         now = time.time()
         try:

@@ -46,6 +46,9 @@ class MemoryQueue:
     def bytes_on_disk(self) -> int:
         return 0
 
+    def disk_syncs(self) -> int:
+        return 0
+
     def oldest_age(self) -> float:
         """Seconds the oldest entry (waiting or being delivered) has been queued; 0 when empty."""
         with self._cond:

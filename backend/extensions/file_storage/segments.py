@@ -9,7 +9,15 @@ killed between the storage's commit and the ack write) only means that
 batch is delivered again after a restart: storage writes are idempotent.
 
 ``fsync``: ``always`` syncs each append before it returns (the receiver's
-success answer then survives a power cut), ``interval`` syncs the open
+success answer then survives a power cut), with group commit: appends from
+concurrent threads share one ``fdatasync``.  The first appender to find no
+sync in progress leads: it syncs everything written so far, outside the
+lock so that others keep appending; the others wait for a sync that covers
+their record and lead the next one when the current did not.  So N requests
+arriving together cost about two syncs, not N, and each still returns only
+once its own record is on disk (a caller that is ``collecting`` deferred
+waits, backend/core/deferred.py, waits for that after ``append`` returned
+and before it answers).  ``interval`` syncs the open
 segment every ``fsync_interval`` (a kill -9 loses nothing, a power cut up to
 one interval), ``never`` leaves it to the OS.  Acknowledgements are never
 synced.  On replay a record cut short or failing its CRC ends the segment:
@@ -23,8 +31,12 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+
+from backend.core.deferred import defer
 
 _HEADER = struct.Struct(">IIQdI")  # payload length, crc32 of payload, sequence, arrival (unix s), spans
 _SEQ = struct.Struct(">Q")
@@ -77,12 +89,26 @@ def _sync(fd: int) -> None:
 
 
 class SegmentLog:
-    def __init__(self, directory: Path, fsync: str, fsync_interval: float, segment_bytes: int, quota: Quota) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        fsync: str,
+        fsync_interval: float,
+        segment_bytes: int,
+        quota: Quota,
+        sync: Callable[[int], None] = _sync,
+    ) -> None:
         self.directory = directory
         self._fsync = fsync
         self._segment_bytes = segment_bytes
         self._quota = quota
+        self._sync = sync  # injectable, so that a test can hold a sync while others append
         self._lock = threading.Lock()
+        self._synced_cond = threading.Condition(self._lock)
+        self._written = 0  # the last sequence number written to a segment file
+        self._synced = 0  # every record up to this sequence number is on disk
+        self._syncing = False  # a leader syncs, outside the lock; the fd stays open until it is done
+        self.syncs = 0  # data syncs done: group commit shows as fewer syncs than appends
         self._segments: dict[int, _Segment] = {}
         self._current: _Segment | None = None
         self._fd = -1
@@ -137,21 +163,58 @@ class SegmentLog:
                 self._quota.release(size)
                 raise
             self._next_seq += 1
+            self._written = seq
             record = Record(seq, segment.first, segment.size + _HEADER.size, len(payload), spans, arrived)
             segment.size += size
             segment.live.add(seq)
-            if self._fsync == "always":
-                _sync(self._fd)
-            else:
-                self._dirty = True
+            self._dirty = True
+        if self._fsync == "always":
+            defer(partial(self._commit, seq))  # the OTLP/HTTP receiver waits for it off its event loop
         return record
+
+    def _commit(self, seq: int) -> None:
+        """Return once record ``seq`` is on disk: lead a sync of everything written so far, or wait for one."""
+        with self._synced_cond:
+            while self._synced < seq:
+                if self._syncing:
+                    self._synced_cond.wait()
+                    continue
+                self._sync_written()
+
+    def _sync_written(self) -> None:
+        """With the lock held and no sync running: sync all written records, releasing the lock meanwhile."""
+        target, fd = self._written, self._fd
+        self._syncing = True
+        self._dirty = False
+        synced = False
+        self._lock.release()
+        try:
+            self._sync(fd)
+            synced = True
+        finally:
+            self._lock.acquire()
+            self._syncing = False
+            if synced:
+                self._synced = max(self._synced, target)
+                self.syncs += 1
+            else:
+                self._dirty = True  # the next leader tries again; this one's caller gets the error
+            self._synced_cond.notify_all()
 
     def _writable(self) -> _Segment:
         """The segment to append to, starting a new one when there is none yet or the current one is full."""
-        current = self._current
-        if current is not None and current.size < self._segment_bytes:
-            return current
+        while True:
+            current = self._current
+            if current is not None and current.size < self._segment_bytes:
+                return current
+            if not self._syncing:  # the fd a leader syncs stays open until it is done
+                break
+            self._synced_cond.wait()
         if current is not None:
+            if self._fsync != "never":
+                self._sync(self._fd)  # its records' appenders may still wait for a sync of this fd
+                self._synced = self._written
+                self.syncs += 1
             os.close(self._fd)
             self._fd = -1
             self._current = None
@@ -193,24 +256,29 @@ class SegmentLog:
         self._segments.pop(segment.first, None)
         self._quota.release(segment.size)
 
+    def written(self) -> int:
+        """The sequence number of the last record written (synced or not)."""
+        return self._written
+
     def bytes_on_disk(self) -> int:
         return sum(segment.size for segment in list(self._segments.values()))
 
     def _sync_every(self, interval: float) -> None:
         while not self._closed.wait(interval):
             with self._lock:
-                if self._dirty and self._fd >= 0:
-                    _sync(self._fd)
-                    self._dirty = False
+                if self._dirty and self._fd >= 0 and not self._syncing:
+                    self._sync_written()
 
     def close(self) -> None:
         self._closed.set()
         if self._syncer is not None and self._syncer.is_alive():
             self._syncer.join()
-        with self._lock:
+        with self._synced_cond:
+            while self._syncing:
+                self._synced_cond.wait()
             if self._fd >= 0:
                 if self._fsync != "never":
-                    _sync(self._fd)
+                    self._sync(self._fd)
                 os.close(self._fd)
                 self._fd = -1
             current, self._current = self._current, None

@@ -8,13 +8,19 @@ large (the server enforces the limit on the wire; gzip is inflated a step at a
 time and stopped at the same limit), 415 unsupported type or encoding,
 429/503 with ``Retry-After`` when the pipeline refuses.  Plain WSGI, no
 framework: this is the ingest hot path.
+
+A request is decoded and handed on where the app runs (the event loop's
+thread by default); a wait the pipeline defers (the persistent queue's disk
+sync, backend/core/deferred.py) is left in the answer, which the server
+collects off the loop (``httpd.wsgi.BLOCKING``): 200 once the batch is on
+disk, 503 if the sync failed.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from google.protobuf import json_format
@@ -22,6 +28,7 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from backend.core.component import Refused
+from backend.core.deferred import Wait, collecting
 from backend.receivers.shared.ingest import Ingest
 from backend.spans.otlp import InvalidRequest, drop_undecodable, parse_json, parse_protobuf
 
@@ -68,7 +75,7 @@ class OtlpHttpApp:
         self._ingest = ingest
         self._max = max_body_size
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != TRACES_PATH:
             return _error(start_response, "404 Not Found", JSON, _UNIMPLEMENTED, f"only {TRACES_PATH} is served")
         if environ.get("REQUEST_METHOD") != "POST":
@@ -90,11 +97,12 @@ class OtlpHttpApp:
             body = environ["wsgi.input"].read()
             if encoding == "gzip":
                 body = inflate(body, self._max)
-            if content_type == PROTOBUF:
-                request = parse_protobuf(body)
-                decoded = self._ingest.export(request, drop_undecodable(body, request))
-            else:
-                decoded = self._ingest.export(parse_json(body))
+            with collecting() as waits:
+                if content_type == PROTOBUF:
+                    request = parse_protobuf(body)
+                    decoded = self._ingest.export(request, drop_undecodable(body, request))
+                else:
+                    decoded = self._ingest.export(parse_json(body))
         except TooLarge as exc:
             self._ingest.failed("too_large")
             return _error(start_response, "413 Content Too Large", content_type, _INVALID_ARGUMENT, str(exc))
@@ -102,17 +110,44 @@ class OtlpHttpApp:
             self._ingest.failed("malformed")
             return _error(start_response, "400 Bad Request", content_type, _INVALID_ARGUMENT, str(exc))
         except Refused as exc:
-            if exc.overloaded:
-                status, code = "429 Too Many Requests", _RESOURCE_EXHAUSTED
-            else:
-                status, code = "503 Service Unavailable", _UNAVAILABLE
-            retry = [("Retry-After", str(max(1, math.ceil(exc.retry_after))))]
-            return _error(start_response, status, content_type, code, str(exc), retry)
+            return _refused(start_response, content_type, exc)
         response = ExportTraceServiceResponse()
         if decoded.rejected:
             response.partial_success.rejected_spans = decoded.rejected
             response.partial_success.error_message = decoded.error
+        if waits:
+            return AfterWaits(waits, start_response, content_type, response)
         return _send(start_response, "200 OK", content_type, response)
+
+
+class AfterWaits:
+    """The success answer, given once the pipeline's deferred waits are done; iterating it waits (off the loop)."""
+
+    httpd_blocking = True  # httpd.wsgi.BLOCKING
+
+    def __init__(self, waits: list[Wait], start_response: Callable[..., Any], content_type: str, response: Any):
+        self._waits = waits
+        self._start_response = start_response
+        self._content_type = content_type
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for wait in self._waits:
+                wait()
+        except OSError as exc:  # the batch is queued but not known to be on disk: the sender sends it again
+            refused = Refused(f"cannot sync the persistent queue: {exc}", overloaded=False)
+            return iter(_refused(self._start_response, self._content_type, refused))
+        return iter(_send(self._start_response, "200 OK", self._content_type, self._response))
+
+
+def _refused(start_response: Callable[..., Any], content_type: str, exc: Refused) -> list[bytes]:
+    if exc.overloaded:
+        status, code = "429 Too Many Requests", _RESOURCE_EXHAUSTED
+    else:
+        status, code = "503 Service Unavailable", _UNAVAILABLE
+    retry = [("Retry-After", str(max(1, math.ceil(exc.retry_after))))]
+    return _error(start_response, status, content_type, code, str(exc), retry)
 
 
 def _error(

@@ -25,8 +25,10 @@ MIB = 1024 * 1024
 class HttpOptions(HttpServerOptions):
     endpoint: str = "127.0.0.1:4318"
     max_request_body_size: int = 20 * MIB
-    # 0: each request is handled on the server's event-loop thread (see httpd/wsgi_server.py);
-    # ingest only computes, so under the GIL a pool of threads adds hand-offs and no speed
+    # 0: each request is decoded on the server's event-loop thread (see httpd/wsgi_server.py): ingest computes,
+    # so under the GIL a pool of threads adds hand-offs and no speed.  The persistent queue's disk sync is not
+    # waited for there: the answer waits for it off the loop (backend/core/deferred.py), so requests keep being
+    # decoded meanwhile and their batches share the next sync (group commit)
     threads: int = 0
 
 
