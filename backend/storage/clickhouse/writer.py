@@ -2,8 +2,8 @@
 
 The pipeline already pulled out every indexed field (``SpanRecord``), so a
 batch turns into Arrow columns with one list comprehension per column and no
-Python object per row; the only per-span Python work left is the attribute
-texts for the ``tags`` column (``tags.batch_tags``).  New processes go to
+Python object per row; the attribute texts for the ``tag_*`` columns are cut
+out of the payloads in bulk (``tag_columns``).  New processes go to
 their own table first (with their resource and scope attributes as tag texts), then
 the spans in one INSERT; the materialized views fill ``trace_times`` and
 ``operations`` from that same insert.
@@ -19,7 +19,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans
 from backend.spans.model import SpanBatch
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.schema import Layout
-from backend.storage.clickhouse.tags import Tags, attribute_tags, batch_tags
+from backend.storage.clickhouse.tag_columns import tag_columns
+from backend.storage.clickhouse.tags import Tags, attribute_tags
 
 _KNOWN_PROCESSES_LIMIT = 100_000
 _ID16 = pa.binary(16)
@@ -80,8 +81,10 @@ class ClickHouseWriter:
 def spans_table(batch: SpanBatch) -> pa.Table:
     spans = batch.spans
     payloads = [r.payload for r in spans]
-    tags = batch_tags(payloads)
-    offsets = pa.array(tags.offsets, pa.int32())
+    tags = tag_columns(payloads)
+    if tags.order is not None:  # rows in the order of the tag lists (an insert's row order does not matter)
+        spans = [spans[index] for index in tags.order]
+        payloads = [r.payload for r in spans]
     columns = [
         pa.array([r.trace_id for r in spans], _ID16),
         pa.array([r.span_id for r in spans], _ID8),
@@ -93,8 +96,8 @@ def spans_table(batch: SpanBatch) -> pa.Table:
         pa.array([r.start_ns for r in spans], pa.int64()),
         pa.array([r.duration_ns for r in spans], pa.int64()),
         pa.array([r.process_id for r in spans], pa.binary()),
-        pa.ListArray.from_arrays(offsets, pa.array(tags.keys, pa.string())),
-        pa.ListArray.from_arrays(offsets, pa.array(tags.texts, pa.string())),
+        tags.keys,
+        tags.texts,
         pa.array(payloads, pa.binary()),
     ]
     return pa.Table.from_arrays(columns, schema=SPANS_SCHEMA)
