@@ -18,7 +18,9 @@ def text(key: str, value: str) -> KeyValue:
 
 
 def span(*attributes: KeyValue, **fields: object) -> bytes:
-    return Span(trace_id=b"t" * 16, span_id=b"s" * 8, name="op", attributes=list(attributes), **fields).SerializeToString()
+    return Span(
+        trace_id=b"t" * 16, span_id=b"s" * 8, name="op", attributes=list(attributes), **fields
+    ).SerializeToString()
 
 
 PLAIN = [

@@ -42,7 +42,6 @@ class ClickHouseReader:
         self._connection = connection
         self._layout = layout
         self._spans = layout.table("spans")
-        self._trace_times = layout.table("trace_times")
         self._operations = layout.table("operations")
         self._processes = layout.table("processes")
         self._process_cache: dict[bytes, bytes] = {}
@@ -77,10 +76,9 @@ class ClickHouseReader:
         ids = hex_list(trace_ids)
         payload = "" if "payload" in columns else ", '' AS payload"
         rows = self._connection.arrow(
-            f"SELECT {columns}{payload} FROM {self._spans}"
-            f" WHERE trace_id IN ({ids})"
-            f" AND start_ns >= (SELECT min(first_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
-            f" AND start_ns <= (SELECT max(last_ns) FROM {self._trace_times} WHERE trace_id IN ({ids}))"
+            f"WITH {self._layout.trace_window(f'trace_id IN ({ids})')} AS window"
+            f" SELECT {columns}{payload} FROM {self._spans}"
+            f" WHERE trace_id IN ({ids}) AND start_ns >= window.1 AND start_ns <= window.2"
             " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
         )
         return records(rows)

@@ -31,21 +31,19 @@ def page_ids(
     connection: Connection, layout: Layout, condition: str, params: dict[str, Any], sort: str, offset: int, limit: int
 ) -> tuple[int, list[bytes]]:
     """(how many, the page's ids) of the traces that have a span matching ``condition`` (from ``filters.where``)."""
-    spans, trace_times = layout.table("spans"), layout.table("trace_times")
+    spans = layout.table("spans")
     matching = f"SELECT DISTINCT trace_id FROM {spans} WHERE {condition}"
     total = connection.arrow(f"SELECT count() AS total FROM ({matching})", params).column("total")[0].as_py()
     if not total or not limit:
         return total, []
     rows = connection.arrow(
-        f"WITH matching AS ({matching})"
+        f"WITH matching AS ({matching}), {layout.trace_window('trace_id IN matching')} AS window"
         " SELECT trace_id, min(start_ns) AS first, max(start_ns + duration_ns) AS last, uniqExact(span_id) AS spans,"
         # distinct ids: a span written twice stays two rows until the table merges them
         f" uniqExactIf(span_id, status_code = {STATUS_ERROR}) AS errors,"
         # the earliest parentless span's names; ('', '') when there is none, as summarize says
         " argMinIf((service, name), (start_ns, span_id), parent_span_id = '') AS root"
-        f" FROM {spans} WHERE trace_id IN matching"
-        f" AND start_ns >= (SELECT min(first_ns) FROM {trace_times} WHERE trace_id IN matching)"
-        f" AND start_ns <= (SELECT max(last_ns) FROM {trace_times} WHERE trace_id IN matching)"
+        f" FROM {spans} WHERE trace_id IN matching AND start_ns >= window.1 AND start_ns <= window.2"
         f" GROUP BY trace_id ORDER BY {_ORDERS[sort]} LIMIT {int(limit)} OFFSET {int(offset)}",
         params,
     )

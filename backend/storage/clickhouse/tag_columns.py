@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError
 from numpy.typing import NDArray
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from backend.spans.proto_tables import REPEATED, FieldType, file_of
+from backend.spans.proto_tables import REPEATED, Field, FieldType, file_of
 from backend.storage.clickhouse.tags import batch_tags
 
 _PACKAGE = "hotrod_backend.clickhouse_tag_columns"
@@ -50,7 +50,7 @@ def _flat_class() -> Any:  # a message class built at run time
     try:
         descriptor = pool.FindMessageTypeByName(name)
     except KeyError:
-        fields = [(field, number, _BYTES, REPEATED, "") for field, number in _FIELDS.items()]
+        fields: list[Field] = [(field, number, _BYTES, REPEATED, "") for field, number in _FIELDS.items()]
         pool.Add(file_of("hotrod_backend/clickhouse_tag_columns.proto", _PACKAGE, {"Flat": fields}))
         descriptor = pool.FindMessageTypeByName(name)
     return message_factory.GetMessageClass(descriptor)
@@ -185,4 +185,6 @@ def _lists(offsets: NDArray[np.int32], values: pa.Array) -> pa.ListArray:
 def _one_by_one(payloads: list[bytes]) -> TagColumns:
     tags = batch_tags(payloads)
     offsets = np.asarray(tags.offsets, np.int32)
-    return TagColumns(_lists(offsets, pa.array(tags.keys, pa.string())), _lists(offsets, pa.array(tags.texts, pa.string())), None)
+    return TagColumns(
+        _lists(offsets, pa.array(tags.keys, pa.string())), _lists(offsets, pa.array(tags.texts, pa.string())), None
+    )
