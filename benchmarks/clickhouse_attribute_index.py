@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from backend.storage.clickhouse.filters import TAG_PAIRS
@@ -61,7 +62,7 @@ def main() -> None:
                     f"SELECT trace_id FROM {table} WHERE has({TAG_PAIRS}, {{pair:String}})"
                     " ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT 1000"
                 )
-                p50, p99, _ = timed(lambda sql=sql, pair=pair: connection.arrow(sql, {"pair": pair}), args.runs)
+                p50, p99, _ = timed(partial(connection.arrow, sql, {"pair": pair}), args.runs)
                 cells.append(f"{p50:>10.1f} / {p99:>9.1f}")
             bytes_per_span = size.column("b")[0].as_py() / spans
             print(f"{name:24} {bytes_per_span:>7.1f} " + " ".join(f"{cell:>22}" for cell in cells))

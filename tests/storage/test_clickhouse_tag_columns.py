@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -17,7 +19,7 @@ def text(key: str, value: str) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
-def span(*attributes: KeyValue, **fields: object) -> bytes:
+def span(*attributes: KeyValue, **fields: Any) -> bytes:  # noqa: ANN401 - any of Span's own fields
     return Span(
         trace_id=b"t" * 16, span_id=b"s" * 8, name="op", attributes=list(attributes), **fields
     ).SerializeToString()
