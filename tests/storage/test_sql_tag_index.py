@@ -43,7 +43,7 @@ def run_sql(setup: tuple[str, dict[str, Any]], statement: str) -> Any:
     try:
         with engine.begin() as connection:
             return connection.exec_driver_sql(
-                statement.format(t=f'"{schema}".span_tags' if schema else "span_tags")
+                statement.format(t=f'"{schema}".span_tag_index' if schema else "span_tag_index")
             ).all()
     finally:
         engine.dispose()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.spans.model import KIND_NAMES, SpanRecord
@@ -144,19 +144,29 @@ class SqlReader:
             return []
         service_ids, conditions = found
         spans = self._tables.spans
+
+        def by_start(columns: tuple[Any, ...]) -> Callable[[ColumnElement[bool]], Select[Any]]:
+            return lambda service: select(*columns).where(service, *conditions).order_by(spans.c.start_ns.desc())
+
         with ExitStack() as results:
             if not query.matches_attributes:
-                rows = self._newest_first(
-                    connection, results, (spans.c.trace_id, spans.c.start_ns), service_ids, conditions
-                )
+                statement = by_start((spans.c.trace_id, spans.c.start_ns))
+                rows = self._newest_first(connection, results, statement, spans.c.service_id, service_ids)
                 return _distinct_first((row.trace_id for row in rows), limit)
             tag = self._indexed_tag(connection, query)
             if tag is None:
-                rows = self._newest_first(connection, results, self._record_columns, service_ids, conditions)
+                statement = by_start(self._record_columns)
+                rows = self._newest_first(connection, results, statement, spans.c.service_id, service_ids)
             else:
                 window = (query.start_min_ns, query.start_max_ns)
-                statement = self._tag_index.candidates(self._record_columns, tag, window, service_ids, conditions)
-                rows = iter(results.enter_context(connection.execute(statement, execution_options=_STREAMING)))
+                candidates = self._tag_index.candidates
+                rows = self._newest_first(
+                    connection,
+                    results,
+                    lambda service: candidates(self._record_columns, tag, window, service, conditions),
+                    self._tables.span_tags.c.service_id,
+                    service_ids,
+                )
             matcher = matcher_for(query, self._process_cache, lambda pid: self._process_blob(connection, pid))
             return newest_trace_ids((self._record(connection, row) for row in rows), matcher, limit)
 
@@ -222,30 +232,23 @@ class SqlReader:
         self,
         connection: Connection,
         results: ExitStack,
-        columns: tuple[Any, ...],
+        statement: Callable[[ColumnElement[bool]], Select[Any]],
+        service_column: Any,
         service_ids: list[int],
-        conditions: list[ColumnElement[bool]],
     ) -> Iterator[Row[Any]]:
-        """Rows newest first, streamed along the (service_id, start_ns) index.
+        """Rows newest first of ``statement`` (given its condition on ``service_column``), streamed.
 
         Several services are read as one stream each, merged here, so every
-        stream stops early too; one ORDER BY over them all would sort the
-        whole window first.  Past ``_MERGED_SERVICES`` one query is cheaper.
+        stream ranges along its (service, start) index and stops early too;
+        one ORDER BY over them all would sort the whole window first.  Past
+        ``_MERGED_SERVICES`` one query is cheaper.
         """
-        spans = self._tables.spans
-        newest = spans.c.start_ns.desc()
         if len(service_ids) == 1 or len(service_ids) > _MERGED_SERVICES:
-            where = (
-                spans.c.service_id.in_(service_ids) if len(service_ids) > 1 else spans.c.service_id == service_ids[0]
-            )
-            statement = select(*columns).where(where, *conditions).order_by(newest)
-            return iter(results.enter_context(connection.execute(statement, execution_options=_STREAMING)))
+            where = service_column.in_(service_ids) if len(service_ids) > 1 else service_column == service_ids[0]
+            return iter(results.enter_context(connection.execute(statement(where), execution_options=_STREAMING)))
         streams = [
             results.enter_context(
-                connection.execute(
-                    select(*columns).where(spans.c.service_id == service_id, *conditions).order_by(newest),
-                    execution_options=_STREAMING,
-                )
+                connection.execute(statement(service_column == service_id), execution_options=_STREAMING)
             )
             for service_id in service_ids
         ]

@@ -11,9 +11,9 @@ Two indexes only, because every index costs insert speed:
 trace lookup, and ``(service_id, start_ns)``, which serves search, dependency
 and retention queries (those that name no service list every service id).
 
-``span_tags`` and ``tag_index_keys`` are the tag index (see ``tag_index``):
-clustered by (hash, start), without a rowid on SQLite, so its primary key is
-the table and costs no second index.
+``span_tag_index`` and ``span_tag_keys`` are the tag index (see
+``tag_index``): clustered by (hash, service, start), without a rowid on
+SQLite, so its primary key is the table and costs no second index.
 """
 
 from __future__ import annotations
@@ -41,9 +41,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.schema import CreateSchema
+from sqlalchemy.schema import CreateSchema, DropTable
 
 from backend.core.binding import ConfigError
+
+# The tag index before its rows held their service (no service_id column): dropped, its keys with it, so
+# the new index starts with every key's ``since`` at the first write and older windows are scanned.
+_OBSOLETE_TABLES = ("span_tags", "tag_index_keys")
 
 
 class Tables:
@@ -90,17 +94,18 @@ class Tables:
             Index("spans_service_start", "service_id", "start_ns"),
         )
         self.span_tags = Table(
-            "span_tags",
+            "span_tag_index",
             self.metadata,
             Column("hash", BigInteger, nullable=False),
+            Column("service_id", Integer, nullable=False),
             Column("start_ns", BigInteger, nullable=False),
             Column("trace_id", LargeBinary, nullable=False),
             Column("span_id", LargeBinary, nullable=False),
-            PrimaryKeyConstraint("hash", "start_ns", "trace_id", "span_id", name="span_tags_key"),
+            PrimaryKeyConstraint("hash", "service_id", "start_ns", "trace_id", "span_id", name="span_tag_index_key"),
             sqlite_with_rowid=False,
         )
         self.tag_index_keys = Table(
-            "tag_index_keys",
+            "span_tag_keys",
             self.metadata,
             Column("key", String, primary_key=True),
             Column("since_ns", BigInteger, nullable=False),  # spans starting from here on are all indexed
@@ -112,6 +117,8 @@ class Tables:
             if self.metadata.schema:
                 connection.execute(CreateSchema(self.metadata.schema, if_not_exists=True))
             self.metadata.create_all(connection)
+            for obsolete in _OBSOLETE_TABLES:
+                connection.execute(DropTable(Table(obsolete, MetaData(schema=self.metadata.schema)), if_exists=True))
 
     def quoted(self, table: Table) -> str:
         """The table's name (schema included) quoted for raw SQL."""

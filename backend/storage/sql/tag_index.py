@@ -2,10 +2,11 @@
 
 Without it, a tag search reads every candidate span in the window and
 matches in Python, so a search that finds nothing costs the whole window
-(about a second over six hours at a million spans).  The ``span_tags``
+(about a second over six hours at a million spans).  The ``span_tag_index``
 table holds one narrow row per (indexed key, value text, span): a 64-bit
-hash of key and text, the span's start and its ids, clustered by (hash,
-start) so that a search reads only the rows of its tag, newest first.
+hash of key and text, the span's service, start and ids, clustered by
+(hash, service, start) so that a search reads only the rows of its tag and
+service, newest first.
 
 The index narrows, ``backend.storage.matching.TagMatcher`` still decides:
 every candidate is read and confirmed, so a hash collision costs a read,
@@ -19,8 +20,8 @@ process (resource or scope) holds, or a window older than the key's
 
 Only listed keys are indexed (``index.tag_whitelist``, Jaeger's Cassandra
 name), because finding and rendering attributes costs ingest time: one
-regular-expression search per span over its bytes, and a decode only for
-spans that contain a listed key.  Every writer of one database should use
+regular-expression search per span over its bytes; values are read in place
+(``value_after``), and a span is decoded only when one is not plain.  Every writer of one database should use
 the same list; readers follow the ``tag_index_keys`` table, not their own.
 """
 
@@ -41,7 +42,7 @@ from backend.spans.model import SpanRecord
 from backend.storage.matching import DERIVED_KEYS, render_value
 from backend.storage.sql.schema import Tables
 
-TagRow = tuple[int, int, bytes, bytes]  # (hash, start_ns, trace_id, span_id)
+TagRow = tuple[int, int, int, bytes, bytes]  # (hash, service_id, start_ns, trace_id, span_id)
 
 # What HotROD's spans carry on every request and what people search most in HTTP services.
 DEFAULT_TAG_KEYS = [
@@ -90,7 +91,52 @@ def _key_pattern(keys: Iterable[str]) -> re.Pattern[bytes]:
     for key in sorted(keys):
         encoded = key.encode()
         fields.append(re.escape(_varint(len(encoded)) + encoded))
-    return re.compile(_KEY_FIELD_TAG + b"(?:" + b"|".join(fields) + b")")
+    return re.compile(_KEY_FIELD_TAG + b"(" + b"|".join(fields) + b")")
+
+
+def value_after(payload: bytes, start: int, end: int) -> str | None:
+    """The text of the value whose KeyValue's key field is ``payload[start:end]``, or None: decode to know.
+
+    Read in place for the encodings protobuf writes for short plain values:
+    the value field (``0x12``, length below 128) right after the key, holding
+    a string (``0x0a``), a bool (``0x10``), an int (``0x18``) or nothing (the
+    empty text, as ``render_value``).  The varint before the key field must
+    be the KeyValue's length with exactly these two fields, so a KeyValue
+    with fields in another order, an unknown field or no value is decoded.
+    """
+    size = len(payload)
+    if end + 2 > size or payload[end] != 0x12:
+        return None
+    length = payload[end + 1]
+    value_start, value_end = end + 2, end + 2 + length
+    if length >= 0x80 or value_end > size:
+        return None
+    whole = _varint(value_end - start)
+    if start < len(whole) or payload[start - len(whole) : start] != whole:
+        return None
+    if length == 0:
+        return ""
+    tag = payload[value_start]
+    if tag == 0x0A:
+        if payload[value_start + 1] != length - 2:
+            return None
+        try:
+            return payload[value_start + 2 : value_end].decode()
+        except UnicodeDecodeError:
+            return None
+    if tag == 0x10 and length == 2 and payload[value_start + 1] < 2:
+        return "true" if payload[value_start + 1] else "false"
+    if tag == 0x18:
+        number, shift = 0, 0
+        for index in range(value_start + 1, value_end):
+            byte = payload[index]
+            number |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                if index + 1 != value_end:
+                    return None
+                return str(number - (1 << 64) if number >= 1 << 63 else number)
+    return None
 
 
 _KEY_FIELD_TAG = b"\x0a"  # KeyValue.key: field 1, length-delimited
@@ -110,6 +156,7 @@ class TagIndex:
         self._tables = tables
         self._keys = frozenset(options.keys)
         self._pattern = _key_pattern(self._keys)
+        self._key_of = {_varint(len(key.encode())) + key.encode(): key for key in self._keys}
 
     # Writer side
 
@@ -132,27 +179,57 @@ class TagIndex:
             since = 0 if empty else (time.time_ns() if now_ns is None else now_ns)
             connection.execute(keys.insert(), [{"key": key, "since_ns": since} for key in sorted(missing)])
 
-    def rows(self, spans: Iterable[SpanRecord]) -> list[TagRow]:
-        """Index rows of ``spans``: only spans whose bytes contain a listed key are decoded."""
+    def rows(self, spans: Iterable[SpanRecord], service_ids: Iterable[int]) -> list[TagRow]:
+        """Index rows of ``spans``, read from their bytes; a span is decoded only when an attribute is not plain.
+
+        Every attribute of a listed key starts with its key field, which the
+        pattern finds (overlapping matches included, so no attribute hides
+        behind a false match).  The value right after it is read in place
+        when it is a short string, bool or int and the KeyValue's length
+        prefix says the two fields are all of it (``value_after``); anything
+        else decodes the span as before.  A false match (a key's bytes inside
+        some value) may add a row no span needs: the matcher confirms every
+        candidate, so that costs a read, never a wrong answer.
+        """
         if not self._keys:
             return []
-        search = self._pattern.search
+        search, keys = self._pattern.search, self._key_of
         rows: list[TagRow] = []
-        for record in spans:
-            if search(record.payload) is None:
+        for record, service_id in zip(spans, service_ids, strict=True):
+            payload = record.payload
+            match = search(payload)
+            if match is None:
                 continue
-            try:
-                span = Span.FromString(record.payload)
-            except DecodeError:
-                continue  # read back as its indexed fields only (decode_span), so no attribute can match it
-            texts: set[tuple[str, str]] = set()
-            levels = (span.attributes, *(e.attributes for e in span.events), *(li.attributes for li in span.links))
-            for attributes in levels:
-                for attribute in attributes:
-                    if attribute.key in self._keys:
-                        texts.update((attribute.key, text) for text in render_value(attribute.value))
-            rows.extend((tag_hash(key, text), record.start_ns, record.trace_id, record.span_id) for key, text in texts)
+            texts: set[tuple[str, str]] | None = set()
+            read: list[tuple[str, str]] = []
+            while match is not None:
+                start = match.start()
+                text = value_after(payload, start, match.end())
+                if text is None:
+                    texts = self._decoded_texts(payload)
+                    break
+                read.append((keys[match.group(1)], text))
+                match = search(payload, start + 1)
+            else:
+                texts = set(read)
+            if texts:
+                start_ns, trace_id, span_id = record.start_ns, record.trace_id, record.span_id
+                rows.extend((tag_hash(key, text), service_id, start_ns, trace_id, span_id) for key, text in texts)
         return rows
+
+    def _decoded_texts(self, payload: bytes) -> set[tuple[str, str]] | None:
+        """The (key, text) pairs of a span's listed attributes on every level, by decoding it; None if it does not."""
+        try:
+            span = Span.FromString(payload)
+        except DecodeError:
+            return None  # read back as its indexed fields only (decode_span), so no attribute can match it
+        texts: set[tuple[str, str]] = set()
+        levels = (span.attributes, *(e.attributes for e in span.events), *(li.attributes for li in span.links))
+        for attributes in levels:
+            for attribute in attributes:
+                if attribute.key in self._keys:
+                    texts.update((attribute.key, text) for text in render_value(attribute.value))
+        return texts
 
     # Reader side
 
@@ -175,16 +252,21 @@ class TagIndex:
         columns: tuple[Any, ...],
         tag: tuple[str, str],
         window: tuple[int | None, int | None],
-        service_ids: list[int],
+        service: ColumnElement[bool],
         conditions: list[ColumnElement[bool]],
     ) -> Select[Any]:
-        """The spans that may carry ``tag`` and pass ``conditions``, newest first along the index.
+        """Spans that may carry ``tag`` and pass ``service`` (on the index's service_id) and ``conditions``.
 
-        ``window`` (start min, max) bounds the index's own start column, so the database ranges over the index.
+        Newest first along the index, one service per statement as a rule.
+
+        The index is keyed by (hash, service, start), so the database ranges
+        over exactly this tag's rows of this service in ``window`` (start min,
+        max) and stops with the caller: a tag that other services' spans carry
+        costs nothing here.
         """
         spans, index = self._tables.spans, self._tables.span_tags
         joined = index.join(spans, and_(spans.c.trace_id == index.c.trace_id, spans.c.span_id == index.c.span_id))
-        bounds = [index.c.hash == tag_hash(*tag), spans.c.service_id.in_(service_ids), *conditions]
+        bounds = [index.c.hash == tag_hash(*tag), service, *conditions]
         if window[0] is not None:
             bounds.append(index.c.start_ns >= window[0])
         if window[1] is not None:

@@ -48,7 +48,7 @@ SPAN_COLUMNS = (
     "process_id",
     "payload",
 )
-TAG_COLUMNS = ("hash", "start_ns", "trace_id", "span_id")
+TAG_COLUMNS = ("hash", "service_id", "start_ns", "trace_id", "span_id")
 _KNOWN_PROCESSES_LIMIT = 100_000
 Row_ = tuple[Any, ...]  # one spans-table row, in SPAN_COLUMNS order
 _STAGING = "spans_staging"
@@ -116,7 +116,7 @@ class SqlWriter:
                         )
                     )
                 self._insert_rows(connection, rows)
-                tag_rows = self._tag_index.rows(spans)
+                tag_rows = self._tag_index.rows(spans, [row[3] for row in rows])
                 if tag_rows:
                     self._insert_tags(connection, tag_rows)
         except (SQLAlchemyError, self._driver_error, OverflowError) as exc:  # Overflow: a value the column cannot hold
