@@ -30,8 +30,11 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, count
+from operator import add
 from typing import Any
 
 from google.protobuf.message import DecodeError
@@ -66,6 +69,8 @@ class TagIndexOptions:
         for key in self.tag_whitelist:
             if not key:
                 raise ValueError("tag_whitelist must not hold an empty key")
+            if "\0" in key:
+                raise ValueError(f"{key!r} holds a NUL character: it cannot be indexed")
             if key in DERIVED_KEYS:
                 raise ValueError(f"{key!r} is the span's kind or status, not an attribute: it cannot be indexed")
 
@@ -179,43 +184,53 @@ class TagIndex:
             since = 0 if empty else (time.time_ns() if now_ns is None else now_ns)
             connection.execute(keys.insert(), [{"key": key, "since_ns": since} for key in sorted(missing)])
 
-    def rows(self, spans: Iterable[SpanRecord], service_ids: Iterable[int]) -> list[TagRow]:
+    def rows(self, spans: Sequence[SpanRecord], service_ids: Sequence[int]) -> list[TagRow]:
         """Index rows of ``spans``, read from their bytes; a span is decoded only when an attribute is not plain.
 
-        Every attribute of a listed key starts with its key field, which the
-        pattern finds (overlapping matches included, so no attribute hides
+        The whole batch is searched at once, its payloads joined with NUL
+        (which no match can run across: no key holds one, and neither a tag
+        nor a length byte is 0), so spans with no listed key (~90 % of
+        HotROD's) cost no Python at all.  Every attribute of a listed key
+        starts with its key field; in a span the pattern found, each match is
+        tried in turn (overlapping ones included, so no attribute hides
         behind a false match).  The value right after it is read in place
         when it is a short string, bool or int and the KeyValue's length
         prefix says the two fields are all of it (``value_after``); anything
-        else decodes the span as before.  A false match (a key's bytes inside
-        some value) may add a row no span needs: the matcher confirms every
+        else decodes the span.  A false match (a key's bytes inside some
+        value) may add a row no span needs: the matcher confirms every
         candidate, so that costs a read, never a wrong answer.
         """
         if not self._keys:
             return []
-        search, keys = self._pattern.search, self._key_of
+        payloads = [record.payload for record in spans]
+        ends = list(map(add, accumulate(map(len, payloads)), count(1)))  # where each span's separator ends
         rows: list[TagRow] = []
-        for record, service_id in zip(spans, service_ids, strict=True):
-            payload = record.payload
-            match = search(payload)
-            if match is None:
+        done = -1
+        for found in self._pattern.finditer(b"\0".join(payloads)):
+            number = bisect_right(ends, found.start())
+            if number == done:
                 continue
-            texts: set[tuple[str, str]] | None = set()
-            read: list[tuple[str, str]] = []
-            while match is not None:
-                start = match.start()
-                text = value_after(payload, start, match.end())
-                if text is None:
-                    texts = self._decoded_texts(payload)
-                    break
-                read.append((keys[match.group(1)], text))
-                match = search(payload, start + 1)
-            else:
-                texts = set(read)
+            done = number
+            texts = self._texts(payloads[number])
             if texts:
+                record, service_id = spans[number], service_ids[number]
                 start_ns, trace_id, span_id = record.start_ns, record.trace_id, record.span_id
                 rows.extend((tag_hash(key, text), service_id, start_ns, trace_id, span_id) for key, text in texts)
         return rows
+
+    def _texts(self, payload: bytes) -> set[tuple[str, str]] | None:
+        """The (key, text) pairs of one span's listed attributes, read in place where ``value_after`` can."""
+        search, keys = self._pattern.search, self._key_of
+        read: set[tuple[str, str]] = set()
+        match = search(payload)
+        while match is not None:
+            start = match.start()
+            text = value_after(payload, start, match.end())
+            if text is None:
+                return self._decoded_texts(payload)
+            read.add((keys[match.group(1)], text))
+            match = search(payload, start + 1)
+        return read
 
     def _decoded_texts(self, payload: bytes) -> set[tuple[str, str]] | None:
         """The (key, text) pairs of a span's listed attributes on every level, by decoding it; None if it does not."""
