@@ -193,3 +193,15 @@ class Storage(Protocol):
         """Delete data older than the retention; returns spans removed (0 if none kept)."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BoundedWrites(Protocol):
+    """A storage that keeps only so much write work waiting: the exporter refuses (429) past ``max_pending_spans``.
+
+    For a store that lives in the backend's own process (memory), where a backlog
+    means it cannot keep up: refusing tells the senders at once, rather than
+    letting them wait on answers that the store's backlog slows down.
+    """
+
+    max_pending_spans: int

@@ -8,6 +8,11 @@ that did land, or a batch replayed from the persistent queue, stores
 nothing twice.  The storage's health (``jaeger_storage_up``, the health
 endpoint) follows the writes: down from the first failure, up again at the
 first success.
+
+A storage that bounds its backlog (``BoundedWrites``: the memory store's
+``max_pending_spans``) is refused for past that many spans in the sending
+queue, with 429 as a full queue is, through the same ``refusal()`` the
+receivers ask before decoding.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind
-from backend.core.component import ExporterFactory, Host, Settings
+from backend.core.component import ExporterFactory, Host, Refused, Settings
 from backend.exporters.helper import HelperOptions, QueuedExporter
 from backend.extensions.storage.extension import StorageExtension, find_storage_extension
 from backend.spans.model import SpanBatch
-from backend.storage.api import SpanWriter
+from backend.storage.api import BoundedWrites, SpanWriter
 
 
 @dataclass
@@ -45,6 +50,7 @@ class StorageExporter(QueuedExporter):
         self._extension: StorageExtension | None = None
         self._errors = settings.metrics.write_errors.labels(settings.id)
         self._latency = settings.metrics.write_seconds.labels(settings.id)
+        self._max_pending: int | None = None
 
     def start(self, host: Host) -> None:
         name = self._options.trace_storage
@@ -52,7 +58,22 @@ class StorageExporter(QueuedExporter):
         storage = self._extension.storage(name)
         assert storage is not None, "find_storage_extension found it"
         self._writer = storage.writer()
+        if isinstance(storage, BoundedWrites):
+            self._max_pending = storage.max_pending_spans
         super().start(host)
+
+    def _refusal(self, count: int) -> Refused | None:
+        refused = super()._refusal(count)
+        queue, limit = self._queue, self._max_pending
+        if refused is None and queue is not None and limit is not None:
+            pending = queue.size()
+            if pending and pending + count > limit:  # a batch larger than the limit still goes in alone
+                message = (
+                    f"{self._settings.id}: {pending} spans wait for storage {self._options.trace_storage!r},"
+                    f" which keeps at most {limit} waiting (max_pending_spans): it cannot keep up"
+                )
+                return Refused(message, self._helper.sending_queue.retry_after / 1e9)
+        return refused
 
     def send(self, batch: SpanBatch) -> None:
         writer = self._writer

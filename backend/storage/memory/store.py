@@ -8,8 +8,16 @@ Search walks a per-service index of spans by start time (``memory_index``)
 newest first and stops once it has ``limit`` traces.
 
 Concurrency: one lock guards every structure.  Writers hold it for a whole
-batch (so a batch appears at once); readers hold it only to copy what they
-need, and test candidates (decoding payloads for tags) after releasing it.
+batch (so a batch appears at once); readers hold it only to take snapshots
+of the start indexes (a reference and a short copy, see ``memory_index``),
+and sort, slice and test candidates (decoding payloads for tags) after
+releasing it, so a long search never holds a write up.
+
+The store lives in the backend's own process, so it cannot be shared with a
+query process as the databases are; instead it bounds its backlog: past
+``max_pending_spans`` waiting in the exporter's sending queue, the exporter
+refuses (429 / RESOURCE_EXHAUSTED, ``BoundedWrites``) and senders retry
+later, rather than wait on a backend that cannot keep up.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from backend.storage.api import DependencyLink, Operation, StorageError, Trace, 
 from backend.storage.dependencies import sort_links
 from backend.storage.factory import StoragePlugin
 from backend.storage.matching import ProcessCache, indexed_match, kind_filter, matcher_for, newest_trace_ids
-from backend.storage.memory.index import StartIndex
+from backend.storage.memory.index import Snapshot, StartIndex
 from backend.storage.memory.sampling import MemorySamplingStore
 from backend.storage.summaries import check_page, page_of, summarize
 
@@ -33,10 +41,14 @@ from backend.storage.summaries import check_page, page_of, summarize
 @dataclass
 class MemoryOptions:
     max_traces: int = 100_000
+    #: spans waiting to be written (the exporter's sending queue) past which senders are refused (429)
+    max_pending_spans: int = 50_000
 
     def __post_init__(self) -> None:
         if self.max_traces < 1:
             raise ValueError(f"max_traces must be at least 1, got {self.max_traces}")
+        if self.max_pending_spans < 1:
+            raise ValueError(f"max_pending_spans must be at least 1, got {self.max_pending_spans}")
 
 
 class _StoredTrace:
@@ -51,7 +63,9 @@ class MemoryStorage:
     """Writer, reader and dependency reader in one object (``writer()`` etc. return it)."""
 
     def __init__(self, options: MemoryOptions | None = None) -> None:
-        self._max_traces = (options or MemoryOptions()).max_traces
+        options = options or MemoryOptions()
+        self._max_traces = options.max_traces
+        self.max_pending_spans = options.max_pending_spans
         self._lock = threading.Lock()
         self._traces: OrderedDict[bytes, _StoredTrace] = OrderedDict()
         self._by_service: dict[str, StartIndex] = {}
@@ -183,11 +197,26 @@ class MemoryStorage:
                 indexes = [self._by_service[query.service]] if query.service in self._by_service else []
             else:
                 indexes = list(self._by_service.values())
-            windows = [index.window(query.start_min_ns, query.start_max_ns) for index in indexes]
+            snapshots = [index.snapshot() for index in indexes]
+        windows = self._windows(snapshots, query.start_min_ns, query.start_max_ns)
         newest_first = heapq.merge(*(reversed(window) for window in windows), key=_start, reverse=True)
         candidates = (r for r in newest_first if indexed_match(r, query, kind) and self._is_stored(r))
         matcher = matcher_for(query, self._process_cache, self._process_blob)
         return newest_trace_ids(candidates, matcher, limit)
+
+    def _windows(
+        self, snapshots: list[Snapshot], start_min_ns: int | None, start_max_ns: int | None
+    ) -> list[list[SpanRecord]]:
+        """Each snapshot's window, outside the lock; a long tail merged here is offered back to its index."""
+        windows = []
+        for snapshot in snapshots:
+            merged = snapshot.merged()
+            if merged is not None:
+                with self._lock:
+                    snapshot.index.install(snapshot, *merged)
+                snapshot = Snapshot(snapshot.index, *merged, [])
+            windows.append(snapshot.window(start_min_ns, start_max_ns))
+        return windows
 
     def _is_stored(self, record: SpanRecord) -> bool:
         """False for an index entry whose trace was evicted (safe without the lock: single dict reads)."""
@@ -218,7 +247,8 @@ class MemoryStorage:
     def get_dependencies(self, end_ns: int, lookback_ns: int) -> list[DependencyLink]:
         """Only spans starting in the window are visited (through the start index), not every trace."""
         with self._lock:
-            windows = [index.window(end_ns - lookback_ns, end_ns) for index in self._by_service.values()]
+            snapshots = [index.snapshot() for index in self._by_service.values()]
+        windows = self._windows(snapshots, end_ns - lookback_ns, end_ns)
         counts: Counter[tuple[str, str]] = Counter()
         for window in windows:
             for record in window:
