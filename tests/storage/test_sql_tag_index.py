@@ -161,3 +161,20 @@ def test_a_process_that_only_reads_lists_no_key_the_writers_do_not_index(sql_set
     assert find(reader, service="driver", tags={"driver.id": "T7"}) == [wanted.trace_id]
     reader.close()
     writer.close()
+
+
+def test_an_index_written_before_rows_held_their_service_is_dropped_and_its_keys_restart(tmp_path):
+    url = f"sqlite:///{tmp_path}/t.db"
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.NullPool)
+    with engine.begin() as connection:  # the earlier layout, claiming every customer span since 0 is indexed
+        connection.exec_driver_sql("CREATE TABLE span_tags (hash BIGINT, start_ns BIGINT, trace_id BLOB, span_id BLOB)")
+        connection.exec_driver_sql("CREATE TABLE tag_index_keys (key VARCHAR PRIMARY KEY, since_ns BIGINT)")
+        connection.exec_driver_sql("INSERT INTO tag_index_keys VALUES ('customer', 0)")
+    storage = create_storage("sql", {"url": url, "index": {"tag_whitelist": ["customer"]}}, "tests")
+    store(storage, SpanSpec("driver", "op", attributes={"customer": "1"}))
+
+    tables = set(sqlalchemy.inspect(engine).get_table_names())
+    assert {"span_tags", "tag_index_keys"}.isdisjoint(tables)
+    assert {"span_tag_index", "span_tag_keys"} <= tables
+    storage.close()
+    engine.dispose()

@@ -22,7 +22,7 @@ Only listed keys are indexed (``index.tag_whitelist``, Jaeger's Cassandra
 name), because finding and rendering attributes costs ingest time: one
 regular-expression search per span over its bytes; values are read in place
 (``value_after``), and a span is decoded only when one is not plain.  Every writer of one database should use
-the same list; readers follow the ``tag_index_keys`` table, not their own.
+the same list; readers follow the ``span_tag_keys`` table, not their own.
 """
 
 from __future__ import annotations
