@@ -6,9 +6,9 @@ distinct traces end the scan, so a query costs about what it returns, not
 what the window holds.  Tags are tested in Python by the shared
 ``TagMatcher`` on those streamed candidates only (tags and attribute filters alike).
 When the tag index holds one of the query's tags (``tag_index``), the
-candidates are the index's rows of that tag joined to their spans, newest
-first along the index, so a tag that no span carries costs one index probe
-instead of the window.
+candidates are the index's rows of that tag, one stream per searched
+service, joined to their spans, newest first along the index: a tag that no
+span of the service carries costs one index probe instead of the window.
 """
 
 from __future__ import annotations
