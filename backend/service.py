@@ -43,6 +43,15 @@ class BackendService:
         self._started_extensions: list[Extension] = []
         self._metrics_address = ""
 
+    def add_extension(self, component_id: str, extension: Extension) -> None:
+        """Run ``extension`` as ``component_id`` too, though the config does not list it (before ``start``).
+
+        How ``hotrod backend`` puts ``QueryProcess`` where ``jaeger_query`` was (``backend.query_process``).
+        """
+        if component_id in self._extensions:
+            raise ValueError(f"extension {component_id!r} is configured already")
+        self._extensions[component_id] = extension
+
     # Host
 
     @property

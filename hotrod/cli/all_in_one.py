@@ -1,5 +1,8 @@
 """``hotrod all``: the bundled backend and the four services in one process, then a self-check.
 
+The query API and UI run in a child process of their own when the storage allows
+(``--query-process``, ``backend.query_process``); everything else shares this process.
+
 This is the one place in ``hotrod`` that imports ``backend``: the services still reach it only
 over OTLP/HTTP, exactly as they would reach a real Jaeger.
 """
@@ -68,10 +71,22 @@ def _loopback(address: str) -> str:
     metavar="KEY.PATH=VALUE",
     help="Override one value of the backend config, as `hotrod backend --set` does. Repeatable.",
 )
+@click.option(
+    "--query-process",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Serve the trace UI and query API from a process of their own (as `hotrod backend --query-process`).",
+)
 @click.option("--skip-check", is_flag=True, help="Do not send the start-up dispatch.")
 @settings_options
 def all_in_one(
-    settings: Settings, backend_config: str | None, backend_sets: tuple[str, ...], skip_check: bool, **ports: int
+    settings: Settings,
+    backend_config: str | None,
+    backend_sets: tuple[str, ...],
+    query_process: str,
+    skip_check: bool,
+    **ports: int,
 ) -> None:
     """Run the backend and all four services in this process, with embedded SQLite and Redis.
 
@@ -80,13 +95,16 @@ def all_in_one(
     """
     from backend import config as backend_config_module
     from backend.core.binding import ConfigError
-    from backend.service import BackendService
+    from backend.query_process.build import build_service
 
     logs.configure()
     with stop_signal() as stop:
         try:
             overrides = [*([] if backend_config else _backend_overrides(settings, ports)), *backend_sets]
-            backend = BackendService(backend_config_module.load(backend_config, overrides))
+            tree = backend_config_module.read(backend_config)
+            source = backend_config or backend_config_module.DEFAULT_SOURCE
+            backend_config_module.apply_overrides(tree, overrides, source)
+            backend = build_service(tree, query_process, source)
             backend.start()
         except ConfigError as exc:
             raise click.ClickException(f"backend config: {exc}") from exc

@@ -2,7 +2,8 @@
 
 As in Jaeger v2, storages are configured once, by name, and components refer
 to them by that name (``trace_storage: main``).  The extension also runs
-retention: ``purge_expired`` every ``purge_interval``.
+retention: ``purge_expired`` every ``purge_interval`` (0: not in this process, as in
+a query process, whose ingesting process purges).
 
 ``metric_backends`` are, as in Jaeger v2, where the query API may read
 /api/metrics from instead: a Prometheus that scrapes the spanmetrics names
@@ -59,8 +60,8 @@ class _Backend:
 
 def _options(raw: Any, where: str) -> _Options:
     options = bind(StorageExtensionOptions, raw, where)
-    if options.purge_interval <= 0:
-        raise ConfigError(f"{where}.purge_interval", "expected a positive duration such as 1m")
+    if options.purge_interval < 0:
+        raise ConfigError(f"{where}.purge_interval", "expected a duration such as 1m, or 0 for no purging here")
     backends = {}
     for name, spec in options.backends.items():
         at = f"{where}.backends.{name}"
@@ -106,8 +107,9 @@ class StorageExtension(Extension):
             self._storages[name] = create_storage(backend.kind, backend.raw, backend.where)
             self._settings.logger.info("storage %r: %s", name, backend.kind)
             self._up.labels(name).set(1)
-        self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
-        self._purger.start()
+        if self._options.purge_interval:
+            self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
+            self._purger.start()
 
     def storage(self, name: str) -> Storage | None:
         return self._storages.get(name)

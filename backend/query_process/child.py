@@ -1,0 +1,67 @@
+"""The query process itself: ``python -m backend.query_process.child PARENT_PID``, started by ``QueryProcess``.
+
+It reads one JSON line on stdin (``{"tree": config mapping, "source": where it came from}``),
+starts a ``BackendService`` from it and answers one JSON line on stdout: ``{"ready": endpoints,
+"pid": pid}``, or ``{"error": message, "where": config key, "config": bool}`` when it cannot
+start.  It then serves until stdin closes (the parent stopped, or died: the pipe closes with
+it) or SIGTERM, and shuts down cleanly.  Its logs go to stderr, which it shares with the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from backend.config import from_mapping
+from backend.core.binding import ConfigError
+from backend.core.component import StartError
+from embedded_redis import die_with
+
+LOG_FORMAT = "%(asctime)s %(levelname)s [query process] %(name)s: %(message)s"
+
+
+def _answer(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    die_with(int(sys.argv[1]))  # SIGKILL when the parent's starting thread ends (it passes its pid)
+    from backend.service import BackendService
+
+    request = json.loads(sys.stdin.readline())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    try:
+        config = from_mapping(request["tree"], request["source"])
+        level = config.telemetry.logs.level.upper()
+        logging.basicConfig(level="WARNING" if level == "WARN" else level, format=LOG_FORMAT)
+        service = BackendService(config)
+        service.start()
+    except (ConfigError, StartError) as exc:
+        message = str(exc).removeprefix(f"{exc.where}: ") if exc.where else str(exc)
+        _answer({"error": message, "where": exc.where, "config": isinstance(exc, ConfigError)})
+        return 2
+    except Exception as exc:  # a database that refuses: the parent reports it like its own
+        _answer({"error": f"{type(exc).__name__}: {exc}", "where": "", "config": False})
+        return 1
+    _answer({"ready": service.endpoints, "pid": os.getpid()})
+
+    def watch_parent() -> None:
+        sys.stdin.read()  # returns at EOF: the parent closed the pipe or is gone
+        stop.set()
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+    stop.wait()
+    service.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
