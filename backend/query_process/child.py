@@ -1,10 +1,12 @@
 """The query process itself: ``python -m backend.query_process.child PARENT_PID``, started by ``QueryProcess``.
 
-It reads one JSON line on stdin (``{"tree": config mapping, "source": where it came from}``),
-starts a ``BackendService`` from it and answers one JSON line on stdout: ``{"ready": endpoints,
-"pid": pid}``, or ``{"error": message, "where": config key, "config": bool}`` when it cannot
-start.  It then serves until stdin closes (the parent stopped, or died: the pipe closes with
-it) or SIGTERM, and shuts down cleanly.  Its logs go to stderr, which it shares with the parent.
+It reads one JSON line on stdin (``{"tree": config mapping, "source": where it came from}``)
+and builds a ``BackendService`` from it, loading the query API's modules, while the parent
+starts; then, at the line ``go`` (the parent has started, its storage is prepared), it starts
+the service and answers one JSON line on stdout: ``{"ready": endpoints, "pid": pid}``, or
+``{"error": message, "where": config key, "config": bool}`` when it cannot start.  It then
+serves until stdin closes (the parent stopped, or died: the pipe closes with it) or SIGTERM,
+and shuts down cleanly.  Its logs go to stderr, which it shares with the parent.
 """
 
 from __future__ import annotations
@@ -34,15 +36,22 @@ def main() -> int:
     die_with(int(sys.argv[1]))  # SIGKILL when the parent's starting thread ends (it passes its pid)
     from backend.service import BackendService
 
-    request = json.loads(sys.stdin.readline())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    line = sys.stdin.readline()
+    if not line:
+        return 0  # the parent stopped before it needed this process
+    request = json.loads(line)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     try:
         config = from_mapping(request["tree"], request["source"])
         level = config.telemetry.logs.level.upper()
         logging.basicConfig(level="WARNING" if level == "WARN" else level, format=LOG_FORMAT)
         service = BackendService(config)
+        import backend.query.app  # noqa: F401 - what jaeger_query loads at start, loaded while the parent starts
+
+        if sys.stdin.readline().strip() != "go":
+            return 0  # the parent's start-up failed: nothing to serve
         service.start()
     except (ConfigError, StartError) as exc:
         message = str(exc).removeprefix(f"{exc.where}: ") if exc.where else str(exc)
@@ -52,6 +61,8 @@ def main() -> int:
         _answer({"error": f"{type(exc).__name__}: {exc}", "where": "", "config": False})
         return 1
     _answer({"ready": service.endpoints, "pid": os.getpid()})
+    # nobody reads the pipe after the answer: anything printed later goes to stderr instead of filling it
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
     def watch_parent() -> None:
         sys.stdin.read()  # returns at EOF: the parent closed the pipe or is gone

@@ -1,9 +1,12 @@
 """``QueryProcess``: the ingesting backend's stand-in for ``jaeger_query``, running it in a child process.
 
-It starts after the storage extensions (so the ingesting process has prepared
-the database before a reader opens it) and returns once the child listens;
-its ``endpoints`` are the child's, under ``jaeger_query``, so start-up prints
-and ``hotrod all`` find the query API where they always did.
+Start-up runs beside the backend's: ``start`` (first of all extensions) starts
+the child and hands it the config, and the child loads its interpreter and
+modules meanwhile; ``ready`` (once every component runs, so the ingesting
+process has prepared the database before a reader opens it) tells it to go
+and returns once it listens.  Its ``endpoints`` are the child's, under
+``jaeger_query``, so start-up prints and ``hotrod all`` find the query API
+where they always did.
 
 Supervision: a thread waits for the child; if it exits while the backend runs
 (a crash, ``kill -9``) the health endpoint reports ``jaeger_query`` as a problem
@@ -41,7 +44,7 @@ BACKOFF_S = (0.5, 10.0)  # first and longest wait between restarts
 
 
 class QueryProcess(Extension):
-    start_order = 20  # after jaeger_storage (0), where jaeger_query itself would start
+    start_order = -20  # first: the child loads while everything else starts (see ready)
 
     def __init__(self, split: Split, source: str, metrics: SelfMetrics) -> None:
         self._tree = copy.deepcopy(split.child)
@@ -59,10 +62,14 @@ class QueryProcess(Extension):
 
     def start(self, host: Host) -> None:
         self._host = host
-        if self._tail_sampling and self._metrics.address:
+        if self._tail_sampling and self._metrics.address:  # served before any extension starts
             query = self._tree["extensions"][QUERY_ID]
             query["tail_sampling_metrics"] = f"http://{_loopback(self._metrics.address)}/metrics"
-        self._process, self._endpoints, self._pid = self._launch()
+        self._process = self._spawn()
+
+    def ready(self) -> None:
+        assert self._process is not None
+        self._endpoints, self._pid = self._go(self._process)
         # a restarted child binds what this one bound, so clients keep their address even on port 0
         self._tree["extensions"][QUERY_ID].setdefault("http", {})["endpoint"] = self._endpoints[QUERY_ID]
         log.info("query API runs in process %d at %s", self._pid, self._endpoints[QUERY_ID])
@@ -78,14 +85,29 @@ class QueryProcess(Extension):
         running = process is not None and process.poll() is None
         return {"pid": self._pid, "running": running, "restarts": self._restarts}
 
-    def _launch(self) -> tuple[subprocess.Popen[str], dict[str, str], int]:
+    def _spawn(self) -> subprocess.Popen[str]:
+        """A child with its config, loading; it opens the storage and listens once told to go."""
         # no preexec_fn: a fork of a process running gRPC threads warns; the child asks for its death signal itself
         command = [sys.executable, "-m", "backend.query_process.child", str(os.getpid())]
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert process.stdin is not None and process.stdout is not None
-        try:
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):  # it died at once: _go reads why (its exit status)
             process.stdin.write(json.dumps({"tree": self._tree, "source": self._source}) + "\n")
             process.stdin.flush()
+        return process
+
+    def _launch(self) -> tuple[subprocess.Popen[str], dict[str, str], int]:
+        process = self._spawn()
+        endpoints, pid = self._go(process)
+        return process, endpoints, pid
+
+    def _go(self, process: subprocess.Popen[str]) -> tuple[dict[str, str], int]:
+        """Tell the child to start serving and wait for its answer: its endpoints and pid, or why it could not."""
+        assert process.stdin is not None
+        try:
+            with contextlib.suppress(OSError):  # a child that died already: its exit status is read below
+                process.stdin.write("go\n")
+                process.stdin.flush()
             answer = _read_answer(process, START_TIMEOUT_S)
         except RuntimeError as exc:
             _stop(process)
@@ -99,7 +121,7 @@ class QueryProcess(Extension):
             if answer.get("config"):
                 raise ConfigError(where, message)
             raise StartError(where or f"{self._source}: extensions.{QUERY_ID}", message)
-        return process, dict(answer["ready"]), int(answer["pid"])
+        return dict(answer["ready"]), int(answer["pid"])
 
     def _supervise(self) -> None:
         while True:
