@@ -1,6 +1,7 @@
 """The query process itself: ``python -m backend.query_process.child PARENT_PID``, started by ``QueryProcess``.
 
-It reads one JSON line on stdin (``{"tree": config mapping, "source": where it came from}``)
+It reads one JSON line on stdin (``{"tree": config mapping, "source": where it came from,
+"listen_fd": the query port's listening socket, bound by the parent}``)
 and builds a ``BackendService`` from it, loading the query API's modules, while the parent
 starts; then, at the line ``go`` (the parent has started, its storage is prepared), it starts
 the service and answers one JSON line on stdout: ``{"ready": endpoints, "pid": pid}``, or
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -23,6 +25,7 @@ from backend.config import from_mapping
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
 from embedded_redis import die_with
+from httpd.wsgi_server import inherit
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [query process] %(name)s: %(message)s"
 
@@ -41,6 +44,7 @@ def main() -> int:
     if not line:
         return 0  # the parent stopped before it needed this process
     request = json.loads(line)
+    inherit(socket.socket(fileno=request["listen_fd"]))  # the query port, bound by the parent
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

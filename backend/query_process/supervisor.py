@@ -1,20 +1,23 @@
 """``QueryProcess``: the ingesting backend's stand-in for ``jaeger_query``, running it in a child process.
 
-Start-up runs beside the backend's: ``start`` (first of all extensions) starts
-the child and hands it the config, and the child loads its interpreter and
-modules meanwhile; ``ready`` (once every component runs, so the ingesting
-process has prepared the database before a reader opens it) tells it to go
-and returns once it listens.  Its ``endpoints`` are the child's, under
-``jaeger_query``, so start-up prints and ``hotrod all`` find the query API
-where they always did.
+The backend binds the query port itself, at start, and hands the listening
+socket to each child it runs (``httpd.wsgi_server.inherit``): a taken port stops
+start-up as it always did, start-up prints the address at once (under
+``jaeger_query``, so ``hotrod all`` finds it where it always did), and clients
+that connect while a child loads or restarts wait in the backlog instead of
+being refused.  Ingest does not wait for the query API: ``start`` starts the
+child, which loads its interpreter and modules meanwhile; ``ready`` (once every
+component runs, so the database is prepared before a reader opens it) tells it
+to go.  Until it serves, the health endpoint names ``jaeger_query`` among its
+problems.
 
 Supervision: a thread waits for the child; if it exits while the backend runs
-(a crash, ``kill -9``) the health endpoint reports ``jaeger_query`` as a problem
-and the child is started again on the same address, backing off from 0.5 s
-to 10 s while it keeps failing.  The child dies with its parent: the kernel
-sends it SIGKILL when the thread that started it ends (``PR_SET_PDEATHSIG``, as
-for the embedded Redis), and it also stops when its stdin pipe closes.  Shutdown
-closes that pipe, sends SIGTERM and waits, so a stopped backend leaves no process.
+(a crash, ``kill -9``) or cannot start, the problem is reported and a new child
+is started on the same socket, backing off from 0.5 s to 10 s while it keeps
+failing.  The child dies with its parent: it asks the kernel for SIGKILL when
+the thread that started it ends (``PR_SET_PDEATHSIG``, as the embedded Redis
+does), and it stops when its stdin pipe closes.  Shutdown closes that pipe,
+sends SIGTERM and waits, so a stopped backend leaves no process.
 """
 
 from __future__ import annotations
@@ -25,22 +28,26 @@ import json
 import logging
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import threading
 import time
 from typing import Any
 
-from backend.core.binding import ConfigError
 from backend.core.component import Extension, Host, StartError
+from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import bind_failure
 from backend.core.selfmetrics import SelfMetrics
 from backend.query_process.plan import QUERY_ID, Split
+from httpd.wsgi_server import listen
 
 log = logging.getLogger("backend.query_process")
 
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0  # a loaded machine takes long to import the query API; clients wait in the backlog
 STOP_TIMEOUT_S = 30.0
 BACKOFF_S = (0.5, 10.0)  # first and longest wait between restarts
+WHAT = "jaeger_query extension (query API and UI)"
 
 
 class QueryProcess(Extension):
@@ -53,8 +60,10 @@ class QueryProcess(Extension):
         self._tail_sampling = split.tail_sampling
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._serving = threading.Event()
+        self._socket: socket.socket | None = None
         self._process: subprocess.Popen[str] | None = None
-        self._endpoints: dict[str, str] = {}
+        self._address = ""
         self._pid = 0
         self._restarts = 0
         self._host: Host | None = None
@@ -62,95 +71,88 @@ class QueryProcess(Extension):
 
     def start(self, host: Host) -> None:
         self._host = host
-        if self._tail_sampling and self._metrics.address:  # served before any extension starts
-            query = self._tree["extensions"][QUERY_ID]
+        query = self._tree["extensions"][QUERY_ID]
+        http = query.setdefault("http", {})
+        where = f"{self._source}: extensions.{QUERY_ID}.http.endpoint"
+        address, port = parse_endpoint(http.get("endpoint", "127.0.0.1:16686"), where)
+        try:
+            self._socket = listen(address, port)
+        except OSError as exc:
+            raise StartError(where, bind_failure(WHAT, address, port, exc)) from exc
+        bound_host, bound_port = self._socket.getsockname()[:2]
+        self._address = f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
+        http["endpoint"] = self._address  # the child serves the socket it is handed, found by this address
+        if self._tail_sampling and self._metrics.address:  # /metrics is served before any extension starts
             query["tail_sampling_metrics"] = f"http://{_loopback(self._metrics.address)}/metrics"
+        self._report("the query process is starting")
         self._process = self._spawn()
 
     def ready(self) -> None:
+        """Let the child open the storage and serve; the watcher waits for it, so ingest need not."""
         assert self._process is not None
-        self._endpoints, self._pid = self._go(self._process)
-        # a restarted child binds what this one bound, so clients keep their address even on port 0
-        self._tree["extensions"][QUERY_ID].setdefault("http", {})["endpoint"] = self._endpoints[QUERY_ID]
-        log.info("query API runs in process %d at %s", self._pid, self._endpoints[QUERY_ID])
+        _send(self._process, "go")
         self._watcher = threading.Thread(target=self._supervise, name="query-process-watch", daemon=True)
         self._watcher.start()
 
     def endpoints(self) -> dict[str, str]:
-        return dict(self._endpoints)
+        return {QUERY_ID: self._address} if self._address else {}
+
+    def wait_serving(self, timeout_s: float) -> bool:
+        """Whether the child serves within ``timeout_s`` (``hotrod all`` waits before its self-check)."""
+        return self._serving.wait(timeout_s)
 
     def details(self) -> dict[str, Any]:
-        """For the health endpoint: the child's pid, whether it runs and how often it was restarted."""
-        process = self._process
-        running = process is not None and process.poll() is None
-        return {"pid": self._pid, "running": running, "restarts": self._restarts}
+        """For the health endpoint: the child's pid, whether it serves and how often it was restarted."""
+        return {"pid": self._pid, "running": self._serving.is_set(), "restarts": self._restarts}
 
     def _spawn(self) -> subprocess.Popen[str]:
-        """A child with its config, loading; it opens the storage and listens once told to go."""
+        """A child with its config and the socket, loading; it opens the storage and serves once told to go."""
+        assert self._socket is not None
+        fd = self._socket.fileno()
         # no preexec_fn: a fork of a process running gRPC threads warns; the child asks for its death signal itself
         command = [sys.executable, "-m", "backend.query_process.child", str(os.getpid())]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert process.stdin is not None
-        with contextlib.suppress(OSError):  # it died at once: _go reads why (its exit status)
-            process.stdin.write(json.dumps({"tree": self._tree, "source": self._source}) + "\n")
-            process.stdin.flush()
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, pass_fds=(fd,))
+        self._pid = process.pid
+        _send(process, json.dumps({"tree": self._tree, "source": self._source, "listen_fd": fd}))
         return process
 
-    def _launch(self) -> tuple[subprocess.Popen[str], dict[str, str], int]:
-        process = self._spawn()
-        endpoints, pid = self._go(process)
-        return process, endpoints, pid
-
-    def _go(self, process: subprocess.Popen[str]) -> tuple[dict[str, str], int]:
-        """Tell the child to start serving and wait for its answer: its endpoints and pid, or why it could not."""
-        assert process.stdin is not None
-        try:
-            with contextlib.suppress(OSError):  # a child that died already: its exit status is read below
-                process.stdin.write("go\n")
-                process.stdin.flush()
-            answer = _read_answer(process, START_TIMEOUT_S)
-        except RuntimeError as exc:
-            _stop(process)
-            raise StartError(f"{self._source}: extensions.{QUERY_ID}", str(exc)) from None
-        except BaseException:
-            _stop(process)
-            raise
-        if "ready" not in answer:
-            _stop(process)
-            where, message = str(answer.get("where") or ""), str(answer.get("error"))
-            if answer.get("config"):
-                raise ConfigError(where, message)
-            raise StartError(where or f"{self._source}: extensions.{QUERY_ID}", message)
-        return dict(answer["ready"]), int(answer["pid"])
-
     def _supervise(self) -> None:
-        while True:
-            process = self._process
-            assert process is not None
-            code = process.wait()
+        process = self._process
+        wait = BACKOFF_S[0]
+        while process is not None and not self._stopping.is_set():
+            problem, served = self._serve(process)
             if self._stopping.is_set():
                 return
-            self._report(f"the query process (pid {self._pid}) exited with status {code}; restarting it")
-            log.error("the query process (pid %d) exited with status %s; restarting it", self._pid, code)
-            wait = BACKOFF_S[0]
-            while not self._stopping.is_set():
-                try:
-                    started = self._launch()
-                except Exception as exc:
-                    log.error("restarting the query process failed (next try in %.1fs): %s", wait, exc)
-                    self._report(f"the query process cannot start: {exc}")
-                    self._stopping.wait(wait)
-                    wait = min(wait * 2, BACKOFF_S[1])
-                    continue
-                with self._lock:
-                    if self._stopping.is_set():  # shutdown came while it started: it must not stay
-                        _stop(started[0])
-                        return
-                    self._process, self._endpoints, self._pid = started
-                    self._restarts += 1
-                self._report(None)
-                log.warning("the query process runs again as pid %d", self._pid)
-                break
+            self._serving.clear()
+            self._report(problem)
+            log.error("%s", problem)
+            if served:
+                wait = BACKOFF_S[0]  # it ran: try again soon; one that cannot start waits longer each time
+            self._stopping.wait(wait)
+            wait = min(wait * 2, BACKOFF_S[1])
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                process = self._process = self._spawn()
+                self._restarts += 1
+            _send(process, "go")
+
+    def _serve(self, process: subprocess.Popen[str]) -> tuple[str, bool]:
+        """Wait for the child to answer, then for it to exit; returns what went wrong and whether it had served."""
+        try:
+            answer = _read_answer(process, START_TIMEOUT_S)
+        except (RuntimeError, ValueError, OSError) as exc:  # ValueError: its pipe closed by shutdown, or garbled
+            _stop(process)
+            return f"the query process (pid {process.pid}) did not start: {exc}", False
+        if "ready" not in answer:
+            _stop(process)
+            why = f"{answer.get('where')}: {answer.get('error')}" if answer.get("where") else answer.get("error")
+            return f"the query process (pid {process.pid}) cannot start: {why}", False
+        self._serving.set()
+        self._report(None)
+        log.info("the query API runs in process %d at %s", process.pid, self._address)
+        code = process.wait()
+        return f"the query process (pid {process.pid}) exited with status {code}; restarting it", True
 
     def _report(self, problem: str | None) -> None:
         if self._host is not None:
@@ -165,7 +167,18 @@ class QueryProcess(Extension):
         if self._watcher is not None:
             self._watcher.join(STOP_TIMEOUT_S)
             self._watcher = None
-        self._endpoints = {}
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._serving.clear()
+        self._address = ""
+
+
+def _send(process: subprocess.Popen[str], line: str) -> None:
+    assert process.stdin is not None
+    with contextlib.suppress(OSError):  # it died already: its exit status says why
+        process.stdin.write(line + "\n")
+        process.stdin.flush()
 
 
 def _read_answer(process: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
@@ -177,12 +190,11 @@ def _read_answer(process: subprocess.Popen[str], timeout_s: float) -> dict[str, 
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise RuntimeError(f"the query process did not start within {timeout_s:g}s")
+                raise RuntimeError(f"no answer within {timeout_s:g}s")
             if selector.select(left):
                 line = process.stdout.readline()
                 if not line:
-                    code = process.wait()
-                    raise RuntimeError(f"the query process exited with status {code} before it was ready")
+                    raise RuntimeError(f"it exited with status {process.wait()} before it was ready")
                 found: dict[str, Any] = json.loads(line)
                 return found
 

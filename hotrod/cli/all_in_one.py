@@ -21,6 +21,8 @@ from hotrod.knobs import Knobs
 from hotrod.settings import DEFAULT_TRACE_UI, SERVICES, Settings, settings_options
 from hotrod.telemetry import Telemetry
 
+QUERY_PROCESS_WAIT_S = 120.0
+
 
 def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
     host = settings.bind
@@ -130,6 +132,7 @@ def all_in_one(
         click.echo(f"HotROD page:  {frontend}", err=True)
         click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)
         if not skip_check:
+            _wait_for_query_process(backend.extensions().get("jaeger_query"))
             _self_check(frontend, query, telemetry, settings.trace_ui_url)
         click.echo("hotrod all: ready (Ctrl-C to stop)", err=True)
         while not stop.wait(1.0):
@@ -139,6 +142,14 @@ def all_in_one(
         telemetry.shutdown()
         backend.shutdown()
         click.echo("hotrod all: stopped", err=True)
+
+
+def _wait_for_query_process(extension: object) -> None:
+    """A query API in a process of its own may still be loading: the self-check would time out on it."""
+    from backend.query_process.supervisor import QueryProcess
+
+    if isinstance(extension, QueryProcess) and not extension.wait_serving(QUERY_PROCESS_WAIT_S):
+        click.echo(f"hotrod all: the query process is not serving after {QUERY_PROCESS_WAIT_S:g}s", err=True)
 
 
 def _self_check(frontend: str, query: str, telemetry: Telemetry, trace_ui: str) -> None:

@@ -6,6 +6,7 @@ proved is what ``hotrod backend`` and ``hotrod all`` ship.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -31,13 +32,21 @@ def query_pid(backend: BackendProcess) -> int:
     return int(health(backend).json()["query_process"]["pid"])
 
 
-def listener_of(port: int, pids: list[int]) -> int | None:
-    """Which of ``pids`` listens on TCP ``port``."""
-    for pid in pids:
-        for connection in psutil.Process(pid).net_connections(kind="tcp"):
-            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
-                return pid
-    return None
+def answering(port: int, pids: list[int]) -> int | None:
+    """Which of ``pids`` holds the server end of a request made to TCP ``port`` (both may hold the listening socket)."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        client.request("GET", "/api/services")  # keep-alive: the connection stays open after the answer
+        client.getresponse().read()
+        assert client.sock is not None
+        client_port = client.sock.getsockname()[1]
+        for pid in pids:
+            for connection in psutil.Process(pid).net_connections(kind="tcp"):
+                if connection.laddr.port == port and connection.raddr and connection.raddr.port == client_port:
+                    return pid
+        return None
+    finally:
+        client.close()
 
 
 def gone(pid: int) -> bool:
@@ -71,8 +80,8 @@ def test_the_query_api_answers_from_a_child_process_with_what_the_backend_ingest
     assert backend.process is not None
     assert child != backend.process.pid
     assert child in [p.pid for p in psutil.Process(backend.process.pid).children()]
-    assert listener_of(backend.ports["query"], [backend.process.pid, child]) == child
-    assert listener_of(backend.ports["otlp-http"], [backend.process.pid, child]) == backend.process.pid
+    assert answering(backend.ports["query"], [backend.process.pid, child]) == child
+    assert answering(backend.ports["otlp-http"], [backend.process.pid, child]) == backend.process.pid
 
     trace_id = send_trace(backend, "orders")
     query = backend.url("query")
@@ -108,7 +117,7 @@ def test_a_killed_query_process_is_restarted_on_the_same_port_and_answers_again(
     assert details["restarts"] == 1
     wait_for(lambda: health(backend).status_code == 200, timeout=30, what="healthy again")
     assert span_count(query, trace_id) == 2  # same address, same data
-    assert listener_of(backend.ports["query"], [details["pid"]]) == details["pid"]
+    assert answering(backend.ports["query"], [details["pid"]]) == details["pid"]
     assert "exited with status -9; restarting it" in backend.log
 
 
@@ -132,7 +141,7 @@ def test_the_memory_storage_keeps_the_query_api_in_the_ingesting_process(start_b
     backend = start_backend("--storage", "memory")
     assert "query_process" not in health(backend).json()
     assert backend.process is not None
-    assert listener_of(backend.ports["query"], [backend.process.pid]) == backend.process.pid
+    assert answering(backend.ports["query"], [backend.process.pid]) == backend.process.pid
 
 
 def test_a_taken_query_port_stops_start_up_naming_the_flag(tmp_path: Path) -> None:
