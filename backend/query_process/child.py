@@ -5,13 +5,16 @@ It reads one JSON line on stdin (``{"tree": config mapping, "source": where it c
 and builds a ``BackendService`` from it, loading the query API's modules, while the parent
 starts; then, at the line ``go`` (the parent has started, its storage is prepared), it starts
 the service and answers one JSON line on stdout: ``{"ready": endpoints, "pid": pid}``, or
-``{"error": message, "where": config key, "config": bool}`` when it cannot start.  It then
-serves until stdin closes (the parent stopped, or died: the pipe closes with it) or SIGTERM,
+``{"error": message, "where": config key, "config": bool}`` when it cannot start.  Later
+lines tell the parent of each storage it finds failing or working again (``{"storage": name,
+"error": text or null}``), so that the parent's health endpoint and ``jaeger_storage_up`` say
+what its queries see.  It serves until stdin closes (the parent stopped, or died: the pipe closes with it) or SIGTERM,
 and shuts down cleanly.  Its logs go to stderr, which it shares with the parent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -19,13 +22,17 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from backend.config import from_mapping
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
+from backend.extensions.storage.extension import StorageExtension
 from embedded_redis import die_with
 from httpd.wsgi_server import inherit
+
+if TYPE_CHECKING:
+    from backend.service import BackendService
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [query process] %(name)s: %(message)s"
 
@@ -33,6 +40,21 @@ LOG_FORMAT = "%(asctime)s %(levelname)s [query process] %(name)s: %(message)s"
 def _answer(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
+
+
+def _forward_storage_news(service: BackendService, channel: TextIO) -> None:
+    """Tell the parent when a storage is found failing or working again, so its health and metrics say so."""
+    lock = threading.Lock()
+
+    def tell(name: str, error: Exception | None) -> None:
+        news = {"storage": name, "error": f"{type(error).__name__}: {error}" if error else None}
+        with lock, contextlib.suppress(OSError, ValueError):  # the parent is gone: nobody to tell
+            channel.write(json.dumps(news) + "\n")
+            channel.flush()
+
+    for extension in service.extensions().values():
+        if isinstance(extension, StorageExtension):
+            extension.watch(tell)
 
 
 def main() -> int:
@@ -65,8 +87,10 @@ def main() -> int:
         _answer({"error": f"{type(exc).__name__}: {exc}", "where": "", "config": False})
         return 1
     _answer({"ready": service.endpoints, "pid": os.getpid()})
-    # nobody reads the pipe after the answer: anything printed later goes to stderr instead of filling it
+    # the pipe carries only storage news from now on; anything else printed goes to stderr
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _forward_storage_news(service, channel)
 
     def watch_parent() -> None:
         sys.stdin.read()  # returns at EOF: the parent closed the pipe or is gone

@@ -9,7 +9,9 @@ being refused.  Ingest does not wait for the query API: ``start`` starts the
 child, which loads its interpreter and modules meanwhile; ``ready`` (once every
 component runs, so the database is prepared before a reader opens it) tells it
 to go.  Until it serves, the health endpoint names ``jaeger_query`` among its
-problems.
+problems.  While it serves, the child tells of each storage it finds failing
+or working again, and that goes to this process's storage extension, so the
+health endpoint and ``jaeger_storage_up`` say what queries see, as in one process.
 
 Supervision: a thread waits for the child; if it exits while the backend runs
 (a crash, ``kill -9``) or cannot start, the problem is reported and a new child
@@ -35,10 +37,12 @@ import threading
 import time
 from typing import Any
 
+from backend.core.binding import ConfigError
 from backend.core.component import Extension, Host, StartError
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import bind_failure
 from backend.core.selfmetrics import SelfMetrics
+from backend.extensions.storage.extension import find_storage_extension
 from backend.query_process.plan import QUERY_ID, Split
 from httpd.wsgi_server import listen
 
@@ -48,6 +52,10 @@ START_TIMEOUT_S = 120.0  # a loaded machine takes long to import the query API; 
 STOP_TIMEOUT_S = 30.0
 BACKOFF_S = (0.5, 10.0)  # first and longest wait between restarts
 WHAT = "jaeger_query extension (query API and UI)"
+
+
+class SeenByQueryProcess(Exception):
+    """A storage failure the query process found (its text is the child's ``Type: message``)."""
 
 
 class QueryProcess(Extension):
@@ -151,8 +159,23 @@ class QueryProcess(Extension):
         self._serving.set()
         self._report(None)
         log.info("the query API runs in process %d at %s", process.pid, self._address)
+        with contextlib.suppress(ValueError, OSError):  # ValueError: shutdown closed the pipe
+            assert process.stdout is not None
+            for line in process.stdout:
+                self._storage_news(json.loads(line))
         code = process.wait()
         return f"the query process (pid {process.pid}) exited with status {code}; restarting it", True
+
+    def _storage_news(self, news: dict[str, Any]) -> None:
+        """What the child's queries found of a storage, told to this process's storage extension (health, metrics)."""
+        assert self._host is not None
+        name, error = str(news["storage"]), news.get("error")
+        where = f"{self._source}: extensions.{QUERY_ID}.storage"
+        try:
+            storage = find_storage_extension(self._host, name, where)
+        except ConfigError:
+            return  # a storage only the query process has (a metric backend): nothing here to tell
+        storage.report(name, SeenByQueryProcess(error) if error else None)
 
     def _report(self, problem: str | None) -> None:
         if self._host is not None:

@@ -13,13 +13,15 @@ query API reads the metrics a spanmetrics processor keeps beside a trace storage
 The extension also keeps each storage's health as its users find it: the
 storage exporter and the query API ``report`` every failure and the first
 success after one; ``unavailable()`` is what the health endpoint shows and
-``jaeger_storage_up`` exports.
+``jaeger_storage_up`` exports.  ``watch`` hears each change (a storage found
+failing, or working again): how a query process tells the backend that runs it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +103,7 @@ class StorageExtension(Extension):
         self._purger: threading.Thread | None = None
         self._down: dict[str, tuple[str, float]] = {}  # storage name -> (last error, since when, unix s)
         self._up = settings.metrics.storage_up
+        self._watchers: list[Callable[[str, Exception | None], None]] = []
 
     def start(self, host: Host) -> None:
         for name, backend in self._backends.items():
@@ -123,12 +126,25 @@ class StorageExtension(Extension):
             if self._down.pop(name, None) is not None:
                 self._settings.logger.info("storage %r is available again", name)
                 self._up.labels(name).set(1)
+                self._tell(name, None)
             return
         since = self._down[name][1] if name in self._down else time.time()
         if name not in self._down:
             self._settings.logger.error("storage %r is unavailable: %s", name, error)
+            self._tell(name, error)
         self._down[name] = (f"{type(error).__name__}: {error}", since)
         self._up.labels(name).set(0)
+
+    def watch(self, callback: Callable[[str, Exception | None], None]) -> None:
+        """Call ``callback(name, error)`` when a storage is found failing, and ``(name, None)`` when it works again."""
+        self._watchers.append(callback)
+
+    def _tell(self, name: str, error: Exception | None) -> None:
+        for callback in self._watchers:
+            try:
+                callback(name, error)
+            except Exception:
+                self._settings.logger.exception("a watcher of storage %r failed", name)
 
     def unavailable(self) -> dict[str, tuple[str, float]]:
         """Storages whose last use failed: name -> (error, unix time it started failing)."""
