@@ -15,8 +15,8 @@ unrouting a backend whose queue is riding out the outage would turn a
 storage outage into lost data.
 
 When the query API runs in a process of its own, ``query_process`` gives its
-pid, whether it runs and how often it was restarted; while it is down (being
-restarted) ``jaeger_query`` is one of the ``problems``.
+pid, whether it serves and how often it was restarted; until it first serves,
+and while it is down (being restarted), ``jaeger_query`` is one of the ``problems``.
 """
 
 from __future__ import annotations
