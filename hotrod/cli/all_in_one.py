@@ -131,8 +131,8 @@ def all_in_one(
         frontend = services.url("frontend")
         click.echo(f"HotROD page:  {frontend}", err=True)
         click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)
+        _wait_for_query_process(backend.extensions().get("jaeger_query"))
         if not skip_check:
-            _wait_for_query_process(backend.extensions().get("jaeger_query"))
             _self_check(frontend, query, telemetry, settings.trace_ui_url)
         click.echo("hotrod all: ready (Ctrl-C to stop)", err=True)
         while not stop.wait(1.0):
@@ -145,7 +145,11 @@ def all_in_one(
 
 
 def _wait_for_query_process(extension: object) -> None:
-    """A query API in a process of its own may still be loading: the self-check would time out on it."""
+    """A query API in a process of its own may still be loading: "ready" waits for it, as for everything else.
+
+    (The services started meanwhile.)  Else the self-check would wait on it, and the first dispatches
+    would share the machine with its start-up.
+    """
     from backend.query_process.supervisor import QueryProcess
 
     if isinstance(extension, QueryProcess) and not extension.wait_serving(QUERY_PROCESS_WAIT_S):

@@ -114,6 +114,7 @@ def test_a_killed_query_process_is_restarted_on_the_same_port_and_answers_again(
         return response.status_code == 503 and "jaeger_query" in response.json().get("problems", {})
 
     wait_for(reported, timeout=10, interval=0.05, what="health to report the dead query process")
+
     def restarted() -> dict:
         details = health(backend).json()["query_process"]
         return details if details["pid"] != first and details["running"] else {}
