@@ -8,13 +8,13 @@ the service and answers one JSON line on stdout: ``{"ready": endpoints, "pid": p
 ``{"error": message, "where": config key, "config": bool}`` when it cannot start.  Later
 lines tell the parent of each storage it finds failing or working again (``{"storage": name,
 "error": text or null}``), so that the parent's health endpoint and ``jaeger_storage_up`` say
-what its queries see.  It serves until stdin closes (the parent stopped, or died: the pipe closes with it) or SIGTERM,
-and shuts down cleanly.  Its logs go to stderr, which it shares with the parent.
+what its queries see; the parent answers each with a line ``ack`` on stdin.  It serves until
+stdin closes (the parent stopped, or died: the pipe closes with it) or SIGTERM, and shuts
+down cleanly.  Its logs go to stderr, which it shares with the parent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -42,15 +42,27 @@ def _answer(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _forward_storage_news(service: BackendService, channel: TextIO) -> None:
-    """Tell the parent when a storage is found failing or working again, so its health and metrics say so."""
+ACK_TIMEOUT_S = 5.0
+
+
+def _forward_storage_news(service: BackendService, channel: TextIO, acked: threading.Event) -> None:
+    """Tell the parent when a storage is found failing or working again, so its health and metrics say so.
+
+    Each piece of news waits for the parent's ``ack`` (at most ``ACK_TIMEOUT_S``): the query that
+    found it answers only then, so a client that reads health after a 503 sees the storage down.
+    """
     lock = threading.Lock()
 
     def tell(name: str, error: Exception | None) -> None:
         news = {"storage": name, "error": f"{type(error).__name__}: {error}" if error else None}
-        with lock, contextlib.suppress(OSError, ValueError):  # the parent is gone: nobody to tell
-            channel.write(json.dumps(news) + "\n")
-            channel.flush()
+        with lock:
+            acked.clear()
+            try:
+                channel.write(json.dumps(news) + "\n")
+                channel.flush()
+            except (OSError, ValueError):
+                return  # the parent is gone: nobody to tell
+            acked.wait(ACK_TIMEOUT_S)
 
     for extension in service.extensions().values():
         if isinstance(extension, StorageExtension):
@@ -90,10 +102,13 @@ def main() -> int:
     # the pipe carries only storage news from now on; anything else printed goes to stderr
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _forward_storage_news(service, channel)
+    acked = threading.Event()
+    _forward_storage_news(service, channel, acked)
 
     def watch_parent() -> None:
-        sys.stdin.read()  # returns at EOF: the parent closed the pipe or is gone
+        for command in sys.stdin:  # ends at EOF: the parent closed the pipe or is gone
+            if command.strip() == "ack":
+                acked.set()
         stop.set()
 
     threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()

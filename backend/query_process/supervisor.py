@@ -163,6 +163,7 @@ class QueryProcess(Extension):
             assert process.stdout is not None
             for line in process.stdout:
                 self._storage_news(json.loads(line))
+                _send(process, "ack")  # the child's query answers once this process knows
         code = process.wait()
         return f"the query process (pid {process.pid}) exited with status {code}; restarting it", True
 
