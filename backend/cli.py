@@ -36,7 +36,7 @@ Zipkin on 9411, SQLite at data/traces.db, query API on 16686, health on
 13133, metrics on 8888, remote sampling on 5778 and 5779).
 \b
 Environment variables: {_ENV}CONFIG, {_ENV}STORAGE, {_ENV}STORAGE_URL,
-{_ENV}BIND, {_ENV}LOG_LEVEL, and {_ENV}<FLAG>_PORT for each port flag
+{_ENV}BIND, {_ENV}QUERY_PROCESS, {_ENV}LOG_LEVEL, and {_ENV}<FLAG>_PORT for each port flag
 (e.g. {_ENV}OTLP_GRPC_PORT, {_ENV}JAEGER_COMPACT_PORT).
 \b
 Examples:
@@ -79,13 +79,19 @@ def _port_options(command: Any) -> Any:
 @click.option("--bind", "bind_host", metavar="HOST", envvar=_ENV + "BIND", show_envvar=True,
               help="Host of every server endpoint: OTLP, query, health, metrics and any other receiver or "
               "extension endpoint in the config (0.0.0.0 in containers).")  # fmt: skip
+@click.option("--query-process", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              envvar=_ENV + "QUERY_PROCESS", show_envvar=True,
+              help="Serve the query API and UI from a process of their own, so searches and ingest do not "
+              "share one interpreter. auto: when every storage it reads can be opened by a second "
+              "process (SQLite file, PostgreSQL, Redis or ClickHouse by URL; not memory, nor embedded "
+              "Redis or chDB).")  # fmt: skip
 @_port_options
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               envvar=_ENV + "LOG_LEVEL", show_envvar=True, help="Default: service.telemetry.logs.level.")  # fmt: skip
 def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | None, storage_url: str | None,
-            bind_host: str | None, log_level: str | None, **ports: int | None) -> None:  # fmt: skip
+            bind_host: str | None, query_process: str, log_level: str | None, **ports: int | None) -> None:  # fmt: skip
     """Run the trace backend: OTLP receivers, batching, storage, the Jaeger query API and UI."""
-    from backend.service import BackendService
+    from backend.query_process.build import build_service
 
     try:
         tree = read(config_path)
@@ -93,8 +99,10 @@ def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | 
         apply_overrides(tree, overrides, config_path or DEFAULT_SOURCE)
         config = from_mapping(tree, config_path or DEFAULT_SOURCE)
         level = (log_level or config.telemetry.logs.level).upper()
+        if log_level:  # the query process logs at the same level
+            set_path(tree, "service.telemetry.logs.level", log_level.lower(), "--log-level")
         logging.basicConfig(level="WARNING" if level == "WARN" else level, format=LOG_FORMAT)
-        service = BackendService(config)
+        service = build_service(tree, query_process, config_path or DEFAULT_SOURCE)
     except ConfigError as exc:
         _fail(2, str(exc) + _flag_hint(exc.where, storage_url))
     stop = threading.Event()

@@ -4,7 +4,8 @@ No global state: every instance has its own components, metrics registry and
 servers, so several can run in one process (``hotrod all``, tests).
 
 Start: self-metrics server, extensions (by ``start_order``: health, storage,
-then the rest), pipelines (exporters → processors → receivers).  Shutdown is
+then the rest), pipelines (exporters → processors → receivers), then each
+extension's ``ready``.  Shutdown is
 the reverse and drains: receivers stop taking data, queues are delivered,
 exporters stop, then extensions (storage closes last among its users).
 """
@@ -42,6 +43,15 @@ class BackendService:
         self._pipelines = Pipelines(config, self.metrics)
         self._started_extensions: list[Extension] = []
         self._metrics_address = ""
+
+    def add_extension(self, component_id: str, extension: Extension) -> None:
+        """Run ``extension`` as ``component_id`` too, though the config does not list it (before ``start``).
+
+        How ``hotrod backend`` puts ``QueryProcess`` where ``jaeger_query`` was (``backend.query_process``).
+        """
+        if component_id in self._extensions:
+            raise ValueError(f"extension {component_id!r} is configured already")
+        self._extensions[component_id] = extension
 
     # Host
 
@@ -86,6 +96,8 @@ class BackendService:
                 self._started_extensions.append(extension)  # a half-started one must be shut down too
                 extension.start(self)
             self._pipelines.start(self)
+            for extension in self._started_extensions:
+                extension.ready()
         except BaseException:
             self.shutdown()
             raise

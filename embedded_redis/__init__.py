@@ -41,11 +41,24 @@ def die_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect: no signal will come
-            os._exit(1)
+        _death_signal(prctl, parent)
 
     return preexec
+
+
+def die_with(parent: int) -> None:
+    """The same, asked by a Python child itself at start (no ``preexec_fn``, so its parent need not fork).
+
+    ``parent`` is the pid that started it; if that one is gone already, exit at once.
+    """
+    if sys.platform.startswith("linux"):
+        _death_signal(ctypes.CDLL(None, use_errno=True).prctl, parent)
+
+
+def _death_signal(prctl: Callable[..., int], parent: int) -> None:
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect: no signal will come
+        os._exit(1)
 
 
 class EmbeddedRedis:

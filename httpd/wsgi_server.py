@@ -71,8 +71,25 @@ def raise_open_file_limit() -> None:
             log.warning("cannot raise the open-file limit from %d to %d: %s", soft, hard, exc)
 
 
+_inherited: dict[tuple[str, int], socket.socket] = {}
+
+
+def inherit(sock: socket.socket) -> None:
+    """Serve on ``sock``, a listening socket a parent process handed down, when asked to listen on its address.
+
+    How a supervising process keeps a child's port across the child's restarts: it binds once and
+    passes the socket on, and connections made meanwhile wait in the backlog instead of being refused.
+    """
+    host, port = sock.getsockname()[:2]
+    _inherited[(host, port)] = sock
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket; ``OSError`` when the address cannot be had (in use, not local, not a host)."""
+    handed_down = _inherited.pop((host, port), None)
+    if handed_down is not None:
+        handed_down.setblocking(False)
+        return handed_down
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

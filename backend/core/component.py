@@ -138,6 +138,13 @@ class Extension(Component):
     #: providers such as storage are running before the extensions that use them.
     start_order: int = 10
 
+    def ready(self) -> None:
+        """Called once every extension and pipeline has started; return once this one is ready too.
+
+        For an extension whose start runs on beside the rest (the query process: its interpreter
+        loads while the backend starts); the default has nothing to wait for.
+        """
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

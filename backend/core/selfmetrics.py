@@ -154,6 +154,11 @@ class SelfMetrics:
         self._server = server
         return server.address
 
+    @property
+    def address(self) -> str:
+        """The ``host:port`` that ``/metrics`` is served on, ``""`` when it is not."""
+        return self._server.address if self._server is not None else ""
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request
-from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from backend.processors.spanmetrics.queries import MetricsReader
+from backend.processors.tail_sampling.metrics import Collecting
 from backend.query import analytics_api, api_v3, jaeger_api, metrics_api, tail_sampling_api, transform_api, ui
 from backend.query.jaeger_ui import JaegerUi
 from backend.query.jaeger_ui_view import blueprint as jaeger_ui_blueprint
@@ -34,11 +34,12 @@ def create_app(
     *,
     limits: QueryLimits | None = None,
     metrics: MetricsReader | None = None,
-    telemetry: CollectorRegistry | None = None,
+    telemetry: Collecting | None = None,
     mcp: Callable[..., Any] | None = None,
     jaeger_ui: JaegerUi | None = None,
 ) -> Flask:
-    """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions.
+    """``telemetry``: the service's own metrics registry, where tail_sampling processors count their decisions
+    (or the ingesting process's ``/metrics``, scraped, in a query process of its own).
 
     ``mcp``, when given, is the WSGI app of the MCP endpoint, mounted at ``/api/ai/mcp``.
     ``jaeger_ui``: serve that Jaeger UI build on ``/`` instead of our own UI.

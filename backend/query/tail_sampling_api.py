@@ -3,25 +3,31 @@
 Not a Jaeger endpoint (Jaeger has no tail sampling): the Monitor page reads
 it.  The numbers are the processors' own counters in the service's metrics
 registry, the same ones :8888 serves, so the page and Prometheus agree.  A
-query process without the pipeline (``deploy/roles/query.yaml``) has no such
+query process of its own (``backend.query_process``) reads them from the
+ingesting process's ``/metrics`` (``Scraped``), and says 503 while it cannot.
+A query role without the pipeline (``deploy/roles/query.yaml``) has no such
 counters and answers an empty list.
 """
 
 from __future__ import annotations
 
+import requests
 from flask import Blueprint, Response
-from prometheus_client import CollectorRegistry
 
-from backend.processors.tail_sampling.metrics import read
-from backend.query.responses import envelope, json_response
+from backend.processors.tail_sampling.metrics import Collecting, Scraped, read
+from backend.query.responses import envelope, envelope_error, json_response
 
 
-def blueprint(registry: CollectorRegistry | None) -> Blueprint:
+def blueprint(registry: Collecting | None) -> Blueprint:
     api = Blueprint("tail_sampling_api", __name__)
 
     @api.get("/api/tail-sampling")
     def counts() -> Response:
-        found = read(registry) if registry is not None else []
+        try:
+            found = read(registry) if registry is not None else []
+        except requests.RequestException as exc:
+            where = registry.url if isinstance(registry, Scraped) else "the metrics registry"
+            return envelope_error(503, f"the tail sampler's counters cannot be read from {where}: {exc}")
         data = [
             {
                 "processor": counts.processor,

@@ -1,5 +1,8 @@
 """``hotrod all``: the bundled backend and the four services in one process, then a self-check.
 
+The query API and UI run in a child process of their own when the storage allows
+(``--query-process``, ``backend.query_process``); everything else shares this process.
+
 This is the one place in ``hotrod`` that imports ``backend``: the services still reach it only
 over OTLP/HTTP, exactly as they would reach a real Jaeger.
 """
@@ -17,6 +20,8 @@ from hotrod.cli.signals import stop_signal
 from hotrod.knobs import Knobs
 from hotrod.settings import DEFAULT_TRACE_UI, SERVICES, Settings, settings_options
 from hotrod.telemetry import Telemetry
+
+QUERY_PROCESS_WAIT_S = 120.0
 
 
 def _backend_overrides(settings: Settings, ports: dict[str, int]) -> list[str]:
@@ -68,10 +73,22 @@ def _loopback(address: str) -> str:
     metavar="KEY.PATH=VALUE",
     help="Override one value of the backend config, as `hotrod backend --set` does. Repeatable.",
 )
+@click.option(
+    "--query-process",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Serve the trace UI and query API from a process of their own (as `hotrod backend --query-process`).",
+)
 @click.option("--skip-check", is_flag=True, help="Do not send the start-up dispatch.")
 @settings_options
 def all_in_one(
-    settings: Settings, backend_config: str | None, backend_sets: tuple[str, ...], skip_check: bool, **ports: int
+    settings: Settings,
+    backend_config: str | None,
+    backend_sets: tuple[str, ...],
+    query_process: str,
+    skip_check: bool,
+    **ports: int,
 ) -> None:
     """Run the backend and all four services in this process, with embedded SQLite and Redis.
 
@@ -80,13 +97,16 @@ def all_in_one(
     """
     from backend import config as backend_config_module
     from backend.core.binding import ConfigError
-    from backend.service import BackendService
+    from backend.query_process.build import build_service
 
     logs.configure()
     with stop_signal() as stop:
         try:
             overrides = [*([] if backend_config else _backend_overrides(settings, ports)), *backend_sets]
-            backend = BackendService(backend_config_module.load(backend_config, overrides))
+            tree = backend_config_module.read(backend_config)
+            source = backend_config or backend_config_module.DEFAULT_SOURCE
+            backend_config_module.apply_overrides(tree, overrides, source)
+            backend = build_service(tree, query_process, source)
             backend.start()
         except ConfigError as exc:
             raise click.ClickException(f"backend config: {exc}") from exc
@@ -111,6 +131,7 @@ def all_in_one(
         frontend = services.url("frontend")
         click.echo(f"HotROD page:  {frontend}", err=True)
         click.echo(f"Trace UI:     {settings.trace_ui_url}", err=True)
+        _wait_for_query_process(backend.extensions().get("jaeger_query"))
         if not skip_check:
             _self_check(frontend, query, telemetry, settings.trace_ui_url)
         click.echo("hotrod all: ready (Ctrl-C to stop)", err=True)
@@ -121,6 +142,18 @@ def all_in_one(
         telemetry.shutdown()
         backend.shutdown()
         click.echo("hotrod all: stopped", err=True)
+
+
+def _wait_for_query_process(extension: object) -> None:
+    """A query API in a process of its own may still be loading: "ready" waits for it, as for everything else.
+
+    (The services started meanwhile.)  Else the self-check would wait on it, and the first dispatches
+    would share the machine with its start-up.
+    """
+    from backend.query_process.supervisor import QueryProcess
+
+    if isinstance(extension, QueryProcess) and not extension.wait_serving(QUERY_PROCESS_WAIT_S):
+        click.echo(f"hotrod all: the query process is not serving after {QUERY_PROCESS_WAIT_S:g}s", err=True)
 
 
 def _self_check(frontend: str, query: str, telemetry: Telemetry, trace_ui: str) -> None:

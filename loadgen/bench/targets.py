@@ -44,18 +44,36 @@ class Endpoints:
 
 @dataclass
 class ProcessUsage:
-    """CPU seconds and memory of one process, sampled while the benchmark runs."""
+    """CPU seconds and memory of one process and its children (the query process), sampled while the benchmark runs."""
 
     process: psutil.Process
     peak_rss: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
 
+    def _processes(self) -> list[psutil.Process]:
+        try:
+            return [self.process, *self.process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return [self.process]
+
     def cpu_seconds(self) -> float:
-        times = self.process.cpu_times()
-        return times.user + times.system
+        total = 0.0
+        for process in self._processes():
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue  # a child that just ended
+            total += times.user + times.system
+        return total
 
     def rss(self) -> int:
-        return self.process.memory_info().rss
+        total = 0
+        for process in self._processes():
+            try:
+                total += process.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        return total
 
     def start_sampling(self) -> None:
         threading.Thread(target=self._sample, name="bench-rss-sampler", daemon=True).start()

@@ -13,6 +13,10 @@ The HTTP status stays 200 meanwhile (a storage outage is not one of the
 ``problems``), as healthcheckv2 does for recoverable errors: restarting or
 unrouting a backend whose queue is riding out the outage would turn a
 storage outage into lost data.
+
+When the query API runs in a process of its own, ``query_process`` gives its
+pid, whether it serves and how often it was restarted; until it first serves,
+and while it is down (being restarted), ``jaeger_query`` is one of the ``problems``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from backend.core.component import Extension, ExtensionFactory, Host, Settings, 
 from backend.core.http_server import HttpServerOptions
 from backend.extensions.http_extension import HttpExtension
 from backend.extensions.storage.extension import StorageExtension
+from backend.query_process.supervisor import QueryProcess
 
 
 @dataclass
@@ -77,6 +82,9 @@ class HealthApp:
             "uptime_seconds": round(time.time() - self._started, 3),
             "storage": storages,
         }
+        for extension in self._host.extensions().values():
+            if isinstance(extension, QueryProcess):
+                body["query_process"] = extension.details()
         if problems:
             body["problems"] = problems
         return _send(start_response, "200 OK" if healthy else "503 Service Unavailable", body)

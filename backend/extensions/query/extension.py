@@ -1,4 +1,11 @@
-"""The ``jaeger_query`` extension: the Jaeger query API and UI over a named storage."""
+"""The ``jaeger_query`` extension: the Jaeger query API and UI over a named storage.
+
+Two options serve a query API running in a process of its own (``backend.query_process``
+writes them; a hand-written query role may too): ``metrics_history``, the options of the
+spanmetrics processor that fills ``storage.metrics`` in the ingesting process, whose persisted
+history this process then follows; and ``tail_sampling_metrics``, the ``/metrics`` URL of the
+process whose tail_sampling counters ``/api/tail-sampling`` shows.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +25,17 @@ from backend.extensions.storage.extension import (
     find_storage,
     find_storage_extension,
 )
+from backend.processors.spanmetrics.processor import FACTORY as SPANMETRICS
 from backend.processors.spanmetrics.queries import MetricsReader
+from backend.processors.tail_sampling.metrics import Collecting, Scraped
 from backend.query import MAX_UPLOAD_BYTES
 from backend.query.jaeger_ui import JaegerUi, UiAssetsError, load_jaeger_ui
 from backend.query.mcp.options import AiOptions, McpOptions, check_mcp
-from backend.storage.api import DependencyReader, SpanReader
+from backend.storage.api import DependencyReader, SpanReader, Storage
 from backend.storage.guarded import GuardedDependencyReader, GuardedReader
 
 if TYPE_CHECKING:
+    from backend.processors.spanmetrics.follower import HistoryFollower
     from backend.query.mcp.endpoint import McpEndpoint
 
 
@@ -60,6 +70,8 @@ class QueryOptions:
     # the largest trace file /api/transform and the upload page's critical path take (each is parsed whole in memory)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     ui: QueryUi = field(default_factory=QueryUi)
+    metrics_history: dict[str, Any] | None = None  # spanmetrics processor options (see the module docstring)
+    tail_sampling_metrics: str = ""  # http://host:port/metrics of the ingesting process
 
 
 def _options(raw: Any, where: str) -> QueryOptions:
@@ -77,6 +89,12 @@ def _options(raw: Any, where: str) -> QueryOptions:
         raise ConfigError(f"{where}.ui.config_file", "configures a Jaeger UI build: set ui.assets_path too")
     if options.ui.assets_path:
         _jaeger_ui(options, where)  # a missing build or a broken UI config stops start-up here
+    if options.metrics_history is not None:
+        if not options.storage.metrics:
+            raise ConfigError(f"{where}.metrics_history", "follows spanmetrics: set storage.metrics too")
+        SPANMETRICS.options(options.metrics_history, f"{where}.metrics_history")
+    if options.tail_sampling_metrics and not options.tail_sampling_metrics.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}.tail_sampling_metrics", "expected an http:// URL of a /metrics endpoint")
     return options
 
 
@@ -100,6 +118,7 @@ class QueryExtension(HttpExtension):
         self._settings = settings
         self._options = options
         self._mcp: McpEndpoint | None = None
+        self._follower: HistoryFollower | None = None
 
     def start(self, host: Host) -> None:
         # Imported at start: the query API pulls in Flask, which a collector-only config never needs.
@@ -133,7 +152,12 @@ class QueryExtension(HttpExtension):
                 from backend.processors.spanmetrics.queries import StoreMetricsReader
 
                 metrics = StoreMetricsReader(hub_for(source))
-        registry = self._settings.metrics.registry  # where tail_sampling processors count, for the Monitor page
+                if self._options.metrics_history is not None:
+                    self._follow(source, self._options.metrics_history)
+        # where tail_sampling processors count, for the Monitor page
+        registry: Collecting = self._settings.metrics.registry
+        if self._options.tail_sampling_metrics:
+            registry = Scraped(self._options.tail_sampling_metrics)
         limits = QueryLimits(max_transform_bytes=self._options.max_upload_bytes)
         mcp_app = None
         if self._options.ai.mcp is not None:
@@ -160,8 +184,18 @@ class QueryExtension(HttpExtension):
         self._mcp = endpoint
         return endpoint.start()
 
+    def _follow(self, storage: Storage, raw: dict[str, Any]) -> None:
+        from backend.processors.spanmetrics.follower import HistoryFollower
+
+        where = f"{self._settings.where}.metrics_history"
+        self._follower = HistoryFollower(storage, SPANMETRICS.options(raw, where), self._settings.logger)
+        self._follower.start()
+
     def shutdown(self) -> None:
         self.stop_serving()
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
         if self._mcp is not None:
             self._mcp.stop()
             self._mcp = None

@@ -2,7 +2,8 @@
 
 As in Jaeger v2, storages are configured once, by name, and components refer
 to them by that name (``trace_storage: main``).  The extension also runs
-retention: ``purge_expired`` every ``purge_interval``.
+retention: ``purge_expired`` every ``purge_interval`` (0: not in this process, as in
+a query process, whose ingesting process purges).
 
 ``metric_backends`` are, as in Jaeger v2, where the query API may read
 /api/metrics from instead: a Prometheus that scrapes the spanmetrics names
@@ -12,13 +13,15 @@ query API reads the metrics a spanmetrics processor keeps beside a trace storage
 The extension also keeps each storage's health as its users find it: the
 storage exporter and the query API ``report`` every failure and the first
 success after one; ``unavailable()`` is what the health endpoint shows and
-``jaeger_storage_up`` exports.
+``jaeger_storage_up`` exports.  ``watch`` hears each change (a storage found
+failing, or working again): how a query process tells the backend that runs it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +62,8 @@ class _Backend:
 
 def _options(raw: Any, where: str) -> _Options:
     options = bind(StorageExtensionOptions, raw, where)
-    if options.purge_interval <= 0:
-        raise ConfigError(f"{where}.purge_interval", "expected a positive duration such as 1m")
+    if options.purge_interval < 0:
+        raise ConfigError(f"{where}.purge_interval", "expected a duration such as 1m, or 0 for no purging here")
     backends = {}
     for name, spec in options.backends.items():
         at = f"{where}.backends.{name}"
@@ -100,14 +103,16 @@ class StorageExtension(Extension):
         self._purger: threading.Thread | None = None
         self._down: dict[str, tuple[str, float]] = {}  # storage name -> (last error, since when, unix s)
         self._up = settings.metrics.storage_up
+        self._watchers: list[Callable[[str, Exception | None], None]] = []
 
     def start(self, host: Host) -> None:
         for name, backend in self._backends.items():
             self._storages[name] = create_storage(backend.kind, backend.raw, backend.where)
             self._settings.logger.info("storage %r: %s", name, backend.kind)
             self._up.labels(name).set(1)
-        self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
-        self._purger.start()
+        if self._options.purge_interval:
+            self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
+            self._purger.start()
 
     def storage(self, name: str) -> Storage | None:
         return self._storages.get(name)
@@ -121,12 +126,25 @@ class StorageExtension(Extension):
             if self._down.pop(name, None) is not None:
                 self._settings.logger.info("storage %r is available again", name)
                 self._up.labels(name).set(1)
+                self._tell(name, None)
             return
         since = self._down[name][1] if name in self._down else time.time()
         if name not in self._down:
             self._settings.logger.error("storage %r is unavailable: %s", name, error)
+            self._tell(name, error)
         self._down[name] = (f"{type(error).__name__}: {error}", since)
         self._up.labels(name).set(0)
+
+    def watch(self, callback: Callable[[str, Exception | None], None]) -> None:
+        """Call ``callback(name, error)`` when a storage is found failing, and ``(name, None)`` when it works again."""
+        self._watchers.append(callback)
+
+    def _tell(self, name: str, error: Exception | None) -> None:
+        for callback in self._watchers:
+            try:
+                callback(name, error)
+            except Exception:
+                self._settings.logger.exception("a watcher of storage %r failed", name)
 
     def unavailable(self) -> dict[str, tuple[str, float]]:
         """Storages whose last use failed: name -> (error, unix time it started failing)."""

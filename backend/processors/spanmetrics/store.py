@@ -59,6 +59,16 @@ class TimeSeriesStore:
                 taken += 1
         return taken
 
+    def replace(self, rows: Iterable[tuple[int, SeriesKey, Cell]]) -> int:
+        """Set every bucket that ``rows`` has to exactly its rows (a reader following persisted history)."""
+        fresh: dict[int, Bucket] = {}
+        for bucket_ns, key, cell in rows:
+            if len(cell[2]) == self.bucket_count:
+                fresh.setdefault(bucket_ns, {})[key] = cell
+        with self._lock:
+            self._buckets.update(fresh)
+        return sum(len(bucket) for bucket in fresh.values())
+
     def take_dirty(self) -> dict[int, Bucket]:
         """Copies of the buckets changed since the last call, for persistence."""
         with self._lock:

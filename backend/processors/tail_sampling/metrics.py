@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+import requests
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 _PREFIX = "otelcol_processor_tail_sampling_"
 
@@ -84,7 +89,30 @@ class ProcessorCounts:
     policies: dict[str, PolicyCounts] = field(default_factory=dict)
 
 
-def read(registry: CollectorRegistry) -> list[ProcessorCounts]:
+class Collecting(Protocol):
+    """What ``read`` reads: a registry of this process, or ``Scraped`` (another process's /metrics)."""
+
+    def collect(self) -> Iterable[Metric]: ...
+
+
+class Scraped:
+    """The counters another process serves on its ``/metrics``: the query process reads the collector's.
+
+    Each ``collect`` scrapes once (the Monitor page asks every few seconds); a failure raises
+    ``requests.RequestException``.
+    """
+
+    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
+        self.url = url
+        self._timeout_s = timeout_s
+
+    def collect(self) -> Iterable[Metric]:
+        response = requests.get(self.url, timeout=self._timeout_s)
+        response.raise_for_status()
+        return list(text_string_to_metric_families(response.text))
+
+
+def read(registry: Collecting) -> list[ProcessorCounts]:
     """Every tail_sampling processor's numbers so far, by processor id, policies in the order first counted."""
     found: dict[str, ProcessorCounts] = {}
     for family in registry.collect():
