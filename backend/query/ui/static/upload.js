@@ -98,9 +98,17 @@
     }
   }
 
+  // Only what the server reads to find the path (ids, references, name, times, the "error" and "span.kind" tags; any
+  // tag that is not an object, so that it is refused as before): the whole trace is megabytes to stringify and post.
+  function pathInput(span) {
+    const tags = span.tags.filter(function (tag) { return !isObject(tag) || tag.key === "error" || tag.key === "span.kind"; });
+    return { traceID: span.traceID, spanID: span.spanID, operationName: span.operationName, references: span.references, startTime: span.startTime, duration: span.duration, tags: tags };
+  }
+
   async function criticalPath(trace) {
     try {
-      const response = await fetch("/upload/critical-path", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ spans: trace.spans }) });
+      const sent = JSON.stringify({ spans: trace.spans.map(pathInput) });
+      const response = await fetch("/upload/critical-path", { method: "POST", headers: { "Content-Type": "application/json" }, body: sent });
       const body = await response.json();
       return response.ok ? body : { segments: [], problem: "no critical path: " + body.error };
     } catch (error) {
