@@ -13,7 +13,9 @@ content is in the page.  Printed per view, best of ``--repeat``: the whole time,
 the part until the last byte of the page arrived (the server's share: reading
 and translating the trace) and the rest (parsing and drawing in the browser).
 Printed first: the CPU time of decoding the OTLP file as /api/transform does
-(``parse_json``) beside decoding it with protobuf's ``ParseDict`` alone, in this process.
+(``parse_json``) beside decoding it with protobuf's ``ParseDict`` alone, and of the server's
+shared steps after it: the stored trace → Jaeger JSON (``trace_to_jaeger``) and that
+encoded (``html_safe_json``), in this process with the server's garbage-collector tuning.
 Needs /usr/bin/chromium (Debian's package), as the browser tests do.
 """
 
@@ -37,6 +39,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.cli import tune_garbage_collector
 from backend.query.app import create_app
+from backend.query.json_text import html_safe_json
+from backend.query.transform_api import traces_of
+from backend.query.translate import trace_to_jaeger
 from backend.spans.otlp import parse_dict, parse_json, to_batch
 from backend.storage.memory.store import MemoryStorage
 from httpd.wsgi_server import WsgiServer
@@ -114,6 +119,11 @@ def main() -> None:
     otlp_body = otlp_file.read_bytes()
     direct = best_cpu(args.repeat, lambda: parse_json(otlp_body))
     protobuf = best_cpu(args.repeat, lambda: parse_dict(json.loads(otlp_body)))
+    tune_garbage_collector()  # as in the server, for the steps it shares with this process
+    [stored] = traces_of(to_batch(request).batch)
+    translate = best_cpu(args.repeat, lambda: trace_to_jaeger(stored))
+    translated = trace_to_jaeger(stored)
+    encode = best_cpu(args.repeat, lambda: html_safe_json(translated))
     processes = json.loads(jaeger_file.read_text())["data"][0]["processes"]
     service = sorted(process["serviceName"] for process in processes.values())[0]
 
@@ -162,6 +172,10 @@ def main() -> None:
         print(
             f"OTLP/JSON decode, CPU s, best of {args.repeat}: parse_json {direct:.3f},"
             f" json.loads + ParseDict {protobuf:.3f} ({protobuf / direct:.1f}x)"
+        )
+        print(
+            f"trace -> Jaeger JSON, CPU s, best of {args.repeat}:"
+            f" trace_to_jaeger {translate:.3f}, html_safe_json {encode:.3f}"
         )
         print(f"{'view':24} {'total s':>8} {'server s':>9} {'browser s':>10}  best of {args.repeat}, < {TARGET_S} s?")
         for name, open_, ready in cases:
