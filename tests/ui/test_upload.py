@@ -44,6 +44,30 @@ def test_a_jaeger_file_shows_its_trace_with_the_critical_path(site, page, tmp_pa
     assert page.locator("#waterfall .row.critical").count() == 6
 
 
+def test_the_critical_path_request_carries_only_what_the_path_reads(site, page, tmp_path):
+    specs = dispatch("r-1", drivers=2)
+    content = jaeger_file(site, specs)
+    with page.expect_request("**/upload/critical-path") as posted:
+        open_file(site, page, tmp_path, content)
+    spans = posted.value.post_data_json["spans"]
+
+    assert len(spans) == 6
+    fields = {"traceID", "spanID", "operationName", "references", "startTime", "duration", "tags"}
+    assert all(set(span) == fields for span in spans)
+    assert {tag["key"] for span in spans for tag in span["tags"]} == {"span.kind"}
+    page.locator("#critical-note", has_text="Critical path highlighted in dark.").wait_for()
+    assert page.locator("#waterfall .row.critical").count() == 6
+
+
+def test_a_tag_that_is_not_an_object_is_still_sent_and_refused_for_the_critical_path(site, page, tmp_path):
+    body = json.loads(jaeger_file(site, dispatch("r-1", drivers=2)))
+    body["data"][0]["spans"][0]["tags"].append("not a tag")
+    open_file(site, page, tmp_path, json.dumps(body))
+
+    page.locator("#critical-note", has_text="no critical path: a span lacks a field").wait_for()
+    assert page.text_content("#span-count") == "6"
+
+
 def test_every_trace_view_draws_an_opened_file(site, page, tmp_path):
     specs = dispatch("r-1", drivers=2)
     open_file(site, page, tmp_path, jaeger_file(site, specs), "?view=statistics")
