@@ -133,7 +133,8 @@ def tune_garbage_collector() -> None:
     with the memory storage, keeps walking millions of live records: about 30%
     of the CPU per span (benchmarks/ingest.py).  Nothing here builds reference
     cycles in bulk, so the larger threshold costs little memory.  Only this
-    process's entry point does this; a service embedded elsewhere keeps its host's settings.
+    process's entry point and the query process's (``backend.query_process.child``) do this; a service
+    embedded elsewhere keeps its host's settings.
     """
     gc.collect()
     gc.freeze()
