@@ -164,6 +164,19 @@ Kind = Literal["receiver", "processor", "exporter", "extension"]
 OptionsT = TypeVar("OptionsT")
 
 
+class Stage(Generic[OptionsT]):
+    """What a receiver or processor is built with: its factory's ``create(settings, options, next_consumer)``.
+
+    Mixed in before ``Receiver`` or ``Processor`` so that each keeps them under the same names
+    (``_settings``, ``_options``, ``_next``) instead of writing the same three assignments again.
+    """
+
+    def __init__(self, settings: Settings, options: OptionsT, next_consumer: Consumer) -> None:
+        self._settings = settings
+        self._options = options
+        self._next = next_consumer
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiverFactory(Generic[OptionsT]):
     """How to configure and build one receiver type.

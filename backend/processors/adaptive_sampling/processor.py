@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import bind
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings
+from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
 from backend.extensions.remote_sampling.extension import find_adaptive
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.spans.model import SpanBatch
@@ -25,10 +25,9 @@ def _options(raw: Any, where: str) -> AdaptiveSamplingOptions:
     return bind(AdaptiveSamplingOptions, raw, where)
 
 
-class AdaptiveSamplingProcessor(Processor):
+class AdaptiveSamplingProcessor(Stage[AdaptiveSamplingOptions], Processor):
     def __init__(self, settings: Settings, options: AdaptiveSamplingOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._next = next_consumer
+        super().__init__(settings, options, next_consumer)
         self._adaptive: AdaptiveSampling | None = None
 
     def start(self, host: Host) -> None:

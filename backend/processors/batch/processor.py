@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings
+from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
 from backend.spans.model import SpanBatch
 
 
@@ -69,11 +69,9 @@ def _options(raw: Any, where: str) -> BatchOptions:
     return options
 
 
-class BatchProcessor(Processor):
+class BatchProcessor(Stage[BatchOptions], Processor):
     def __init__(self, settings: Settings, options: BatchOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
+        super().__init__(settings, options, next_consumer)
         self._queue: deque[SpanBatch] = deque()
         self._queued = 0
         self._last_count = 0  # spans in the last batch offered: what refusal() expects the next to bring

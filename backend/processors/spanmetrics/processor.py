@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings
+from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
 from backend.extensions.storage.extension import find_storage
 from backend.processors.spanmetrics.aggregator import Aggregator
 from backend.processors.spanmetrics.hub import MetricsHub, hub_for
@@ -65,11 +65,9 @@ def _options(raw: Any, where: str) -> SpanMetricsOptions:
     return options
 
 
-class SpanMetricsProcessor(Processor):
+class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
     def __init__(self, settings: Settings, options: SpanMetricsOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
+        super().__init__(settings, options, next_consumer)
         bounds = tuple(b / _MS for b in options.histogram.buckets)
         self.store = TimeSeriesStore(int(options.resolution), int(options.retention), bounds)
         self.aggregator = Aggregator(self.store, options.aggregation_cardinality_limit)

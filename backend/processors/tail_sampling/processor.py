@@ -40,7 +40,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings
+from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
 from backend.processors.tail_sampling.config import TailSamplingOptions, parse_options
 from backend.processors.tail_sampling.metrics import metrics_for
 from backend.processors.tail_sampling.policies import Policy, build
@@ -57,7 +57,7 @@ def _labels(sampled: bool) -> tuple[str, str]:
     return ("true", "sampled") if sampled else ("false", "not_sampled")
 
 
-class TailSamplingProcessor(Processor):
+class TailSamplingProcessor(Stage[TailSamplingOptions], Processor):
     def __init__(
         self,
         settings: Settings,
@@ -65,9 +65,7 @@ class TailSamplingProcessor(Processor):
         next_consumer: Consumer,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
+        super().__init__(settings, options, next_consumer)
         self._clock = clock
         self._wait_s = options.decision_wait / 1e9
         self._retry_s = options.retry_after / 1e9

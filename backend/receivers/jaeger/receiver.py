@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings, StartError
+from backend.core.component import Host, ReceiverFactory, StartError
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import Endpoint, HttpServerOptions, bind_failure, start_http
 from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
 from backend.receivers.jaeger.thrift import jaeger_http_app
 from backend.receivers.jaeger.udp import UdpServer
-from backend.receivers.shared.ingest import Ingest
-from backend.receivers.shared.servers import Servers
+from backend.receivers.shared.servers import ServingReceiver
 
 MIB = 1024 * 1024
 _UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}
@@ -90,17 +89,7 @@ def _options(raw: Any, where: str) -> JaegerOptions:
     return options
 
 
-class JaegerReceiver(Receiver):
-    def __init__(self, settings: Settings, options: JaegerOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
-        self._servers = Servers(settings.id)
-
-    def _ingest(self, transport: str) -> Ingest:
-        s = self._settings
-        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
-
+class JaegerReceiver(ServingReceiver[JaegerOptions]):
     def start(self, host: Host) -> None:
         where = f"{self._settings.where}.protocols"
         try:
@@ -139,24 +128,13 @@ class JaegerReceiver(Receiver):
                 grpc_server = JaegerGrpcServer(
                     self._ingest("grpc"), address, port, grpc.max_recv_msg_size_mib * MIB, grpc.workers
                 )
-                try:
-                    grpc_server.start()
-                except OSError as exc:
-                    raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
-                self._servers.add("grpc", grpc_server)
+                self._listen("grpc", grpc_server, f"{where}.grpc.endpoint")
         except StartError:
             self.shutdown()
             raise
 
     def _cannot_listen(self, protocol: str, address: str, port: int, exc: OSError) -> str:
         return bind_failure(f"{self._settings.id} receiver ({protocol}, UDP)", address, port, exc)
-
-    def endpoints(self) -> dict[str, str]:
-        return self._servers.endpoints()
-
-    def shutdown(self) -> None:
-        """Stop every port; datagrams already read and requests in progress are handled first."""
-        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("jaeger", _options, JaegerReceiver)

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings, StartError
+from backend.core.component import Host, ReceiverFactory
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
 from backend.receivers.otlp.http_ingest import OtlpHttpApp
-from backend.receivers.shared.ingest import Ingest
-from backend.receivers.shared.servers import Servers
+from backend.receivers.shared.servers import ServingReceiver
 
 MIB = 1024 * 1024
 
@@ -72,17 +71,7 @@ def _options(raw: Any, where: str) -> OtlpOptions:
     return options
 
 
-class OtlpReceiver(Receiver):
-    def __init__(self, settings: Settings, options: OtlpOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
-        self._servers = Servers(settings.id)
-
-    def _ingest(self, transport: str) -> Ingest:
-        s = self._settings
-        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
-
+class OtlpReceiver(ServingReceiver[OtlpOptions]):
     def start(self, host: Host) -> None:
         where = f"{self._settings.where}.protocols"
         if self._options.grpc is not None:
@@ -91,11 +80,7 @@ class OtlpReceiver(Receiver):
             grpc_server = OtlpGrpcServer(
                 self._ingest("grpc"), address, port, grpc_options.max_recv_msg_size_mib * MIB, grpc_options.workers
             )
-            try:
-                grpc_server.start()
-            except OSError as exc:
-                raise StartError(f"{where}.grpc.endpoint", f"{self._settings.id} receiver {exc}") from exc
-            self._servers.add("grpc", grpc_server)
+            self._listen("grpc", grpc_server, f"{where}.grpc.endpoint")
         if self._options.http is not None:
             http = self._options.http
             http_server = start_http(
@@ -106,13 +91,6 @@ class OtlpReceiver(Receiver):
                 http.max_request_body_size,
             )
             self._servers.add("http", http_server)
-
-    def endpoints(self) -> dict[str, str]:
-        return self._servers.endpoints()
-
-    def shutdown(self) -> None:
-        """Stop both transports; requests in progress finish (and are answered) first."""
-        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("otlp", _options, OtlpReceiver)

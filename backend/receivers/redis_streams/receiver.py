@@ -27,7 +27,7 @@ from typing import Any
 import redis
 
 from backend.core.binding import ConfigError, Duration, bind
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings, Stage
 from backend.receivers.redis_streams.reader import PartitionReader
 from backend.storage.redis.client import ERRORS, Client, connect
 from backend.streams.partitions import PartitionOptions
@@ -52,11 +52,9 @@ def _options(raw: Any, where: str) -> RedisStreamsReceiverOptions:
     return options
 
 
-class RedisStreamsReceiver(Receiver):
+class RedisStreamsReceiver(Stage[RedisStreamsReceiverOptions], Receiver):
     def __init__(self, settings: Settings, options: RedisStreamsReceiverOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
+        super().__init__(settings, options, next_consumer)
         self._consumer = options.consumer or f"{socket.gethostname()}-{os.getpid()}"
         self._client: Client | None = None
         self._threads: list[threading.Thread] = []

@@ -1,8 +1,15 @@
-"""The servers one receiver listens with, by endpoint name: what ``endpoints()`` reports and ``shutdown()`` stops."""
+"""The servers one receiver listens with, by endpoint name: what ``endpoints()`` reports and ``shutdown()`` stops.
+
+``ServingReceiver`` is the base of the receivers that listen (OTLP, Jaeger, Zipkin): it holds their
+``Servers``, reports and stops them, and makes each transport's ``Ingest``, so that none writes that again.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from backend.core.component import Consumer, OptionsT, Receiver, Settings, Stage, StartError
+from backend.receivers.shared.ingest import Ingest
 
 
 class Listening(Protocol):
@@ -11,6 +18,11 @@ class Listening(Protocol):
 
     def stop(self) -> None:
         """Stop listening; what is in progress finishes (and is answered) first."""
+
+
+class Starting(Listening, Protocol):
+    def start(self) -> None:
+        """Listen; raises ``OSError`` when the port cannot be taken."""
 
 
 class Servers:
@@ -30,3 +42,28 @@ class Servers:
         while self._by_name:
             _, server = self._by_name.popitem()
             server.stop()
+
+
+class ServingReceiver(Stage[OptionsT], Receiver):
+    def __init__(self, settings: Settings, options: OptionsT, next_consumer: Consumer) -> None:
+        super().__init__(settings, options, next_consumer)
+        self._servers = Servers(settings.id)
+
+    def _ingest(self, transport: str) -> Ingest:
+        s = self._settings
+        return Ingest(s.id, transport, self._next, s.metrics, s.logger)
+
+    def _listen(self, name: str, server: Starting, where: str) -> None:
+        """Start ``server`` and keep it as ``name``; a port it cannot take is a ``StartError`` at ``where``."""
+        try:
+            server.start()
+        except OSError as exc:
+            raise StartError(where, f"{self._settings.id} receiver {exc}") from exc
+        self._servers.add(name, server)
+
+    def endpoints(self) -> dict[str, str]:
+        return self._servers.endpoints()
+
+    def shutdown(self) -> None:
+        """Stop every server; what is in progress (datagrams read, requests) is handled and answered first."""
+        self._servers.stop_all()

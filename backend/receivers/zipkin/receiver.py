@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import bind, require_at_least_one
-from backend.core.component import Consumer, Host, Receiver, ReceiverFactory, Settings
+from backend.core.component import Host, ReceiverFactory
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
 from backend.receivers.shared.ingest import Ingest
 from backend.receivers.shared.legacy_http import LegacyPostApp, plain_text
-from backend.receivers.shared.servers import Servers
+from backend.receivers.shared.servers import ServingReceiver
 from backend.receivers.zipkin import v1
 from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
 
@@ -72,26 +72,13 @@ class ZipkinApp:
         return app(environ, start_response)
 
 
-class ZipkinReceiver(Receiver):
-    def __init__(self, settings: Settings, options: ZipkinOptions, next_consumer: Consumer):
-        self._settings = settings
-        self._options = options
-        self._next = next_consumer
-        self._servers = Servers(settings.id)
-
+class ZipkinReceiver(ServingReceiver[ZipkinOptions]):
     def start(self, host: Host) -> None:
         s = self._settings
         options = self._options
-        ingest = Ingest(s.id, "http", self._next, s.metrics, s.logger)
-        app = ZipkinApp(ingest, options.max_request_body_size)
+        app = ZipkinApp(self._ingest("http"), options.max_request_body_size)
         endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v1 and v2 HTTP)", "zipkin")
         self._servers.add("", start_http(app, options, endpoint, options.threads, options.max_request_body_size))
-
-    def endpoints(self) -> dict[str, str]:
-        return self._servers.endpoints()
-
-    def shutdown(self) -> None:
-        self._servers.stop_all()
 
 
 FACTORY = ReceiverFactory("zipkin", _options, ZipkinReceiver)
