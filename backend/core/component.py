@@ -178,41 +178,41 @@ class Stage(Generic[OptionsT]):
 
 
 @dataclass(frozen=True, slots=True)
-class ReceiverFactory(Generic[OptionsT]):
-    """How to configure and build one receiver type.
-
-    One factory class per kind, so the pipeline builder is type-checked: a
-    receiver is built with the consumer it feeds, an exporter without one.
-    ``options(raw, where)`` turns the YAML mapping into typed options, raising
-    ``ConfigError`` located at ``where``.
+class _Factory(Generic[OptionsT]):
+    """How to configure one component type: ``options(raw, where)`` turns the YAML mapping into typed
+    options, raising ``ConfigError`` located at ``where``.  Each kind adds how to build one (``create``).
     """
 
     type: str
     options: Callable[[Any, str], OptionsT]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverFactory(_Factory[OptionsT]):
+    """How to configure and build one receiver type.
+
+    One factory class per kind, so the pipeline builder is type-checked: a
+    receiver is built with the consumer it feeds, an exporter without one.
+    """
+
     create: Callable[[Settings, OptionsT, Consumer], Receiver]
     kind: ClassVar[Kind] = "receiver"
 
 
 @dataclass(frozen=True, slots=True)
-class ProcessorFactory(Generic[OptionsT]):
-    type: str
-    options: Callable[[Any, str], OptionsT]
+class ProcessorFactory(_Factory[OptionsT]):
     create: Callable[[Settings, OptionsT, Consumer], Processor]
     kind: ClassVar[Kind] = "processor"
 
 
 @dataclass(frozen=True, slots=True)
-class ExporterFactory(Generic[OptionsT]):
-    type: str
-    options: Callable[[Any, str], OptionsT]
+class ExporterFactory(_Factory[OptionsT]):
     create: Callable[[Settings, OptionsT], Exporter]
     kind: ClassVar[Kind] = "exporter"
 
 
 @dataclass(frozen=True, slots=True)
-class ExtensionFactory(Generic[OptionsT]):
-    type: str
-    options: Callable[[Any, str], OptionsT]
+class ExtensionFactory(_Factory[OptionsT]):
     create: Callable[[Settings, OptionsT], Extension]
     kind: ClassVar[Kind] = "extension"
 
