@@ -19,37 +19,44 @@ from backend.analysis.error_root_cause import find_root_causes
 from backend.analysis.n_plus_one import find_repeated_calls
 from backend.analysis.spans import SpanNode, nodes_from_records
 from backend.analysis.topology import build_tree
-from backend.query.mcp.tools.context import ToolContext
+from backend.query.mcp.tools.context import ToolContext, TraceIdArg
 from backend.spans.otlp import decode_span
 from backend.storage.api import Trace
 
 HOTSPOTS = 10
 
 
-class CriticalPathSegment(BaseModel):
+class SpanRef(BaseModel):
+    """A span as every finding names it: its id, and what an agent reads it by."""
+
     span_id: str
     service: str
     span_name: str
+
+
+class TraceFindings(BaseModel):
+    """What every analysis answers besides its findings: which trace, and whether all of it was read."""
+
+    trace_id: str
+    truncated: bool = Field(description="True when only the server's span limit of the trace was read")
+
+
+class CriticalPathSegment(SpanRef):
     self_time_us: int = Field(description="Time of this segment that no child of the span covered")
     start_offset_us: int = Field(description="Segment start, from the trace's start")
     end_offset_us: int = Field(description="Segment end, from the trace's start")
 
 
-class Hotspot(BaseModel):
-    span_id: str
-    service: str
-    span_name: str
+class Hotspot(SpanRef):
     self_time_us: int = Field(description="All of this span's time on the critical path")
     share_percent: float = Field(description="Of the critical path's duration")
 
 
-class GetCriticalPathOutput(BaseModel):
-    trace_id: str
+class GetCriticalPathOutput(TraceFindings):
     total_duration_us: int
     critical_path_duration_us: int
     segments: list[CriticalPathSegment] = Field(description="The path's segments in time order")
     hotspots: list[Hotspot] = Field(description="Spans holding the most time on the path, most first (top 10)")
-    truncated: bool = Field(description="True when only the server's span limit of the trace was read")
 
 
 class RepeatedCallsFinding(BaseModel):
@@ -73,24 +80,16 @@ class RepeatedCallsFinding(BaseModel):
     span_ids: list[str] = Field(description="The calls' span ids in start order (at most 20)")
 
 
-class DetectNPlusOneOutput(BaseModel):
-    trace_id: str
+class DetectNPlusOneOutput(TraceFindings):
     findings: list[RepeatedCallsFinding] = Field(description="Most wall-clock time first, at most the server's limit")
     total_findings: int = Field(description="Findings before the limit; more than 'findings' holds when cut")
-    truncated: bool = Field(description="True when only the server's span limit of the trace was read")
 
 
-class ChainSpan(BaseModel):
-    span_id: str
-    service: str
-    span_name: str
+class ChainSpan(SpanRef):
     error: bool
 
 
-class RootCauseFinding(BaseModel):
-    span_id: str
-    service: str
-    span_name: str
+class RootCauseFinding(SpanRef):
     status_message: str
     depth: int = Field(description="1 for the trace's root")
     chain: list[ChainSpan] = Field(description="From the trace's root down to this span")
@@ -98,13 +97,11 @@ class RootCauseFinding(BaseModel):
     reached_root: bool = Field(description="True when the trace's root failed too (the request failed)")
 
 
-class FindErrorRootCauseOutput(BaseModel):
-    trace_id: str
+class FindErrorRootCauseOutput(TraceFindings):
     total_error_count: int
     root_causes: list[RootCauseFinding] = Field(description="Deepest first; at most the server's span details limit")
     total_root_causes: int = Field(description="Root causes before the limit; more than 'root_causes' holds when cut")
     request_failed: bool = Field(description="True when a root span of the trace has error status")
-    truncated: bool = Field(description="True when only the server's span limit of the trace was read")
 
 
 def register(server: MCPServer, context: ToolContext) -> None:
@@ -124,7 +121,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def get_critical_path(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
     ) -> GetCriticalPathOutput:
         trace = context.load_trace(trace_id)
         spans, truncated = nodes(trace)
@@ -176,7 +173,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def detect_n_plus_one(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
         min_calls: Annotated[int, Field(description="Report groups of at least this many calls (default 5)")] = 5,
     ) -> DetectNPlusOneOutput:
         if min_calls < 2:
@@ -224,7 +221,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def find_error_root_cause(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
     ) -> FindErrorRootCauseOutput:
         trace = context.load_trace(trace_id)
         spans, truncated = nodes(trace)

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
 
 from backend.core.durations import parse_duration_ns
 from backend.query.mcp.options import McpOptions
@@ -26,6 +27,12 @@ from backend.storage.api import DependencyReader, SpanReader, StorageError, Trac
 _SPAN_ID = re.compile(r"[0-9a-fA-F]{16}")
 P = ParamSpec("P")
 R = TypeVar("R")
+DEFAULT_LIMIT = 100
+
+# Arguments several tools take, described once so that every tool tells an agent the same.
+TraceIdArg = Annotated[str, Field(description="The trace id (32 hex digits)")]
+PatternArg = Annotated[str, Field(description="Optional regular expression the names must match")]
+LimitArg = Annotated[int, Field(description=f"At most this many names (default {DEFAULT_LIMIT})")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,20 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from backend.query.mcp.tools.context import ToolContext, parse_duration, parse_time_ns, rfc3339, storage_call
+from backend.query.mcp.tools.context import (
+    DEFAULT_LIMIT,
+    LimitArg,
+    PatternArg,
+    ToolContext,
+    parse_duration,
+    parse_time_ns,
+    rfc3339,
+    storage_call,
+)
 from backend.query.params import SPAN_KINDS
 from backend.spans.model import STATUS_ERROR
 from backend.storage.api import Trace, TraceQuery
 
-DEFAULT_LIMIT = 100
 DEFAULT_SEARCH_DEPTH = 10
 _HOUR_NS = 3_600_000_000_000
 
@@ -90,8 +98,8 @@ def register(server: MCPServer, context: ToolContext) -> None:
         description=("List the names of services that sent spans; 'pattern' filters them by regular expression."),
     )
     def get_services(
-        pattern: Annotated[str, Field(description="Optional regular expression the names must match")] = "",
-        limit: Annotated[int, Field(description="At most this many names (default 100)")] = DEFAULT_LIMIT,
+        pattern: PatternArg = "",
+        limit: LimitArg = DEFAULT_LIMIT,
     ) -> GetServicesOutput:
         matcher = _matcher(pattern)
         names = sorted(storage_call(context.reader.get_services))
@@ -110,11 +118,11 @@ def register(server: MCPServer, context: ToolContext) -> None:
     )
     def get_span_names(
         service_name: Annotated[str, Field(description="The service (required); get_services lists them")],
-        pattern: Annotated[str, Field(description="Optional regular expression the names must match")] = "",
+        pattern: PatternArg = "",
         span_kind: Annotated[
             str, Field(description=("Optional kind: SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL"))
         ] = "",
-        limit: Annotated[int, Field(description="At most this many names (default 100)")] = DEFAULT_LIMIT,
+        limit: LimitArg = DEFAULT_LIMIT,
     ) -> GetSpanNamesOutput:
         if not service_name:
             raise ToolError("service_name is required")

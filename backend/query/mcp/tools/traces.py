@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from backend.analysis.spans import nodes_from_records
 from backend.analysis.topology import build_tree, depth_first
-from backend.query.mcp.tools.context import ToolContext, parse_span_id, rfc3339
+from backend.query.mcp.tools.context import ToolContext, TraceIdArg, parse_span_id, rfc3339
 from backend.spans.attributes import plain
 from backend.spans.model import STATUS_ERROR, STATUS_OK, SpanRecord
 from backend.spans.otlp import decode_span
@@ -96,7 +96,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def get_trace_topology(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
         depth: Annotated[
             int, Field(description=("Deepest level to list: 1 roots only, 2 roots and children, 0 all"))
         ] = 0,
@@ -133,7 +133,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def get_span_details(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
         span_ids: Annotated[
             list[str], Field(description=("Span ids (16 hex digits), at most the server's limit (20 by default)"))
         ],
@@ -165,7 +165,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
         ),
     )
     def get_trace_errors(
-        trace_id: Annotated[str, Field(description="The trace id (32 hex digits)")],
+        trace_id: TraceIdArg,
     ) -> GetTraceErrorsOutput:
         trace = context.load_trace(trace_id)
         failed = sorted((span for span in trace.spans if span.status_code == STATUS_ERROR), key=lambda s: s.start_ns)
