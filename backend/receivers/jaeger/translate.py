@@ -20,6 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ScopeSpans, Span, Status
 
 from backend.receivers.idl import jaeger
+from backend.receivers.shared.otel_tags import SCOPE_KEYS, STATUS_CODE_KEY, scope_of, status_code
 from backend.spans.otlp import InvalidRequest
 
 _MASK = (1 << 64) - 1
@@ -30,10 +31,7 @@ _KINDS = {
     "consumer": Span.SPAN_KIND_CONSUMER,
     "internal": Span.SPAN_KIND_INTERNAL,
 }
-_STATUS = {"OK": Status.STATUS_CODE_OK, "ERROR": Status.STATUS_CODE_ERROR}
-_SCOPE_NAME = ("otel.scope.name", "otel.library.name")
-_SCOPE_VERSION = ("otel.scope.version", "otel.library.version")
-_CONSUMED = {"span.kind", "otel.status_code", "otel.status_description", *_SCOPE_NAME, *_SCOPE_VERSION}
+_CONSUMED = {"span.kind", STATUS_CODE_KEY, "otel.status_description", *SCOPE_KEYS}
 
 
 def span_id_bytes(value: int) -> bytes:
@@ -137,10 +135,10 @@ def _tags(tags: Any, span: Span) -> tuple[str, str]:
     kind = by_key.get("span.kind")
     if kind is not None:
         span.kind = _KINDS.get(_text(kind).lower(), Span.SPAN_KIND_UNSPECIFIED)
-    status = by_key.get("otel.status_code")
+    status = by_key.get(STATUS_CODE_KEY)
     error = by_key.get("error")
     if status is not None:
-        span.status.code = _STATUS.get(_text(status).upper(), Status.STATUS_CODE_UNSET)
+        span.status.code = status_code(_text(status))
     elif error is not None and _text(error) == "true":
         span.status.code = Status.STATUS_CODE_ERROR
     description = by_key.get("otel.status_description")
@@ -151,6 +149,4 @@ def _tags(tags: Any, span: Span) -> tuple[str, str]:
         if tag.key in _CONSUMED or (tag.key == "error" and not keep_error):
             continue
         span.attributes.append(KeyValue(key=tag.key, value=any_value(tag)))
-    name = next((_text(by_key[key]) for key in _SCOPE_NAME if key in by_key), "")
-    version = next((_text(by_key[key]) for key in _SCOPE_VERSION if key in by_key), "")
-    return name, version
+    return scope_of(by_key, _text)

@@ -23,6 +23,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
 from backend.receivers.idl.zipkin_proto import KINDS, list_of_spans
+from backend.receivers.shared.otel_tags import SCOPE_KEYS, STATUS_CODE_KEY, scope_of, status_code
 from backend.spans.otlp import UNKNOWN_SERVICE, InvalidRequest
 
 _KINDS = {
@@ -31,10 +32,7 @@ _KINDS = {
     "PRODUCER": Span.SPAN_KIND_PRODUCER,
     "CONSUMER": Span.SPAN_KIND_CONSUMER,
 }
-_STATUS = {"OK": Status.STATUS_CODE_OK, "ERROR": Status.STATUS_CODE_ERROR}
-_SCOPE_NAME = ("otel.scope.name", "otel.library.name")
-_SCOPE_VERSION = ("otel.scope.version", "otel.library.version")
-_CONSUMED = {"otel.status_code", "error", "service.name", *_SCOPE_NAME, *_SCOPE_VERSION}
+_CONSUMED = {STATUS_CODE_KEY, "error", "service.name", *SCOPE_KEYS}
 
 
 def spans_from_json(body: bytes) -> list[dict[str, Any]]:
@@ -182,8 +180,8 @@ def _span(source: dict[str, Any], index: int) -> tuple[Span, str, tuple[str, str
     if source.get("parentId"):
         span.parent_span_id = _id(source, "parentId", index, (16,))
     tags = {str(key): str(value) for key, value in _object(source, "tags", index).items()}
-    if "otel.status_code" in tags:
-        span.status.code = _STATUS.get(tags["otel.status_code"].upper(), Status.STATUS_CODE_UNSET)
+    if STATUS_CODE_KEY in tags:
+        span.status.code = status_code(tags[STATUS_CODE_KEY])
     elif "error" in tags:
         span.status.code = Status.STATUS_CODE_ERROR
     if span.status.code == Status.STATUS_CODE_ERROR and tags.get("error"):
@@ -202,6 +200,4 @@ def _span(source: dict[str, Any], index: int) -> tuple[Span, str, tuple[str, str
             event = span.events.add(time_unix_nano=_micros(annotation, "timestamp", index) * 1000)
             _annotation(str(annotation.get("value", "")), event)
     service = str(_object(source, "localEndpoint", index).get("serviceName") or UNKNOWN_SERVICE)
-    name = next((tags[key] for key in _SCOPE_NAME if key in tags), "")
-    version = next((tags[key] for key in _SCOPE_VERSION if key in tags), "")
-    return span, service, (name, version)
+    return span, service, scope_of(tags, str)
