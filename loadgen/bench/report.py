@@ -22,17 +22,20 @@ from loadgen.jaeger_queries import QUERY_MIX
 PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "grpcio")
 
 
-def machine() -> dict:
-    model = platform.processor() or ""
+def cpu_model() -> str:
+    """The CPU's model name as Linux tells it, else what the platform module knows: every report names it."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
     return {
-        "cpu_model": model or platform.machine(),
+        "cpu_model": cpu_model(),
         "logical_cores": psutil.cpu_count(logical=True),
         "physical_cores": psutil.cpu_count(logical=False),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loadgen.bench.jaeger_clickhouse.queries import API_LIMIT, QUERY_NAMES, STORAGE_LIMIT, Timing
 from loadgen.bench.jaeger_clickhouse.run import Result, Run, Settings
+from loadgen.bench.report import cpu_model
 
 # internal/storage/v2/clickhouse/BENCHMARKING.md in jaegertracing/jaeger (v2.17): averages of 3 runs, server-side SQL.
 JAEGER_MACHINE = "Oracle Cloud VM.Standard2.4: 4 OCPUs (Xeon Platinum 8167M), 60 GB, ClickHouse 26 single node"
@@ -30,18 +31,8 @@ JAEGER_QUERY_MS = {
 
 
 def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    return (
-        f"{os.cpu_count()} cores ({model or platform.machine()}), {platform.system()}; load average at the end {load}"
-    )
+    return f"{os.cpu_count()} cores ({cpu_model()}), {platform.system()}; load average at the end {load}"
 
 
 def _cell(timing: Timing | None) -> str:
