@@ -109,47 +109,38 @@ class Settings:
         return f"sqlite:///{self.data_dir / 'customers.db'}"
 
 
-def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(*decls, envvar=env, show_envvar=True, show_default=True, **kwargs)
+_DEFAULTS = Settings()
+
+
+def _option(flag: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--some-flag`` reads ``HOTROD_SOME_FLAG``, and defaults to ``Settings.some_flag`` unless told otherwise.
+
+    Deriving both keeps the flag, its variable and its default from drifting apart: each is written once.
+    """
+    name = flag.removeprefix("--").replace("-", "_")
+    if "default" not in kwargs and not kwargs.get("is_flag"):
+        kwargs["default"] = getattr(_DEFAULTS, name, None)
+    return click.option(flag, envvar=f"HOTROD_{name.upper()}", show_envvar=True, show_default=True, **kwargs)
 
 
 _OPTIONS = [
-    _option("--bind", env="HOTROD_BIND", default="127.0.0.1", help="Address the services listen on."),
-    _option("--frontend-port", env="HOTROD_FRONTEND_PORT", type=int, default=8080),
-    _option("--customer-port", env="HOTROD_CUSTOMER_PORT", type=int, default=8081),
-    _option("--driver-port", env="HOTROD_DRIVER_PORT", type=int, default=8082),
-    _option("--route-port", env="HOTROD_ROUTE_PORT", type=int, default=8083),
-    _option("--customer-url", env="HOTROD_CUSTOMER_URL", help="Customer service base URL [default: local port]."),
-    _option("--driver-url", env="HOTROD_DRIVER_URL", help="Driver service base URL [default: local port]."),
-    _option("--route-url", env="HOTROD_ROUTE_URL", help="Route service base URL [default: local port]."),
-    _option(
-        "--database-url",
-        env="HOTROD_DATABASE_URL",
-        help="SQLAlchemy URL of the customer database [default: SQLite file in --data-dir].",
-    ),
-    _option(
-        "--redis-url",
-        env="HOTROD_REDIS_URL",
-        help="Redis for driver positions [default: an embedded server in --data-dir].",
-    ),
-    _option("--redis-key-prefix", env="HOTROD_REDIS_KEY_PREFIX", default="hotrod:"),
+    _option("--bind", help="Address the services listen on."),
+    *(_option(f"--{service}-port", type=int, default=port) for service, port in DEFAULT_PORTS.items()),
+    _option("--customer-url", help="Customer service base URL [default: local port]."),
+    _option("--driver-url", help="Driver service base URL [default: local port]."),
+    _option("--route-url", help="Route service base URL [default: local port]."),
+    _option("--database-url", help="SQLAlchemy URL of the customer database [default: SQLite file in --data-dir]."),
+    _option("--redis-url", help="Redis for driver positions [default: an embedded server in --data-dir]."),
+    _option("--redis-key-prefix"),
     _option(
         "--data-dir",
-        env="HOTROD_DATA_DIR",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path(tempfile.gettempdir()) / "hotrod-py",
         help="Where the embedded SQLite file and Redis live.",
     ),
-    _option("--trace-ui-url", env="HOTROD_TRACE_UI_URL", default=DEFAULT_TRACE_UI, help="Trace UI the page links to."),
-    _option("--threads", env="HOTROD_THREADS", type=click.IntRange(1, 512), default=16, help="Worker threads/service."),
+    _option("--trace-ui-url", help="Trace UI the page links to."),
+    _option("--threads", type=click.IntRange(1, 512), help="Worker threads/service."),
     *(
-        _option(
-            f"--http-{name}",
-            env=f"HOTROD_HTTP_{name.upper().replace('-', '_')}",
-            type=DelayType(),
-            default=f"{getattr(_LIMITS, name.replace('-', '_')):g}s",
-            help=what,
-        )
+        _option(f"--http-{name}", type=DelayType(), default=f"{getattr(_LIMITS, name.replace('-', '_')):g}s", help=what)
         for name, what in (
             ("read-header-timeout", "Longest a request's headers may take to arrive (slow clients are cut off)."),
             ("read-timeout", "Longest a whole request may take to arrive."),
@@ -159,51 +150,24 @@ _OPTIONS = [
     ),
     _option(
         "--http-max-connections",
-        env="HOTROD_HTTP_MAX_CONNECTIONS",
         type=click.IntRange(1, 1_000_000),
-        default=_LIMITS.max_connections,
         help="Open connections per service port; past it the longest-idle one is closed or a newcomer gets 503.",
     ),
-    _option("--db-pool-size", env="HOTROD_DB_POOL_SIZE", type=click.IntRange(1, 200), default=10),
+    _option("--db-pool-size", type=click.IntRange(1, 200)),
     _option(
-        "--delay-scale",
-        env="HOTROD_DELAY_SCALE",
-        type=click.FloatRange(0.0, 100.0),
-        default=1.0,
-        help="Multiplies every simulated delay (tests shrink them).",
+        "--delay-scale", type=click.FloatRange(0.0, 100.0), help="Multiplies every simulated delay (tests shrink them)."
     ),
-    _option(
-        "--fix-db-query-delay",
-        env="HOTROD_FIX_DB_QUERY_DELAY",
-        type=DelayType(),
-        default="300ms",
-        help="Mean customer DB query time.",
-    ),
-    _option(
-        "--fix-disable-db-conn-mutex",
-        env="HOTROD_FIX_DISABLE_DB_CONN_MUTEX",
-        is_flag=True,
-        help="Stop serialising DB access through one connection.",
-    ),
-    _option(
-        "--fix-route-worker-pool-size",
-        env="HOTROD_FIX_ROUTE_WORKER_POOL_SIZE",
-        type=click.IntRange(1, 256),
-        default=3,
-        help="Concurrent route calls per dispatch.",
-    ),
+    _option("--fix-db-query-delay", type=DelayType(), default="300ms", help="Mean customer DB query time."),
+    _option("--fix-disable-db-conn-mutex", is_flag=True, help="Stop serialising DB access through one connection."),
+    _option("--fix-route-worker-pool-size", type=click.IntRange(1, 256), help="Concurrent route calls per dispatch."),
     _option(
         "--driver-error-rate",
-        env="HOTROD_DRIVER_ERROR_RATE",
         type=click.FloatRange(0.0, 1.0),
-        default=0.2,
         help="Share of driver fetches that time out (0.2 = every 5th).",
     ),
     _option(
         "--dispatch-failure-rate",
-        env="HOTROD_DISPATCH_FAILURE_RATE",
         type=click.FloatRange(0.0, 1.0),
-        default=0.0,
         help="Share of dispatches failing in the route service.",
     ),
 ]
