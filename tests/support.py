@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import os
 import re
 import socket
 import sys
@@ -14,10 +15,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
 
+import sqlalchemy
+
 T = TypeVar("T")
 
 
 ANY_PORT = "127.0.0.1:0"  # an endpoint whose port the kernel picks; the server reports what it got
+# the shared PostgreSQL test database; each test area works in schemas of its own and drops them
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # a backend port flag (``hotrod backend|all --<flag>-port``) → the endpoint name the backend reports it under
 BACKEND_PORT_FLAGS = {
@@ -110,3 +115,13 @@ def compile_proto(text: str, name: str, folder: Path) -> ModuleType:
         return importlib.import_module(f"{name}_pb2")
     finally:
         sys.path.remove(str(folder))
+
+
+def drop_schema(schema: str) -> None:
+    """Drop a test's PostgreSQL schema and all in it (nothing when it was never created)."""
+    engine = sqlalchemy.create_engine(DATABASE_URL, poolclass=sqlalchemy.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        engine.dispose()

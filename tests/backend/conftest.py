@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
-from tests.support import BACKEND_PORT_FLAGS, reported_backend_ports, wait_for
+from tests.support import BACKEND_PORT_FLAGS, DATABASE_URL, drop_schema, reported_backend_ports, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 # every port 0: the backend binds what the kernel gives it and reports it (tests.support.reported_endpoints)
@@ -140,10 +139,6 @@ def run_backend(
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[tuple[str, str]]:
     """(SQLAlchemy URL, schema) in the test database, with a schema unique to this session."""
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     schema = f"backend_test_{uuid.uuid4().hex[:10]}"
-    yield url, schema
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+    yield DATABASE_URL, schema
+    drop_schema(schema)

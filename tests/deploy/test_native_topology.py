@@ -21,9 +21,8 @@ from sqlalchemy import create_engine, make_url, text
 from tests.deploy import native
 from tests.deploy.manifests import compose_services
 from tests.hotrod.launcher import find_trace, trace_id_of
-from tests.support import wait_for
+from tests.support import DATABASE_URL, wait_for
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # what a person would put before `docker compose up` to make the demo quick
 COMPOSE_VARIABLES = {"HOTROD_DELAY_SCALE": "0.05"}

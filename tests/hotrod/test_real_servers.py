@@ -14,8 +14,8 @@ import sqlalchemy
 
 from tests.hotrod.conftest import FAST
 from tests.hotrod.launcher import HotrodAll, find_trace, start_hotrod_all, trace_id_of
+from tests.support import DATABASE_URL
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

@@ -45,13 +45,13 @@ def strategy_server() -> Iterator[StrategyServer]:
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[object, str]]:
     """A throw-away PostgreSQL schema on the test database: ``(engine, schema name)``."""
-    import os
     import uuid
 
     from sqlalchemy import create_engine, text
 
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    engine = create_engine(url)
+    from tests.support import DATABASE_URL
+
+    engine = create_engine(DATABASE_URL)
     schema = f"sampling_{uuid.uuid4().hex[:12]}"
     with engine.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

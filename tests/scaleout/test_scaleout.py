@@ -27,8 +27,7 @@ import requests
 
 from tests.builders import SpanSpec, export_request
 from tests.storage import redis_setup
-from tests.storage.conftest import DATABASE_URL, drop_schema
-from tests.support import BACKEND_PORT_FLAGS, port_of, reported_endpoints, wait_for
+from tests.support import BACKEND_PORT_FLAGS, DATABASE_URL, drop_schema, port_of, reported_endpoints, wait_for
 
 HOTROD = str(Path(sys.executable).with_name("hotrod"))
 ROLES = Path(__file__).resolve().parents[2] / "deploy" / "roles"

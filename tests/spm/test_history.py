@@ -9,25 +9,21 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
 
 from tests.builders import SpanSpec
 from tests.redis_cluster import LocalCluster
 from tests.spm.conftest import unique
 from tests.storage.redis_setup import delete_prefix
+from tests.support import DATABASE_URL, drop_schema
 
 WINDOW = {"ratePer": 600_000, "lookback": 60_000, "step": 60_000}
 
 
 @pytest.fixture
 def postgres_schema() -> Iterator[tuple[str, str]]:
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     schema = f"spm_test_{uuid.uuid4().hex[:10]}"
-    yield url, schema
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+    yield DATABASE_URL, schema
+    drop_schema(schema)
 
 
 def calls_after_restart(start_backend, storage: str, url: str, extra: dict) -> float:

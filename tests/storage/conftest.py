@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy
 
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from embedded_redis import EmbeddedRedis
 from tests.storage import redis_setup
+from tests.support import DATABASE_URL, drop_schema
 
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CLICKHOUSE_URL = os.environ.get("CLICKHOUSE_URL", "")  # e.g. http://default:@127.0.0.1:8123
 SESSION_TAG = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
@@ -102,15 +101,6 @@ STORAGE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Any], Setup]] = {
 }
 if CLICKHOUSE_URL:  # a real ClickHouse server runs the same statements as the embedded engine
     STORAGE_KINDS["clickhouse-server"] = _clickhouse_server
-
-
-def drop_schema(schema: str) -> None:
-    engine = sqlalchemy.create_engine(DATABASE_URL, poolclass=sqlalchemy.NullPool)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
