@@ -12,22 +12,20 @@ import functools
 import os
 import sqlite3
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from backend.config import from_mapping
 from backend.service import BackendService
 from backend.storage.redis.client import connect, spread_keys
 from backend.streams.partitions import CLUSTER_PARTITIONS, partition_of
-from tests.builders import SpanSpec, export_request
+from tests.builders import SpanSpec
 from tests.redis_cluster import LocalCluster
+from tests.scaleout.streams import collector_config, ingester_config, send
 from tests.storage import redis_setup
-from tests.support import ANY_PORT, wait_for
+from tests.support import wait_for
 
 
 def in_partition(k: int) -> SpanSpec:
@@ -43,58 +41,6 @@ def stream(redis_cluster: LocalCluster) -> Iterator[str]:
     redis_setup.delete_prefix(prefix, redis_cluster.url)
 
 
-@pytest.fixture
-def run() -> Iterator[Callable[[dict[str, Any]], BackendService]]:
-    started: list[BackendService] = []
-
-    def start(config: dict[str, Any]) -> BackendService:
-        service = BackendService(from_mapping(config, f"tests/scaleout {uuid.uuid4().hex[:6]}"))
-        service.start()
-        started.append(service)
-        return service
-
-    yield start
-    for service in reversed(started):
-        service.shutdown()
-
-
-def collector(url: str, stream: str, **options: Any) -> dict[str, Any]:
-    return {
-        "service": {
-            "extensions": [],
-            "pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["redis_streams"]}},
-            "telemetry": {"metrics": {"address": ANY_PORT}},
-        },
-        "receivers": {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
-        "exporters": {"redis_streams": {"url": url, "stream": stream, **options}},
-    }
-
-
-def ingester(url: str, stream: str) -> dict[str, Any]:
-    return {
-        "service": {
-            "extensions": ["jaeger_storage", "jaeger_query"],
-            "pipelines": {"traces": {"receivers": ["redis_streams"], "exporters": ["jaeger_storage_exporter"]}},
-            "telemetry": {"metrics": {"address": ANY_PORT}},
-        },
-        "extensions": {
-            "jaeger_storage": {"backends": {"main": {"memory": {}}}},
-            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}},
-        },
-        "receivers": {"redis_streams": {"url": url, "stream": stream, "block": "100ms", "consumer": "ingester-1"}},
-        "exporters": {"jaeger_storage_exporter": {"trace_storage": "main"}},
-    }
-
-
-def send(service: BackendService, specs: list[SpanSpec]) -> requests.Response:
-    return requests.post(
-        f"http://{service.endpoints['otlp/http']}/v1/traces",
-        data=export_request(specs).SerializeToString(),
-        headers={"Content-Type": "application/x-protobuf"},
-        timeout=30,
-    )
-
-
 def stored(service: BackendService, trace_id: bytes) -> bool:
     response = requests.get(f"http://{service.endpoints['jaeger_query']}/api/traces/{trace_id.hex()}", timeout=5)
     return response.status_code == 200
@@ -108,11 +54,11 @@ def entries_added(url: str, stream: str) -> list[int]:
 
 
 def test_a_batch_is_spread_over_every_partition_and_stored_by_an_ingester(redis_cluster: LocalCluster, stream, run):  # noqa: ANN001
-    sender = run(collector(redis_cluster.url, stream))
-    reader = run(ingester(redis_cluster.url, stream))
+    sender = run(collector_config(redis_cluster.url, stream))
+    reader = run(ingester_config(redis_cluster.url, stream))
     roots = [in_partition(k) for k in range(CLUSTER_PARTITIONS)]
 
-    assert send(sender, roots).status_code == 200
+    assert send(sender, *roots).status_code == 200
 
     for root in roots:
         wait_for(
@@ -128,15 +74,17 @@ def test_a_full_partition_keeps_batches_in_the_sending_queue_then_senders_hear_4
     tmp_path: Path,
 ):
     # the collector role's persistent queue, 2 spans long; no ingester: entries stay in the stream
-    config = collector(redis_cluster.url, stream, max_len=1, sending_queue={"storage": "file_storage", "queue_size": 2})
+    config = collector_config(
+        redis_cluster.url, stream, max_len=1, sending_queue={"storage": "file_storage", "queue_size": 2}
+    )
     config["service"]["extensions"] = ["file_storage"]
     config["extensions"] = {"file_storage": {"directory": str(tmp_path / "queue")}}
     sender = run(config)
 
-    assert send(sender, [in_partition(0)]).status_code == 200
+    assert send(sender, in_partition(0)).status_code == 200
     wait_for(lambda: sum(entries_added(redis_cluster.url, stream)) == 1, timeout=15, what="the first batch appended")
-    queued = [send(sender, [in_partition(0)]).status_code, send(sender, [in_partition(1)]).status_code]
-    refused = send(sender, [in_partition(1)])
+    queued = [send(sender, in_partition(0)).status_code, send(sender, in_partition(1)).status_code]
+    refused = send(sender, in_partition(1))
 
     assert (queued, refused.status_code) == ([200, 200], 429)
     assert sum(entries_added(redis_cluster.url, stream)) == 1  # the queued batches wait for partition 0
@@ -146,7 +94,7 @@ def test_an_append_no_replica_confirms_is_answered_with_a_retryable_status(redis
     # every master has one replica: asking for two can never be met.  No queue and no retries, so the
     # sender hears the append's own outcome
     sender = run(
-        collector(
+        collector_config(
             redis_cluster.url,
             stream,
             min_replicas_ack=2,
@@ -157,7 +105,7 @@ def test_an_append_no_replica_confirms_is_answered_with_a_retryable_status(redis
         )
     )
 
-    response = send(sender, [in_partition(0)])
+    response = send(sender, in_partition(0))
 
     assert response.status_code == 503
     assert "Retry-After" in response.headers
@@ -167,13 +115,13 @@ def test_an_ingester_acknowledges_a_partitions_entries_only_once_storage_committ
     redis_cluster: LocalCluster, stream, run, tmp_path: Path
 ):
     database = tmp_path / "traces.db"
-    config = ingester(redis_cluster.url, stream)
+    config = ingester_config(redis_cluster.url, stream)
     config["extensions"]["jaeger_storage"] = {"backends": {"main": {"sql": {"url": f"sqlite:///{database}"}}}}
     reader = run(config)
     lock = sqlite3.connect(database, isolation_level=None, timeout=30)
     lock.execute("BEGIN EXCLUSIVE")  # storage cannot commit
     root = in_partition(0)
-    assert send(run(collector(redis_cluster.url, stream)), [root]).status_code == 200
+    assert send(run(collector_config(redis_cluster.url, stream)), root).status_code == 200
     key = spread_keys(stream, CLUSTER_PARTITIONS)[0]
 
     wait_for(lambda: backlog(redis_cluster.url, key) == (1, 1), timeout=15, what="the entry read by the ingester")

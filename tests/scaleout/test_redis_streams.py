@@ -9,59 +9,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 import requests
 
-from backend.config import from_mapping
 from backend.service import BackendService
 from backend.streams.span_stream import FIELD, decode
-from tests.builders import SpanSpec, export_request
+from tests.builders import SpanSpec
+from tests.scaleout.streams import collector_config, ingester_config, send
 from tests.storage import redis_setup
-from tests.support import ANY_PORT, wait_for
-
-
-def collector_config(stream: str, max_len: int = 1000, processors: tuple[str, ...] = ()) -> dict:
-    return {
-        "service": {
-            "extensions": [],
-            "pipelines": {
-                "traces": {"receivers": ["otlp"], "processors": list(processors), "exporters": ["redis_streams"]}
-            },
-            "telemetry": {"metrics": {"address": ANY_PORT}},
-        },
-        "receivers": {"otlp": {"protocols": {"http": {"endpoint": ANY_PORT}}}},
-        "processors": {name: None for name in processors},
-        "exporters": {"redis_streams": {"url": redis_setup.REDIS_URL, "stream": stream, "max_len": max_len}},
-    }
-
-
-def ingester_config(stream: str, name: str, claim_idle: str = "30s") -> dict:
-    return {
-        "service": {
-            "extensions": ["jaeger_storage", "jaeger_query"],
-            "pipelines": {"traces": {"receivers": ["redis_streams"], "exporters": ["jaeger_storage_exporter"]}},
-            "telemetry": {"metrics": {"address": ANY_PORT}},
-        },
-        "extensions": {
-            "jaeger_storage": {"backends": {"main": {"memory": {}}}},
-            "jaeger_query": {"storage": {"traces": "main"}, "http": {"endpoint": ANY_PORT}},
-        },
-        "receivers": {
-            "redis_streams": {
-                "url": redis_setup.REDIS_URL,
-                "stream": stream,
-                "consumer": name,
-                "claim_idle": claim_idle,
-                "claim_interval": "100ms",
-                "block": "100ms",
-            }
-        },
-        "exporters": {"jaeger_storage_exporter": {"trace_storage": "main"}},
-    }
+from tests.support import wait_for
 
 
 @pytest.fixture
@@ -71,30 +30,6 @@ def stream() -> Iterator[str]:
     client = redis.Redis.from_url(redis_setup.REDIS_URL)
     client.delete(name)
     client.close()
-
-
-@pytest.fixture
-def run() -> Iterator:
-    started: list[BackendService] = []
-
-    def start(config: dict) -> BackendService:
-        service = BackendService(from_mapping(config, f"tests/legacy {uuid.uuid4().hex[:6]}"))
-        service.start()
-        started.append(service)
-        return service
-
-    yield start
-    for service in reversed(started):
-        service.shutdown()
-
-
-def send(collector: BackendService, *specs: SpanSpec) -> requests.Response:
-    return requests.post(
-        f"http://{collector.endpoints['otlp/http']}/v1/traces",
-        data=export_request(list(specs)).SerializeToString(),
-        headers={"Content-Type": "application/x-protobuf"},
-        timeout=5,
-    )
 
 
 def stream_length(name: str) -> int:
@@ -111,8 +46,8 @@ def span_count(ingester: BackendService, trace_id: bytes) -> int:
 
 
 def test_spans_sent_to_a_collector_are_stored_by_an_ingester(stream: str, run):  # noqa: ANN001
-    collector = run(collector_config(stream))
-    ingester = run(ingester_config(stream, "ingester-1"))
+    collector = run(collector_config(redis_setup.REDIS_URL, stream, max_len=1000))
+    ingester = run(ingester_config(redis_setup.REDIS_URL, stream, "ingester-1", claim_interval="100ms"))
     root = SpanSpec("frontend", "GET /dispatch")
 
     assert send(collector, root, root.child("driver", "FindNearest")).status_code == 200
@@ -124,7 +59,7 @@ def test_spans_sent_to_a_collector_are_stored_by_an_ingester(stream: str, run): 
 def test_a_full_stream_makes_the_collector_refuse_with_a_retryable_status_and_lose_nothing(  # noqa: ANN001
     stream: str, run, processors: tuple[str, ...]
 ):
-    collector = run(collector_config(stream, max_len=1, processors=processors))
+    collector = run(collector_config(redis_setup.REDIS_URL, stream, tuple(processors), max_len=1))
     assert send(collector, SpanSpec("frontend", "op")).status_code == 200  # the one entry the stream takes
     accepted = 1
 
@@ -148,7 +83,7 @@ def test_a_full_stream_makes_the_collector_refuse_with_a_retryable_status_and_lo
 
 
 def test_entries_left_pending_by_a_dead_ingester_are_claimed_by_another(stream: str, run):  # noqa: ANN001
-    collector = run(collector_config(stream))
+    collector = run(collector_config(redis_setup.REDIS_URL, stream, max_len=1000))
     root = SpanSpec("frontend", "GET /dispatch")
     assert send(collector, root).status_code == 200
     wait_for(lambda: stream_length(stream) == 1, timeout=10, what="the batch appended from the sending queue")
@@ -158,7 +93,9 @@ def test_entries_left_pending_by_a_dead_ingester_are_claimed_by_another(stream: 
     client.close()
     assert FIELD in taken[0][1][0][1]
 
-    survivor = run(ingester_config(stream, "ingester-2", claim_idle="200ms"))
+    survivor = run(
+        ingester_config(redis_setup.REDIS_URL, stream, "ingester-2", claim_idle="200ms", claim_interval="100ms")
+    )
 
     wait_for(lambda: span_count(survivor, root.trace_id) == 1, timeout=10, what="the dead ingester's entry stored")
     wait_for(lambda: stream_length(stream) == 0, timeout=5, what="the entry acknowledged and removed")
@@ -169,14 +106,14 @@ def test_an_ingester_acknowledges_an_entry_only_once_storage_committed_it(  # no
     stream: str, run, tmp_path, processors: list[str]
 ):
     database = tmp_path / "traces.db"
-    config = ingester_config(stream, "ingester-1")
+    config = ingester_config(redis_setup.REDIS_URL, stream, "ingester-1", claim_interval="100ms")
     config["extensions"]["jaeger_storage"] = {"backends": {"main": {"sql": {"url": f"sqlite:///{database}"}}}}
     config["service"]["pipelines"]["traces"]["processors"] = processors
     config["processors"] = {name: None for name in processors}
     ingester = run(config)
     lock = sqlite3.connect(database, isolation_level=None, timeout=30)
     lock.execute("BEGIN EXCLUSIVE")  # storage cannot commit
-    collector = run(collector_config(stream))
+    collector = run(collector_config(redis_setup.REDIS_URL, stream, max_len=1000))
     root = SpanSpec("frontend", "GET /dispatch")
     assert send(collector, root, root.child("driver", "FindNearest")).status_code == 200
 
