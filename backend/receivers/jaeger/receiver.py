@@ -15,13 +15,13 @@ from typing import Any
 from backend.core.binding import ConfigError, bind, require_at_least_one
 from backend.core.component import Host, ReceiverFactory, StartError
 from backend.core.endpoints import parse_endpoint
-from backend.core.http_server import Endpoint, HttpServerOptions, bind_failure, start_http
+from backend.core.http_server import Endpoint, bind_failure
 from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
 from backend.receivers.jaeger.thrift import jaeger_http_app
 from backend.receivers.jaeger.udp import UdpServer
-from backend.receivers.shared.servers import ServingReceiver
+from backend.receivers.shared.grpc_server import GrpcServerOptions
+from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver
 
-MIB = 1024 * 1024
 _UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}
 
 
@@ -34,14 +34,12 @@ class UdpOptions:
 
 
 @dataclass
-class HttpOptions(HttpServerOptions):
+class HttpOptions(IngestHttpOptions):
     endpoint: str = "127.0.0.1:14268"
-    max_request_body_size: int = 20 * MIB
-    threads: int = 4
 
 
 @dataclass
-class GrpcOptions:
+class GrpcOptions(GrpcServerOptions):
     endpoint: str = "127.0.0.1:14250"
     max_recv_msg_size_mib: int = 4
     workers: int = 4
@@ -79,13 +77,11 @@ def _options(raw: Any, where: str) -> JaegerOptions:
     if "thrift_http" in protocols:
         at = f"{where}.thrift_http"
         options.http = bind(HttpOptions, protocols["thrift_http"], at)
-        require_at_least_one(options.http, ("max_request_body_size", "threads"), at)
-        options.http.check(at, options.http.max_request_body_size)
+        options.http.check_ingest(at)
     if "grpc" in protocols:
         at = f"{where}.grpc"
         options.grpc = bind(GrpcOptions, protocols["grpc"], at)
-        parse_endpoint(options.grpc.endpoint, f"{at}.endpoint")
-        require_at_least_one(options.grpc, ("max_recv_msg_size_mib", "workers"), at)
+        options.grpc.check(at)
     return options
 
 
@@ -114,21 +110,12 @@ class JaegerReceiver(ServingReceiver[JaegerOptions]):
                 self._servers.add(name, udp_server)
             if self._options.http is not None:
                 http = self._options.http
-                http_server = start_http(
-                    jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size),
-                    http,
-                    Endpoint(f"{where}.thrift_http", f"{self._settings.id} receiver (Thrift over HTTP)", "jaeger-http"),
-                    http.threads,
-                    http.max_request_body_size,
+                app = jaeger_http_app(self._ingest("thrift_http"), http.max_request_body_size)
+                self._start_http(
+                    "thrift_http", app, http, Endpoint(f"{where}.thrift_http", "Thrift over HTTP", "jaeger-http")
                 )
-                self._servers.add("thrift_http", http_server)
             if self._options.grpc is not None:
-                grpc = self._options.grpc
-                address, port = parse_endpoint(grpc.endpoint, f"{where}.grpc.endpoint")
-                grpc_server = JaegerGrpcServer(
-                    self._ingest("grpc"), address, port, grpc.max_recv_msg_size_mib * MIB, grpc.workers
-                )
-                self._listen("grpc", grpc_server, f"{where}.grpc.endpoint")
+                self._start_grpc(JaegerGrpcServer, self._options.grpc, f"{where}.grpc")
         except StartError:
             self.shutdown()
             raise

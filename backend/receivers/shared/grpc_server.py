@@ -8,10 +8,29 @@ handles a call.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import grpc
 
+from backend.core.binding import require_at_least_one
+from backend.core.endpoints import parse_endpoint
 from backend.receivers.shared.ingest import Ingest
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class GrpcServerOptions:
+    """A gRPC protocol's options under a receiver's ``protocols``; each protocol subclasses it with its defaults."""
+
+    endpoint: str = ""
+    max_recv_msg_size_mib: int = 4
+    workers: int = 4
+
+    def check(self, where: str) -> None:
+        """``ConfigError`` at ``where`` for an endpoint that is not host:port or a size or count below 1."""
+        parse_endpoint(self.endpoint, f"{where}.endpoint")
+        require_at_least_one(self, ("max_recv_msg_size_mib", "workers"), where)
 
 
 class GrpcServer:

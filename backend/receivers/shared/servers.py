@@ -6,9 +6,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from backend.core.binding import require_at_least_one
 from backend.core.component import Consumer, OptionsT, Receiver, Settings, Stage, StartError
+from backend.core.endpoints import parse_endpoint
+from backend.core.http_server import Endpoint, HttpServerOptions, start_http
+from backend.receivers.shared.grpc_server import MIB, GrpcIngestServer, GrpcServerOptions
 from backend.receivers.shared.ingest import Ingest
 
 
@@ -18,11 +24,6 @@ class Listening(Protocol):
 
     def stop(self) -> None:
         """Stop listening; what is in progress finishes (and is answered) first."""
-
-
-class Starting(Listening, Protocol):
-    def start(self) -> None:
-        """Listen; raises ``OSError`` when the port cannot be taken."""
 
 
 class Servers:
@@ -44,6 +45,19 @@ class Servers:
             server.stop()
 
 
+@dataclass
+class IngestHttpOptions(HttpServerOptions):
+    """A receiver's HTTP protocol: the server's options, the largest body it reads, and its threads."""
+
+    max_request_body_size: int = 20 * MIB
+    threads: int = 4
+
+    def check_ingest(self, where: str, positive: tuple[str, ...] = ("max_request_body_size", "threads")) -> None:
+        """``ConfigError`` at ``where`` for a server option out of range or any of ``positive`` below 1."""
+        require_at_least_one(self, positive, where)
+        self.check(where, self.max_request_body_size)
+
+
 class ServingReceiver(Stage[OptionsT], Receiver):
     def __init__(self, settings: Settings, options: OptionsT, next_consumer: Consumer) -> None:
         super().__init__(settings, options, next_consumer)
@@ -53,13 +67,20 @@ class ServingReceiver(Stage[OptionsT], Receiver):
         s = self._settings
         return Ingest(s.id, transport, self._next, s.metrics, s.logger)
 
-    def _listen(self, name: str, server: Starting, where: str) -> None:
-        """Start ``server`` and keep it as ``name``; a port it cannot take is a ``StartError`` at ``where``."""
+    def _start_grpc(self, server_type: type[GrpcIngestServer], options: GrpcServerOptions, where: str) -> None:
+        """Start the protocol's gRPC server as ``grpc``; a port it cannot take is a ``StartError`` at ``where``."""
+        address, port = parse_endpoint(options.endpoint, f"{where}.endpoint")
+        server = server_type(self._ingest("grpc"), address, port, options.max_recv_msg_size_mib * MIB, options.workers)
         try:
             server.start()
         except OSError as exc:
-            raise StartError(where, f"{self._settings.id} receiver {exc}") from exc
-        self._servers.add(name, server)
+            raise StartError(f"{where}.endpoint", f"{self._settings.id} receiver {exc}") from exc
+        self._servers.add("grpc", server)
+
+    def _start_http(self, name: str, app: Callable[..., Any], options: IngestHttpOptions, at: Endpoint) -> None:
+        """Serve ``app`` as ``name``, at the endpoint ``at`` locates (where, what and name, as ``start_http`` wants)."""
+        endpoint = Endpoint(at.where, f"{self._settings.id} receiver ({at.what})", at.name)
+        self._servers.add(name, start_http(app, options, endpoint, options.threads, options.max_request_body_size))
 
     def endpoints(self) -> dict[str, str]:
         return self._servers.endpoints()

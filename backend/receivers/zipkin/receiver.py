@@ -15,16 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.core.binding import bind, require_at_least_one
+from backend.core.binding import bind
 from backend.core.component import Host, ReceiverFactory
-from backend.core.http_server import Endpoint, HttpServerOptions, start_http
+from backend.core.http_server import Endpoint
 from backend.receivers.shared.ingest import Ingest
 from backend.receivers.shared.legacy_http import LegacyPostApp, plain_text
-from backend.receivers.shared.servers import ServingReceiver
+from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver
 from backend.receivers.zipkin import v1
 from backend.receivers.zipkin.translate import spans_from_json, spans_from_proto, to_request
 
-MIB = 1024 * 1024
 SPANS_PATH = "/api/v2/spans"
 V1_SPANS_PATH = "/api/v1/spans"
 JSON = "application/json"
@@ -33,16 +32,13 @@ THRIFT = "application/x-thrift"
 
 
 @dataclass
-class ZipkinOptions(HttpServerOptions):
+class ZipkinOptions(IngestHttpOptions):
     endpoint: str = "127.0.0.1:9411"
-    max_request_body_size: int = 20 * MIB
-    threads: int = 4
 
 
 def _options(raw: Any, where: str) -> ZipkinOptions:
     options = bind(ZipkinOptions, raw, where)
-    require_at_least_one(options, ("max_request_body_size", "threads"), where)
-    options.check(where, options.max_request_body_size)
+    options.check_ingest(where)
     return options
 
 
@@ -74,11 +70,8 @@ class ZipkinApp:
 
 class ZipkinReceiver(ServingReceiver[ZipkinOptions]):
     def start(self, host: Host) -> None:
-        s = self._settings
-        options = self._options
-        app = ZipkinApp(self._ingest("http"), options.max_request_body_size)
-        endpoint = Endpoint(s.where, f"{s.id} receiver (Zipkin v1 and v2 HTTP)", "zipkin")
-        self._servers.add("", start_http(app, options, endpoint, options.threads, options.max_request_body_size))
+        app = ZipkinApp(self._ingest("http"), self._options.max_request_body_size)
+        self._start_http("", app, self._options, Endpoint(self._settings.where, "Zipkin v1 and v2 HTTP", "zipkin"))
 
 
 FACTORY = ReceiverFactory("zipkin", _options, ZipkinReceiver)
