@@ -10,8 +10,8 @@ weakly by the storage object.
 from __future__ import annotations
 
 import threading
-import weakref
 
+from backend.core.per_object import PerObject
 from backend.processors.spanmetrics.store import TimeSeriesStore
 from backend.storage.api import Storage
 
@@ -37,13 +37,5 @@ class MetricsHub:
                 self._store = None
 
 
-_hubs: weakref.WeakKeyDictionary[Storage, MetricsHub] = weakref.WeakKeyDictionary()
-_hubs_lock = threading.Lock()
-
-
-def hub_for(storage: Storage) -> MetricsHub:
-    with _hubs_lock:
-        hub = _hubs.get(storage)
-        if hub is None:
-            hub = _hubs[storage] = MetricsHub()
-        return hub
+# every spanmetrics processor writing to one storage, and the query extension reading it, meet on one hub
+hub_for: PerObject[Storage, MetricsHub] = PerObject(lambda _storage: MetricsHub())

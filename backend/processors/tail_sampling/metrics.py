@@ -9,8 +9,6 @@ shows is what Prometheus scrapes.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,6 +17,8 @@ import requests
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+
+from backend.core.per_object import PerObject
 
 _PREFIX = "otelcol_processor_tail_sampling_"
 
@@ -60,16 +60,8 @@ class TailSamplingMetrics:
         )
 
 
-_sets: weakref.WeakKeyDictionary[CollectorRegistry, TailSamplingMetrics] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def metrics_for(registry: CollectorRegistry) -> TailSamplingMetrics:
-    with _lock:
-        found = _sets.get(registry)
-        if found is None:
-            found = _sets[registry] = TailSamplingMetrics(registry)
-        return found
+# every tail-sampling processor of a service registers its series in the same families
+metrics_for: PerObject[CollectorRegistry, TailSamplingMetrics] = PerObject(TailSamplingMetrics)
 
 
 @dataclass
