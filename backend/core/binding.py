@@ -17,6 +17,14 @@ from backend.core.durations import parse_duration_ns
 
 T = TypeVar("T")
 
+# YAML scalars taken as they are: the types each hint accepts (a bool, though an int in Python, is only a bool)
+_SCALARS: dict[Any, tuple[type | types.UnionType, str]] = {
+    bool: (bool, "true or false"),
+    int: (int, "an integer"),
+    float: (int | float, "a number"),
+    str: (str, "a string"),
+}
+
 
 class ConfigError(ValueError):
     """A configuration mistake; ``str()`` is the message to print at start-up."""
@@ -77,22 +85,11 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             except ValueError as exc:
                 raise ConfigError(where, str(exc)) from exc
         raise ConfigError(where, f"expected a duration like 10s or 1h, got {value!r}")
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(where, f"expected true or false, got {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(where, f"expected an integer, got {value!r}")
-    if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(where, f"expected a number, got {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(where, f"expected a string, got {value!r}")
+    if hint in _SCALARS:
+        accepts, expected = _SCALARS[hint]
+        if isinstance(value, accepts) and (hint is bool or not isinstance(value, bool)):
+            return hint(value)  # an int where a float is wanted becomes one
+        raise ConfigError(where, f"expected {expected}, got {value!r}")
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(where, f"expected a list, got {value!r}")
