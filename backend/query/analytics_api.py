@@ -20,8 +20,8 @@ from backend.analysis.deep_dependencies import deep_dependencies
 from backend.analysis.quality import quality_metrics
 from backend.analysis.spans import nodes_from_records
 from backend.query.params import QueryLimits, parse_dependencies, parse_integer
-from backend.query.responses import ApiError, envelope_error, json_response
-from backend.storage.api import SpanReader, StorageError, Trace, TraceQuery
+from backend.query.responses import ApiError, answer_errors, envelope_error, json_response
+from backend.storage.api import SpanReader, Trace, TraceQuery
 
 DEFAULT_TRACES = 100
 DEFAULT_QUALITY_HOURS = 1
@@ -79,13 +79,7 @@ def quality_metrics_for(reader: SpanReader, args: MultiDict[str, str], limits: Q
 def blueprint(reader: SpanReader, limits: QueryLimits) -> Blueprint:
     api = Blueprint("analytics_api", __name__, url_prefix="/api")
 
-    @api.errorhandler(ApiError)
-    def refused(error: ApiError) -> Response:
-        return envelope_error(error.status, error.message)
-
-    @api.errorhandler(StorageError)
-    def storage_failed(error: StorageError) -> Response:
-        return envelope_error(500, f"storage error: {error}")
+    answer_errors(api, envelope_error, storage_status=500)
 
     @api.get("/deep-dependencies")
     def deep() -> Response:

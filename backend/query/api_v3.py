@@ -9,18 +9,14 @@ when a trace search matches nothing (a summary search answers no summaries).
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, request
 
 from backend.query.otlp_json import traces_to_otlp_json
 from backend.query.params import QueryLimits
-from backend.query.responses import ApiError, json_response, v3_error
+from backend.query.responses import ApiError, answer_errors, json_response, v3_error
 from backend.query.summaries_json import summaries_json
 from backend.query.v3_params import parse_v3_search, parse_v3_span_kind, parse_v3_trace_id, parse_v3_trace_window
-from backend.storage.api import SpanReader, StorageError, Trace
-
-log = logging.getLogger(__name__)
+from backend.storage.api import SpanReader, Trace
 
 NO_TRACES_FOUND = "No traces found"
 
@@ -28,14 +24,7 @@ NO_TRACES_FOUND = "No traces found"
 def blueprint(reader: SpanReader, limits: QueryLimits) -> Blueprint:
     api = Blueprint("api_v3", __name__, url_prefix="/api/v3")
 
-    @api.errorhandler(ApiError)
-    def refused(error: ApiError) -> Response:
-        return v3_error(error.status, error.message)
-
-    @api.errorhandler(StorageError)
-    def storage_failed(error: StorageError) -> Response:
-        log.error("storage failed while serving %s: %s", request.path, error)
-        return v3_error(503, f"storage error: {error}")
+    answer_errors(api, v3_error)
 
     @api.get("/traces/<trace_id>")
     def get_trace(trace_id: str) -> Response:

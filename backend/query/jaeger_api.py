@@ -9,7 +9,6 @@ operations).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 
@@ -23,11 +22,9 @@ from backend.query.params import (
     parse_span_kind,
     parse_trace_id,
 )
-from backend.query.responses import ApiError, envelope, envelope_error, json_response
+from backend.query.responses import ApiError, answer_errors, envelope, envelope_error, json_response
 from backend.query.translate import jaeger_trace_id, trace_to_jaeger
-from backend.storage.api import DependencyReader, SpanReader, StorageError
-
-log = logging.getLogger(__name__)
+from backend.storage.api import DependencyReader, SpanReader
 
 TRACE_NOT_FOUND = "trace not found"
 
@@ -35,14 +32,7 @@ TRACE_NOT_FOUND = "trace not found"
 def blueprint(reader: SpanReader, dependencies: DependencyReader, limits: QueryLimits) -> Blueprint:
     api = Blueprint("jaeger_api", __name__, url_prefix="/api")
 
-    @api.errorhandler(ApiError)
-    def refused(error: ApiError) -> Response:
-        return envelope_error(error.status, error.message)
-
-    @api.errorhandler(StorageError)
-    def storage_failed(error: StorageError) -> Response:
-        log.error("storage failed while serving %s: %s", request.path, error)
-        return envelope_error(503, f"storage error: {error}")
+    answer_errors(api, envelope_error)
 
     @api.get("/services")
     def services() -> Response:

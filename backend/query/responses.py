@@ -8,11 +8,16 @@ become markup even if a client ignores the content type.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
 from backend.query.json_text import html_safe_json
+from backend.storage.api import StorageError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -45,3 +50,19 @@ def envelope_error(status: int, message: str) -> Response:
 def v3_error(status: int, message: str) -> Response:
     """The grpc-gateway error shape that Jaeger's ``/api/v3`` answers with."""
     return json_response({"error": {"httpCode": status, "message": message}}, status)
+
+
+def answer_errors(api: Blueprint, error: Callable[[int, str], Response], storage_status: int = 503) -> None:
+    """Every API answers a refused request (``ApiError``) and a failing storage the same way, in its own shape.
+
+    A storage failure is logged with the request's path: the client hears only that storage failed.
+    """
+
+    @api.errorhandler(ApiError)
+    def refused(exc: ApiError) -> Response:
+        return error(exc.status, exc.message)
+
+    @api.errorhandler(StorageError)
+    def storage_failed(exc: StorageError) -> Response:
+        log.error("storage failed while serving %s: %s", request.path, exc)
+        return error(storage_status, f"storage error: {exc}")
