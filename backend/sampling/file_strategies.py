@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from backend.core.periodic import Periodic
 from backend.sampling.strategies import PROBABILISTIC, OperationSampling, SamplingStrategy
 
 log = logging.getLogger(__name__)
@@ -130,24 +130,20 @@ class FileStrategyProvider:
         self._default_probability = default_probability
         self._strategies = Strategies(SamplingStrategy.probabilistic(default_probability))
         self._last_text: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._reloads: Periodic | None = None
         if self._path is None:
             return
         self._load(self._read())
         if reload_interval_s > 0:
-            self._thread = threading.Thread(
-                target=self._reload_loop, args=(reload_interval_s,), name="sampling-file-reload", daemon=True
-            )
-            self._thread.start()
+            self._reloads = Periodic("sampling-file-reload", reload_interval_s, self.reload, log)
+            self._reloads.start()
 
     def get_strategy(self, service: str) -> SamplingStrategy:
         return self._strategies.for_service(service)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._reloads is not None:
+            self._reloads.stop(timeout=5)
 
     def reload(self) -> bool:
         """Re-read the file now; False (and a log line saying why) when it is unreadable or broken."""
@@ -174,7 +170,3 @@ class FileStrategyProvider:
         except StrategyFileError as exc:
             raise StrategyFileError(f"{self._path}: {exc}") from exc
         self._last_text = text
-
-    def _reload_loop(self, interval_s: float) -> None:
-        while not self._stop.wait(interval_s):
-            self.reload()

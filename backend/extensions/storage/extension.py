@@ -19,7 +19,6 @@ failing, or working again): how a query process tells the backend that runs it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
 from backend.core.component import Extension, ExtensionFactory, Host, Settings
+from backend.core.periodic import Periodic
 from backend.storage.api import Storage
 from backend.storage.factory import bind_options, create_storage, known_kinds
 
@@ -99,8 +99,8 @@ class StorageExtension(Extension):
         self._backends = options.backends
         self._metric_backends = options.metric_backends
         self._storages: dict[str, Storage] = {}
-        self._stop = threading.Event()
-        self._purger: threading.Thread | None = None
+        interval_s = options.general.purge_interval / 1e9
+        self._purges = Periodic(f"{settings.id}-purge", interval_s, self._purge, settings.logger)
         self._down: dict[str, tuple[str, float]] = {}  # storage name -> (last error, since when, unix s)
         self._up = settings.metrics.storage_up
         self._watchers: list[Callable[[str, Exception | None], None]] = []
@@ -111,8 +111,7 @@ class StorageExtension(Extension):
             self._settings.logger.info("storage %r: %s", name, backend.kind)
             self._up.labels(name).set(1)
         if self._options.purge_interval:
-            self._purger = threading.Thread(target=self._purge_loop, name=f"{self._settings.id}-purge", daemon=True)
-            self._purger.start()
+            self._purges.start()
 
     def storage(self, name: str) -> Storage | None:
         return self._storages.get(name)
@@ -153,23 +152,19 @@ class StorageExtension(Extension):
     def metric_backend(self, name: str) -> PrometheusOptions | None:
         return self._metric_backends.get(name)
 
-    def _purge_loop(self) -> None:
-        interval = self._options.purge_interval / 1e9
-        while not self._stop.wait(interval):
-            for name, storage in self._storages.items():
-                try:
-                    removed = storage.purge_expired(time.time_ns())
-                except Exception:
-                    self._settings.logger.exception("retention purge of storage %r failed", name)
-                    continue
-                if removed:
-                    self._settings.metrics.purged.labels(name).inc(removed)
-                    self._settings.logger.info("retention removed %d span(s) from storage %r", removed, name)
+    def _purge(self) -> None:
+        for name, storage in self._storages.items():
+            try:
+                removed = storage.purge_expired(time.time_ns())
+            except Exception:
+                self._settings.logger.exception("retention purge of storage %r failed", name)
+                continue
+            if removed:
+                self._settings.metrics.purged.labels(name).inc(removed)
+                self._settings.logger.info("retention removed %d span(s) from storage %r", removed, name)
 
     def shutdown(self) -> None:
-        self._stop.set()
-        if self._purger is not None:
-            self._purger.join(timeout=30)
+        self._purges.stop()
         for name, storage in self._storages.items():
             try:
                 storage.close()

@@ -12,13 +12,13 @@ runs on the batch worker, not on the receivers' threads.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
 from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
+from backend.core.periodic import Periodic
 from backend.extensions.storage.extension import find_storage
 from backend.processors.spanmetrics.aggregator import Aggregator
 from backend.processors.spanmetrics.hub import MetricsHub, hub_for
@@ -74,8 +74,7 @@ class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
         self._collector = SpanMetricsCollector(self.aggregator)
         self._hub: MetricsHub | None = None
         self._points: PointStore | None = None
-        self._stop = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._flushes = Periodic(f"{settings.id}-flush", options.flush_interval / 1e9, self.flush, settings.logger)
 
     def start(self, host: Host) -> None:
         storage = find_storage(host, self._options.storage, f"{self._settings.where}.storage")
@@ -93,8 +92,7 @@ class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
             raise ConfigError(f"{self._settings.where}.storage", str(exc)) from exc
         self._hub = hub
         self._settings.metrics.registry.register(self._collector)
-        self._flusher = threading.Thread(target=self._flush_loop, name=f"{self._settings.id}-flush", daemon=True)
-        self._flusher.start()
+        self._flushes.start()
 
     def consume(self, batch: SpanBatch) -> None:
         try:
@@ -105,10 +103,6 @@ class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
 
     def refusal(self) -> Refused | None:
         return self._next.refusal()
-
-    def _flush_loop(self) -> None:
-        while not self._stop.wait(self._options.flush_interval / 1e9):
-            self.flush()
 
     def flush(self) -> None:
         """Forget buckets past retention; write changed buckets to storage (retried at the next flush on failure)."""
@@ -125,10 +119,7 @@ class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
             self._settings.logger.exception("saving %d metric bucket(s) failed; retrying later", len(changed))
 
     def shutdown(self) -> None:
-        self._stop.set()
-        if self._flusher is not None:
-            self._flusher.join()
-            self._flusher = None
+        if self._flushes.stop(timeout=None):
             self.flush()
             self._settings.metrics.registry.unregister(self._collector)
         if self._hub is not None:

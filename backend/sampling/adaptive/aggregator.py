@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from backend.core.periodic import Periodic
 from backend.sampling.adaptive.calculation import truncate
 from backend.sampling.adaptive.post_aggregator import PostAggregator
 from backend.sampling.adaptive.root_spans import PROBABILISTIC, sampler_info
@@ -38,8 +39,8 @@ class Aggregator:
         self._clock = clock
         self._lock = threading.Lock()
         self._current: dict[tuple[str, str], Throughput] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        interval_s = post_aggregator.options.calculation_interval / 1e9
+        self._flushes = Periodic("adaptive-aggregator", interval_s, self.flush, log)
         self.on_calculated: Callable[[], None] | None = None  # called after this collector stored probabilities
 
     def record(self, service: str, operation: str, sampler_type: str, probability: float) -> None:
@@ -74,19 +75,7 @@ class Aggregator:
 
     def start(self) -> None:
         self._post_aggregator.start()
-        interval_s = self._post_aggregator.options.calculation_interval / 1e9
-        self._thread = threading.Thread(target=self._loop, args=(interval_s,), name="adaptive-aggregator", daemon=True)
-        self._thread.start()
-
-    def _loop(self, interval_s: float) -> None:
-        while not self._stop.wait(interval_s):
-            try:
-                self.flush()
-            except Exception:
-                log.exception("adaptive sampling: storing throughput or computing probabilities failed")
+        self._flushes.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        self._flushes.stop()

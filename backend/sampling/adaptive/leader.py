@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 
+from backend.core.periodic import Periodic
 from backend.storage.sampling_store import SamplingStore
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,7 @@ class LeaderElection:
         self._clock = clock
         self._lease_name = lease_name
         self._leader = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._renewals = Periodic("adaptive-leader-election", self._next_wait, self.try_acquire, log)
 
     def is_leader(self) -> bool:
         return self._leader
@@ -59,21 +58,13 @@ class LeaderElection:
 
     def start(self) -> None:
         self.try_acquire()
-        self._thread = threading.Thread(target=self._loop, name="adaptive-leader-election", daemon=True)
-        self._thread.start()
+        self._renewals.start()
 
-    def _loop(self) -> None:
-        while True:
-            wait = self._leader_refresh_s if self._leader else self._follower_refresh_s * random.uniform(0.5, 1.0)
-            if self._stop.wait(wait):
-                return
-            self.try_acquire()
+    def _next_wait(self) -> float:
+        return self._leader_refresh_s if self._leader else self._follower_refresh_s * random.uniform(0.5, 1.0)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._renewals.stop(timeout=10)
         if self._leader:
             try:
                 self._store.forfeit_lease(self._lease_name, self.holder)

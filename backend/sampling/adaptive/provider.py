@@ -9,8 +9,8 @@ probability, with ``min_samples_per_second`` as the lower bound.
 from __future__ import annotations
 
 import logging
-import threading
 
+from backend.core.periodic import Periodic
 from backend.sampling.adaptive.options import AdaptiveOptions
 from backend.sampling.strategies import OperationSampling, SamplingStrategy
 from backend.storage.sampling_store import SamplingStore, ServiceOperationValues
@@ -24,8 +24,8 @@ class AdaptiveProvider:
         self._store = store
         self._probabilities: ServiceOperationValues = {}
         self._strategies: dict[str, SamplingStrategy] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        interval_s = options.follower_probability_refresh_interval / 1e9
+        self._reloads = Periodic("adaptive-provider", interval_s, self.refresh, log)
 
     def update(self, probabilities: ServiceOperationValues) -> None:
         strategies = {service: self._strategy(operations) for service, operations in probabilities.items()}
@@ -54,16 +54,7 @@ class AdaptiveProvider:
 
     def start(self) -> None:
         self.refresh()
-        interval_s = self._options.follower_probability_refresh_interval / 1e9
-        self._thread = threading.Thread(target=self._loop, args=(interval_s,), name="adaptive-provider", daemon=True)
-        self._thread.start()
-
-    def _loop(self, interval_s: float) -> None:
-        while not self._stop.wait(interval_s):
-            self.refresh()
+        self._reloads.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._reloads.stop(timeout=10)
