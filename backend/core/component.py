@@ -177,6 +177,27 @@ class Stage(Generic[OptionsT]):
         self._next = next_consumer
 
 
+class Observer(Stage[OptionsT], Processor):
+    """A processor that only looks at each batch (to count it) and hands it on unchanged.
+
+    A look that fails is logged and is never the batch's problem: the batch goes on all the same.
+    With no queue of its own, it answers ``refusal`` for the consumer after it.
+    """
+
+    @abstractmethod
+    def observe(self, batch: SpanBatch) -> None: ...
+
+    def consume(self, batch: SpanBatch) -> None:
+        try:
+            self.observe(batch)
+        except Exception:
+            self._settings.logger.exception("%s could not count %d span(s)", self._settings.id, len(batch))
+        self._next.consume(batch)
+
+    def refusal(self) -> Refused | None:
+        return self._next.refusal()
+
+
 @dataclass(frozen=True, slots=True)
 class _Factory(Generic[OptionsT]):
     """How to configure one component type: ``options(raw, where)`` turns the YAML mapping into typed

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import bind
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
+from backend.core.component import Consumer, Host, Observer, ProcessorFactory, Settings
 from backend.extensions.remote_sampling.extension import find_adaptive
 from backend.sampling.adaptive.engine import AdaptiveSampling
 from backend.spans.model import SpanBatch
@@ -25,7 +25,7 @@ def _options(raw: Any, where: str) -> AdaptiveSamplingOptions:
     return bind(AdaptiveSamplingOptions, raw, where)
 
 
-class AdaptiveSamplingProcessor(Stage[AdaptiveSamplingOptions], Processor):
+class AdaptiveSamplingProcessor(Observer[AdaptiveSamplingOptions]):
     def __init__(self, settings: Settings, options: AdaptiveSamplingOptions, next_consumer: Consumer):
         super().__init__(settings, options, next_consumer)
         self._adaptive: AdaptiveSampling | None = None
@@ -33,16 +33,9 @@ class AdaptiveSamplingProcessor(Stage[AdaptiveSamplingOptions], Processor):
     def start(self, host: Host) -> None:
         self._adaptive = find_adaptive(host, self._settings.where)
 
-    def consume(self, batch: SpanBatch) -> None:
+    def observe(self, batch: SpanBatch) -> None:
         if self._adaptive is not None:
-            try:
-                self._adaptive.handle_batch(batch)
-            except Exception:
-                self._settings.logger.exception("adaptive sampling could not count %d span(s)", len(batch))
-        self._next.consume(batch)
-
-    def refusal(self) -> Refused | None:
-        return self._next.refusal()
+            self._adaptive.handle_batch(batch)
 
     def shutdown(self) -> None:
         self._adaptive = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
+from backend.core.component import Consumer, Host, Observer, ProcessorFactory, Settings
 from backend.core.periodic import Periodic
 from backend.extensions.storage.extension import find_storage
 from backend.processors.spanmetrics.aggregator import Aggregator
@@ -65,7 +65,7 @@ def _options(raw: Any, where: str) -> SpanMetricsOptions:
     return options
 
 
-class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
+class SpanMetricsProcessor(Observer[SpanMetricsOptions]):
     def __init__(self, settings: Settings, options: SpanMetricsOptions, next_consumer: Consumer):
         super().__init__(settings, options, next_consumer)
         bounds = tuple(b / _MS for b in options.histogram.buckets)
@@ -94,15 +94,8 @@ class SpanMetricsProcessor(Stage[SpanMetricsOptions], Processor):
         self._settings.metrics.registry.register(self._collector)
         self._flushes.start()
 
-    def consume(self, batch: SpanBatch) -> None:
-        try:
-            self.aggregator.add(batch.spans)
-        except Exception:
-            self._settings.logger.exception("spanmetrics could not count %d span(s)", len(batch))
-        self._next.consume(batch)
-
-    def refusal(self) -> Refused | None:
-        return self._next.refusal()
+    def observe(self, batch: SpanBatch) -> None:
+        self.aggregator.add(batch.spans)
 
     def flush(self) -> None:
         """Forget buckets past retention; write changed buckets to storage (retried at the next flush on failure)."""
