@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from backend.core.binding import ConfigError, bind, require_at_least_one
+from backend.core.binding import bind, require_at_least_one
 from backend.core.component import Host, ReceiverFactory, StartError
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import Endpoint, bind_failure
@@ -20,7 +20,7 @@ from backend.receivers.jaeger.grpc_ingest import JaegerGrpcServer
 from backend.receivers.jaeger.thrift import jaeger_http_app
 from backend.receivers.jaeger.udp import UdpServer
 from backend.receivers.shared.grpc_server import GrpcServerOptions
-from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver
+from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver, bind_protocols
 
 _UDP = {"thrift_compact": ("compact", "127.0.0.1:6831"), "thrift_binary": ("binary", "127.0.0.1:6832")}
 
@@ -52,20 +52,9 @@ class JaegerOptions:
     grpc: GrpcOptions | None = None
 
 
-@dataclass
-class _Raw:
-    protocols: dict[str, Any]
-
-
 def _options(raw: Any, where: str) -> JaegerOptions:
-    protocols = bind(_Raw, raw, where).protocols
+    protocols = bind_protocols(raw, where, (*_UDP, "thrift_http", "grpc"))
     where = f"{where}.protocols"
-    known = (*_UDP, "thrift_http", "grpc")
-    unknown = sorted(set(protocols) - set(known))
-    if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}", f"unknown protocol; expected one of {', '.join(known)}")
-    if not protocols:
-        raise ConfigError(where, f"expected at least one of {', '.join(known)}")
     options = JaegerOptions(udp={})
     for name, (_protocol, endpoint) in _UDP.items():
         if name in protocols:

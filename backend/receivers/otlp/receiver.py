@@ -15,7 +15,7 @@ from backend.core.http_server import Endpoint
 from backend.receivers.otlp.grpc_ingest import OtlpGrpcServer
 from backend.receivers.otlp.http_ingest import OtlpHttpApp
 from backend.receivers.shared.grpc_server import GrpcServerOptions
-from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver
+from backend.receivers.shared.servers import IngestHttpOptions, ServingReceiver, bind_protocols
 
 
 @dataclass
@@ -41,19 +41,9 @@ class OtlpOptions:
     http: HttpOptions | None = None
 
 
-@dataclass
-class _Raw:
-    protocols: dict[str, Any]
-
-
 def _options(raw: Any, where: str) -> OtlpOptions:
-    protocols = bind(_Raw, raw, where).protocols
+    protocols = bind_protocols(raw, where, ("grpc", "http"))
     where = f"{where}.protocols"
-    unknown = sorted(set(protocols) - {"grpc", "http"})
-    if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}", "unknown protocol; expected grpc or http")
-    if not protocols:
-        raise ConfigError(where, "expected at least one of grpc and http")
     options = OtlpOptions()
     if "grpc" in protocols:
         options.grpc = bind(GrpcOptions, protocols["grpc"], f"{where}.grpc")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backend.core.binding import require_at_least_one
+from backend.core.binding import ConfigError, bind, require_at_least_one
 from backend.core.component import Consumer, OptionsT, Receiver, Settings, Stage, StartError
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
@@ -43,6 +43,23 @@ class Servers:
         while self._by_name:
             _, server = self._by_name.popitem()
             server.stop()
+
+
+@dataclass
+class _Protocols:
+    protocols: dict[str, Any]
+
+
+def bind_protocols(raw: Any, where: str, known: tuple[str, ...]) -> dict[str, Any]:
+    """A receiver's ``protocols`` mapping, by name; ``ConfigError`` naming an unknown protocol, or none at all."""
+    protocols = bind(_Protocols, raw, where).protocols
+    where = f"{where}.protocols"
+    unknown = sorted(set(protocols) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}", f"unknown protocol; expected one of {', '.join(known)}")
+    if not protocols:
+        raise ConfigError(where, f"expected at least one of {', '.join(known)}")
+    return protocols
 
 
 @dataclass
