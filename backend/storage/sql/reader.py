@@ -28,7 +28,7 @@ from backend.storage.dependencies import sort_links
 from backend.storage.matching import ProcessCache, kind_filter, matcher_for, newest_trace_ids
 from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.schema import Tables
-from backend.storage.sql.summaries import SummaryQueries
+from backend.storage.sql.summaries import SummaryQueries, span_head_columns
 from backend.storage.sql.tag_index import TagIndex
 from backend.storage.summaries import check_page
 
@@ -48,17 +48,7 @@ class SqlReader:
         self._process_cache = ProcessCache()
         self._summary_queries = SummaryQueries(tables, engine.dialect.name)
         spans = tables.spans
-        self._record_columns = (
-            spans.c.trace_id,
-            spans.c.span_id,
-            spans.c.parent_span_id,
-            spans.c.operation_id,
-            spans.c.start_ns,
-            spans.c.duration_ns,
-            spans.c.status_code,
-            spans.c.process_id,
-            spans.c.payload,
-        )
+        self._record_columns = (*span_head_columns(spans), spans.c.process_id, spans.c.payload)
 
     def _connect(self) -> Connection:
         try:

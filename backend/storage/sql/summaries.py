@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, case, func, literal, select
 
 from backend.spans.model import STATUS_ERROR, SpanRecord
 from backend.storage.api import TraceSummary
@@ -33,6 +33,12 @@ _IDS_PER_STATEMENT = 500  # well under SQLite's bound-parameter limit
 
 
 _BYTE_ORDER = {"sqlite": "BINARY", "postgresql": "C"}  # collations that compare text as Python compares str
+
+
+def span_head_columns(spans: Table) -> tuple[ColumnElement[Any], ...]:
+    """The ``spans`` columns a ``SpanRecord`` is made of, but for its process and payload (in this order)."""
+    c = spans.c
+    return (c.trace_id, c.span_id, c.parent_span_id, c.operation_id, c.start_ns, c.duration_ns, c.status_code)
 
 
 class SummaryQueries:
@@ -118,15 +124,7 @@ class SummaryQueries:
     ) -> list[TraceSummary]:
         """The page's summaries with every field filled; ``operation`` names an operation id (service, name, kind)."""
         spans = self._spans
-        columns = (
-            spans.c.trace_id,
-            spans.c.span_id,
-            spans.c.parent_span_id,
-            spans.c.operation_id,
-            spans.c.start_ns,
-            spans.c.duration_ns,
-            spans.c.status_code,
-        )
+        columns = span_head_columns(spans)
         by_trace: dict[bytes, list[SpanRecord]] = {summary.trace_id: [] for summary in page}
         for at in range(0, len(page), _IDS_PER_STATEMENT):
             chunk = [summary.trace_id for summary in page[at : at + _IDS_PER_STATEMENT]]
