@@ -108,9 +108,11 @@ def register(server: MCPServer, context: ToolContext) -> None:
     clip = context.clip
     options = context.options
 
-    def nodes(trace: Trace) -> tuple[list[SpanNode], bool]:
+    def read(trace_id: str) -> tuple[Trace, list[SpanNode], bool]:
+        """The trace, its earliest ``max_trace_spans`` spans as nodes, and whether that left some out."""
+        trace = context.load_trace(trace_id)
         kept = sorted(trace.spans, key=lambda span: span.start_ns)[: options.max_trace_spans]
-        return nodes_from_records(kept), len(kept) < len(trace.spans)
+        return trace, nodes_from_records(kept), len(kept) < len(trace.spans)
 
     @server.tool(
         name="get_critical_path",
@@ -120,11 +122,8 @@ def register(server: MCPServer, context: ToolContext) -> None:
             "'hotspots' ranks the spans by it."
         ),
     )
-    def get_critical_path(
-        trace_id: TraceIdArg,
-    ) -> GetCriticalPathOutput:
-        trace = context.load_trace(trace_id)
-        spans, truncated = nodes(trace)
+    def get_critical_path(trace_id: TraceIdArg) -> GetCriticalPathOutput:
+        trace, spans, truncated = read(trace_id)
         path = critical_path_of(spans)
         if path.problem is not None:
             raise ToolError(path.problem)
@@ -178,8 +177,7 @@ def register(server: MCPServer, context: ToolContext) -> None:
     ) -> DetectNPlusOneOutput:
         if min_calls < 2:
             raise ToolError("min_calls must be at least 2")
-        trace = context.load_trace(trace_id)
-        spans, truncated = nodes(trace)
+        trace, spans, truncated = read(trace_id)
         groups = find_repeated_calls(build_tree(spans), min_calls)
         findings = []
         for group in groups[: options.max_span_details_per_request]:
@@ -220,11 +218,8 @@ def register(server: MCPServer, context: ToolContext) -> None:
             "travelled up."
         ),
     )
-    def find_error_root_cause(
-        trace_id: TraceIdArg,
-    ) -> FindErrorRootCauseOutput:
-        trace = context.load_trace(trace_id)
-        spans, truncated = nodes(trace)
+    def find_error_root_cause(trace_id: TraceIdArg) -> FindErrorRootCauseOutput:
+        trace, spans, truncated = read(trace_id)
         tree = build_tree(spans)
         records = {record.span_id.hex(): record for record in trace.spans}
         found = find_root_causes(tree)
