@@ -30,6 +30,7 @@ from backend.extensions.storage.extension import find_storage
 from backend.service import BackendService
 from backend.storage.api import TraceQuery
 from hotrod.sampling import JaegerRemoteSampler
+from tests.support import on_any_port
 
 SERVICE = "bench-frontend"
 OPERATION = "HTTP GET /dispatch"
@@ -48,11 +49,7 @@ class Sample:
 def backend(target: float, interval_s: float) -> BackendService:
     overrides = [
         "extensions.jaeger_storage.backends.main={memory: {max_traces: 1000000}}",
-        "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
-        "receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
-        "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
-        "extensions.healthcheckv2.http.endpoint=127.0.0.1:0",
-        "service.telemetry.metrics.address=127.0.0.1:0",
+        *on_any_port("otlp-grpc", "otlp-http", "query", "health", "metrics"),
         "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2, remote_sampling]",
         "processors.adaptive_sampling={}",
         "service.pipelines.traces.processors=[batch, adaptive_sampling]",

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import sqlalchemy
 
+from backend.core.ports import ENDPOINTS
+
 T = TypeVar("T")
 
 
@@ -39,6 +41,13 @@ BACKEND_PORT_FLAGS = {
     "jaeger-grpc": "jaeger/grpc",
     "zipkin": "zipkin",
 }
+
+
+def on_any_port(*flags: str) -> list[str]:
+    """Config overrides (``--set`` form) putting the backend ports these flags name on port 0."""
+    return [f"{ENDPOINTS[flag][0]}={ANY_PORT}" for flag in flags]
+
+
 _BACKEND_READY = re.compile(r"^hotrod backend ready: (.*)$", re.MULTILINE)
 _SERVICE_LISTENING = re.compile(r"^hotrod (\w+): listening on http://[^:]+:(\d+)$", re.MULTILINE)
 

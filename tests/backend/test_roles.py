@@ -11,6 +11,7 @@ from backend.config import load
 from backend.service import BackendService
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
+from tests.support import on_any_port
 
 ROLES = Path(__file__).resolve().parents[2] / "deploy" / "roles"
 
@@ -30,9 +31,7 @@ def test_the_query_role_serves_the_api_with_no_pipeline(tmp_path: Path):
         str(ROLES / "query.yaml"),
         [
             f"extensions.jaeger_storage.backends.main.sql.url={url}",
-            "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
-            "extensions.healthcheckv2.http.endpoint=127.0.0.1:0",
-            "service.telemetry.metrics.address=127.0.0.1:0",
+            *on_any_port("query", "health", "metrics"),
         ],
     )
     assert config.pipelines == {}

@@ -20,17 +20,13 @@ from backend.extensions.storage.extension import find_storage
 from backend.service import BackendService
 from backend.storage.api import TraceQuery
 from hotrod.sampling import JaegerRemoteSampler
-from tests.support import wait_for
+from tests.support import on_any_port, wait_for
 
 BASE = [
     "extensions.jaeger_storage.backends.main={memory: {max_traces: 200000}}",
     "exporters.jaeger_storage_exporter.sending_queue.storage=''",  # in memory: these backends run in this process
     "service.pipelines.traces.processors=[]",
-    "receivers.otlp.protocols.grpc.endpoint=127.0.0.1:0",
-    "receivers.otlp.protocols.http.endpoint=127.0.0.1:0",
-    "extensions.jaeger_query.http.endpoint=127.0.0.1:0",
-    "extensions.healthcheckv2.http.endpoint=127.0.0.1:0",
-    "service.telemetry.metrics.address=127.0.0.1:0",
+    *on_any_port("otlp-grpc", "otlp-http", "query", "health", "metrics"),
     "service.extensions=[jaeger_storage, jaeger_query, healthcheckv2, remote_sampling]",
 ]
 ADAPTIVE = (
