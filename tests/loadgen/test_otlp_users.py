@@ -9,7 +9,7 @@ from pathlib import Path
 from loadgen.bench.targets import Endpoints
 from loadgen.bench.verify import verify
 from loadgen.record import SentRecord
-from tests.loadgen.conftest import LOADGEN, run_locust
+from tests.loadgen.conftest import LOADGEN, LocustRun, run_locust
 from tests.support import free_port, wait_for
 
 
@@ -21,15 +21,25 @@ def assert_all_stored(backend: Endpoints, accepted: dict[str, int]) -> None:
 SMALL = ["--otlp-spans-per-trace", "5", "--otlp-traces-per-request", "4", "--otlp-exports-per-second", "20"]
 
 
-def test_http_exports_are_counted_and_every_accepted_trace_is_stored(backend: Endpoints, tmp_path: Path):
+def firehose(tmp_path: Path, host: str, user: str, run_time: str = "3s") -> tuple[LocustRun, Path]:
+    """One firehose user class, SMALL, against ``host``: the run, and the record of what it sent."""
     record_file = tmp_path / "sent.json"
     run = run_locust(
-        tmp_path, ["otlp_users.py"], "--host", backend.otlp_http, "--record-file", str(record_file), *SMALL,
-        "OtlpHttpUser",
-    )  # fmt: skip
+        tmp_path, ["otlp_users.py"], "--host", host, "--record-file", str(record_file), *SMALL, user, run_time=run_time
+    )
+    return run, record_file
+
+
+def assert_exported(run: LocustRun, name: str) -> None:
+    """The run ended well, with at least the 20 exports a second that SMALL asks for, none failed."""
     assert run.returncode == 0, run.output
-    assert run.count("otlp-http export") >= 20
-    assert run.failures("otlp-http export") == 0
+    assert run.count(name) >= 20
+    assert run.failures(name) == 0
+
+
+def test_http_exports_are_counted_and_every_accepted_trace_is_stored(backend: Endpoints, tmp_path: Path):
+    run, record_file = firehose(tmp_path, backend.otlp_http, "OtlpHttpUser")
+    assert_exported(run, "otlp-http export")
     sent = SentRecord.load(record_file)
     assert len(sent.accepted) == run.count("otlp-http export") * 4
     assert not sent.refused
@@ -37,24 +47,13 @@ def test_http_exports_are_counted_and_every_accepted_trace_is_stored(backend: En
 
 
 def test_grpc_exports_are_counted_and_stored(backend: Endpoints, tmp_path: Path):
-    record_file = tmp_path / "sent.json"
-    run = run_locust(
-        tmp_path, ["otlp_users.py"], "--host", backend.otlp_grpc, "--record-file", str(record_file), *SMALL,
-        "OtlpGrpcUser",
-    )  # fmt: skip
-    assert run.returncode == 0, run.output
-    assert run.count("otlp-grpc export") >= 20
-    assert run.failures("otlp-grpc export") == 0
+    run, record_file = firehose(tmp_path, backend.otlp_grpc, "OtlpGrpcUser")
+    assert_exported(run, "otlp-grpc export")
     assert_all_stored(backend, SentRecord.load(record_file).accepted)
 
 
 def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tmp_path: Path, refusing_port: int):
-    record_file = tmp_path / "sent.json"
-    closed = f"http://127.0.0.1:{refusing_port}"
-    run = run_locust(
-        tmp_path, ["otlp_users.py"], "--host", closed, "--record-file", str(record_file), *SMALL, "OtlpHttpUser",
-        run_time="2s",
-    )  # fmt: skip
+    run, record_file = firehose(tmp_path, f"http://127.0.0.1:{refusing_port}", "OtlpHttpUser", run_time="2s")
     assert run.returncode == 1
     assert run.failures("otlp-http export") == run.count("otlp-http export") > 0
     sent = SentRecord.load(record_file)
@@ -62,12 +61,8 @@ def test_an_unreachable_collector_counts_as_failed_exports_and_refused_traces(tm
 
 
 def test_query_users_fetch_the_traces_a_firehose_run_recorded(backend: Endpoints, tmp_path: Path):
-    record_file = tmp_path / "sent.json"
-    firehose = run_locust(
-        tmp_path, ["otlp_users.py"], "--host", backend.otlp_http, "--record-file", str(record_file), *SMALL,
-        "OtlpHttpUser", run_time="2s",
-    )  # fmt: skip
-    assert firehose.returncode == 0, firehose.output
+    sender, record_file = firehose(tmp_path, backend.otlp_http, "OtlpHttpUser", run_time="2s")
+    assert sender.returncode == 0, sender.output
     run = run_locust(
         tmp_path, ["query_users.py"], "--host", backend.query, "--query-trace-ids", str(record_file),
         "--query-think-time", "0.05", "--query-min-age", "0",
