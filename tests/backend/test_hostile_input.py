@@ -11,6 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from backend.receivers.zipkin.translate import spans_from_json
 from backend.spans.otlp import InvalidRequest, parse_protobuf
+from backend.spans.wire import varint
 from tests.backend.clients import PROTOBUF, grpc_export, post_otlp, query_trace, span_count
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
@@ -24,15 +25,6 @@ def backend(module_backends):
     return module_backends("--storage", "memory")
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def nested_any_value(depth: int) -> bytes:
     """An AnyValue holding an array holding an AnyValue ... ``depth`` times, as protobuf bytes, built inside out.
 
@@ -42,9 +34,9 @@ def nested_any_value(depth: int) -> bytes:
     prefixes = []
     size = len(inner)
     for _ in range(depth):
-        array_size = 1 + len(_varint(size)) + size  # ArrayValue{values: [that]}
-        prefixes.append(b"\x2a" + _varint(array_size) + b"\x0a" + _varint(size))  # AnyValue{array_value: ...}
-        size = 1 + len(_varint(array_size)) + array_size
+        array_size = 1 + len(varint(size)) + size  # ArrayValue{values: [that]}
+        prefixes.append(b"\x2a" + varint(array_size) + b"\x0a" + varint(size))  # AnyValue{array_value: ...}
+        size = 1 + len(varint(array_size)) + array_size
     return b"".join(reversed(prefixes)) + inner
 
 
@@ -53,8 +45,8 @@ def with_nested_attribute(specs: list[SpanSpec], depth: int, span_index: int = 0
     request = parse_protobuf(export_request(specs).SerializeToString())  # skim types: attributes stay bytes
     spans = [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
     value = nested_any_value(depth)
-    key_value = b"\x0a\x04deep\x12" + _varint(len(value)) + value  # KeyValue{key: "deep", value: ...}
-    spans[span_index].MergeFromString(b"\x4a" + _varint(len(key_value)) + key_value)  # Span.attributes (9)
+    key_value = b"\x0a\x04deep\x12" + varint(len(value)) + value  # KeyValue{key: "deep", value: ...}
+    spans[span_index].MergeFromString(b"\x4a" + varint(len(key_value)) + key_value)  # Span.attributes (9)
     return request.SerializeToString()
 
 
@@ -134,10 +126,10 @@ def test_an_attribute_nested_within_the_depth_is_stored_and_read_back_whole(back
 
 def test_resource_attributes_nested_10000_deep_are_a_400(backend):
     value = nested_any_value(DEEP)
-    key_value = b"\x0a\x04deep\x12" + _varint(len(value)) + value
-    resource = b"\x0a" + _varint(len(key_value)) + key_value  # Resource.attributes (1)
-    resource_spans = b"\x0a" + _varint(len(resource)) + resource  # ResourceSpans.resource (1)
-    body = b"\x0a" + _varint(len(resource_spans)) + resource_spans  # ExportTraceServiceRequest.resource_spans (1)
+    key_value = b"\x0a\x04deep\x12" + varint(len(value)) + value
+    resource = b"\x0a" + varint(len(key_value)) + key_value  # Resource.attributes (1)
+    resource_spans = b"\x0a" + varint(len(resource)) + resource  # ResourceSpans.resource (1)
+    body = b"\x0a" + varint(len(resource_spans)) + resource_spans  # ExportTraceServiceRequest.resource_spans (1)
 
     response = post_otlp(backend.url("otlp-http", "/v1/traces"), body, PROTOBUF)
     assert response.status_code == 400

@@ -30,6 +30,7 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from backend.spans.proto_tables import OPTIONAL, REPEATED, Field, FieldType, file_of
+from backend.spans.wire import varint
 from backend.storage.matching import render_value
 
 STATUS_DESCRIPTION = "otel.status_description"
@@ -95,7 +96,7 @@ def attribute_tags(attributes: Iterable[common_pb2.KeyValue], into: Tags) -> Non
 
 def batch_tags(payloads: list[bytes]) -> BatchTags:
     """The tags of each span payload, in order; a payload that does not parse has none."""
-    framed = b"".join(b"\n" + _varint(len(payload)) + payload for payload in payloads)
+    framed = b"".join(b"\n" + varint(len(payload)) + payload for payload in payloads)
     try:
         spans = _Spans.FromString(framed).spans
     except DecodeError:
@@ -112,7 +113,7 @@ def batch_tags(payloads: list[bytes]) -> BatchTags:
 
 def _parsed(payload: bytes) -> Any:
     try:
-        return _Spans.FromString(b"\n" + _varint(len(payload)) + payload).spans[0]
+        return _Spans.FromString(b"\n" + varint(len(payload)) + payload).spans[0]
     except DecodeError:
         return None
 
@@ -127,12 +128,3 @@ def _add_tags(span: Any, into: Tags) -> None:
     if message:
         into[0].append(STATUS_DESCRIPTION)
         into[1].append(message)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)

@@ -42,6 +42,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from sqlalchemy import ColumnElement, Connection, Select, and_, select
 
 from backend.spans.model import SpanRecord
+from backend.spans.wire import varint
 from backend.storage.matching import DERIVED_KEYS, render_value
 from backend.storage.sql.schema import Tables
 
@@ -95,7 +96,7 @@ def _key_pattern(keys: Iterable[str]) -> re.Pattern[bytes]:
     fields = []
     for key in sorted(keys):
         encoded = key.encode()
-        fields.append(re.escape(_varint(len(encoded)) + encoded))
+        fields.append(re.escape(varint(len(encoded)) + encoded))
     return re.compile(_KEY_FIELD_TAG + b"(" + b"|".join(fields) + b")")
 
 
@@ -116,7 +117,7 @@ def value_after(payload: bytes, start: int, end: int) -> str | None:
     value_start, value_end = end + 2, end + 2 + length
     if length >= 0x80 or value_end > size:
         return None
-    whole = _varint(value_end - start)
+    whole = varint(value_end - start)
     if start < len(whole) or payload[start - len(whole) : start] != whole:
         return None
     if length == 0:
@@ -147,21 +148,12 @@ def value_after(payload: bytes, start: int, end: int) -> str | None:
 _KEY_FIELD_TAG = b"\x0a"  # KeyValue.key: field 1, length-delimited
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 class TagIndex:
     def __init__(self, options: TagIndexOptions, tables: Tables) -> None:
         self._tables = tables
         self._keys = frozenset(options.keys)
         self._pattern = _key_pattern(self._keys)
-        self._key_of = {_varint(len(key.encode())) + key.encode(): key for key in self._keys}
+        self._key_of = {varint(len(key.encode())) + key.encode(): key for key in self._keys}
 
     # Writer side
 
