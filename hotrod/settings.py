@@ -25,6 +25,8 @@ DEFAULT_PORTS = {"frontend": 8080, "customer": 8081, "driver": 8082, "route": 80
 DEFAULT_TRACE_UI = "http://127.0.0.1:16686"
 ADMIN_TOKEN_ENV = "HOTROD_ADMIN_TOKEN"
 _LIMITS = Limits()
+# the server limits a person sets per service port (``--http-<name>``), each kept as ``Settings.http_<name>``
+_HTTP_LIMITS = ("read_header_timeout", "read_timeout", "write_timeout", "idle_timeout", "max_connections")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|us|µs)?\s*$")
 _UNIT_SECONDS = {None: 1e-3, "ms": 1e-3, "s": 1.0, "us": 1e-6, "µs": 1e-6}
@@ -83,13 +85,7 @@ class Settings:
     def http_limits(self) -> Limits:
         """The server limits of every service port; a value out of range is a usage error naming its flag."""
         try:
-            return Limits(
-                read_header_timeout=self.http_read_header_timeout,
-                read_timeout=self.http_read_timeout,
-                write_timeout=self.http_write_timeout,
-                idle_timeout=self.http_idle_timeout,
-                max_connections=self.http_max_connections,
-            )
+            return Limits(**{name: getattr(self, f"http_{name}") for name in _HTTP_LIMITS})
         except ValueError as exc:
             key, _, message = str(exc).partition(": ")
             raise click.BadParameter(message, param_hint=f"--http-{key.replace('_', '-')}") from exc
