@@ -19,6 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from backend.spans.model import SpanBatch
 from backend.spans.otlp import to_batch
+from backend.storage.api import Storage
 
 
 def new_trace_id() -> bytes:
@@ -143,3 +144,12 @@ def batch_of(specs: list[SpanSpec]) -> SpanBatch:
     decoded = to_batch(export_request(specs))
     assert decoded.rejected == 0, decoded.error
     return decoded.batch
+
+
+class WritesSpans:
+    """Mixed into a test's handle on a storage: ``store(*specs)`` writes the specs as one batch."""
+
+    storage: Storage
+
+    def store(self, *specs: SpanSpec) -> None:
+        self.storage.writer().write(batch_of(list(specs)))

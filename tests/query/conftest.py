@@ -14,18 +14,15 @@ from werkzeug.test import TestResponse
 from backend.query.app import create_app
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
-from tests.builders import SpanSpec, batch_of
+from tests.builders import WritesSpans
 
 STORAGES = ["memory", "sqlite"]
 
 
 @dataclass
-class Api:
+class Api(WritesSpans):
     client: FlaskClient
     storage: Storage
-
-    def store(self, *specs: SpanSpec) -> None:
-        self.storage.writer().write(batch_of(list(specs)))
 
     def get(self, path: str, **params: Any) -> TestResponse:
         return self.client.get(path, query_string=params)

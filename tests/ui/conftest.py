@@ -13,17 +13,14 @@ from backend.query.app import create_app
 from backend.storage.api import Storage
 from backend.storage.factory import create_storage
 from httpd.wsgi_server import WsgiServer
-from tests.builders import SpanSpec, batch_of
+from tests.builders import WritesSpans
 from tests.support import wait_for
 
 
 @dataclass
-class Site:
+class Site(WritesSpans):
     base_url: str
     storage: Storage
-
-    def store(self, *specs: SpanSpec) -> None:
-        self.storage.writer().write(batch_of(list(specs)))
 
     def url(self, path: str) -> str:
         return self.base_url + path
