@@ -12,6 +12,8 @@ import json
 import os
 import struct
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -117,62 +119,67 @@ def test_a_shared_v1_span_is_kept_once_as_its_client_side(backend: Backend):
     )
 
 
-def write_endpoint(protocol: TBinaryProtocol, field_id: int, service: str, ipv4: int, port: int) -> None:
-    protocol.writeFieldBegin("host", TType.STRUCT, field_id)
-    protocol.writeStructBegin("Endpoint")
-    protocol.writeFieldBegin("ipv4", TType.I32, 1)
-    protocol.writeI32(ipv4)
-    protocol.writeFieldBegin("port", TType.I16, 2)
-    protocol.writeI16(port)
-    protocol.writeFieldBegin("service_name", TType.STRING, 3)
-    protocol.writeString(service)
+def write_struct(protocol: TBinaryProtocol, name: str, fields: list[tuple[str, int, int, Any]]) -> None:
+    """A struct of (name, type, id, value) fields: bytes are written as binary, a callable writes its own value."""
+    writers = {TType.I16: protocol.writeI16, TType.I32: protocol.writeI32, TType.I64: protocol.writeI64}
+    protocol.writeStructBegin(name)
+    for field_name, field_type, field_id, value in fields:
+        protocol.writeFieldBegin(field_name, field_type, field_id)
+        if callable(value):
+            value(protocol)
+        elif isinstance(value, bytes):
+            protocol.writeBinary(value)
+        elif isinstance(value, str):
+            protocol.writeString(value)
+        else:
+            writers[field_type](value)
     protocol.writeFieldStop()
     protocol.writeStructEnd()
+
+
+def endpoint(service: str, ipv4: int, port: int) -> Callable[[TBinaryProtocol], None]:
+    fields = [("ipv4", TType.I32, 1, ipv4), ("port", TType.I16, 2, port), ("service_name", TType.STRING, 3, service)]
+    return lambda protocol: write_struct(protocol, "Endpoint", fields)
+
+
+def struct_list(name: str, items: list[list[tuple[str, int, int, Any]]]) -> Callable[[TBinaryProtocol], None]:
+    def write(protocol: TBinaryProtocol) -> None:
+        protocol.writeListBegin(TType.STRUCT, len(items))
+        for fields in items:
+            write_struct(protocol, name, fields)
+        protocol.writeListEnd()
+
+    return write
 
 
 def thrift_body(trace_high: int, trace_low: int, span_id: int, now_us: int) -> bytes:
     """One v1 client span as a binary-protocol list<Span>, the way zipkinCore.thrift lays it out."""
+    client = endpoint("v1-thrift", 0x0A000001, 9000)
+    annotations = [
+        [
+            ("timestamp", TType.I64, 1, now_us + offset),
+            ("value", TType.STRING, 2, core),
+            ("host", TType.STRUCT, 3, client),
+        ]
+        for offset, core in ((0, "cs"), (700, "cr"))
+    ]
+    server = ("host", TType.STRUCT, 4, endpoint("v1-server", 0x0A000002, 9001))
+    binary_annotations = [
+        [("key", TType.STRING, 1, "retries"), ("value", TType.STRING, 2, struct.pack(">i", 3)),
+         ("annotation_type", TType.I32, 3, 3)],
+        [("key", TType.STRING, 1, "sa"), ("value", TType.STRING, 2, b"\x01"), ("annotation_type", TType.I32, 3, 0),
+         server],
+    ]  # fmt: skip
+    span = [
+        ("trace_id", TType.I64, 1, trace_low),
+        ("name", TType.STRING, 3, "thrift call"),
+        ("id", TType.I64, 4, span_id),
+        ("annotations", TType.LIST, 6, struct_list("Annotation", annotations)),
+        ("binary_annotations", TType.LIST, 8, struct_list("BinaryAnnotation", binary_annotations)),
+        ("trace_id_high", TType.I64, 12, trace_high),
+    ]
     buffer = TMemoryBuffer()
-    protocol = TBinaryProtocol(buffer)
-    protocol.writeListBegin(TType.STRUCT, 1)
-    protocol.writeStructBegin("Span")
-    for field_id, name, number in ((1, "trace_id", trace_low), (4, "id", span_id)):
-        protocol.writeFieldBegin(name, TType.I64, field_id)
-        protocol.writeI64(number)
-    protocol.writeFieldBegin("name", TType.STRING, 3)
-    protocol.writeString("thrift call")
-    protocol.writeFieldBegin("annotations", TType.LIST, 6)
-    protocol.writeListBegin(TType.STRUCT, 2)
-    for offset, core in ((0, "cs"), (700, "cr")):
-        protocol.writeStructBegin("Annotation")
-        protocol.writeFieldBegin("timestamp", TType.I64, 1)
-        protocol.writeI64(now_us + offset)
-        protocol.writeFieldBegin("value", TType.STRING, 2)
-        protocol.writeString(core)
-        write_endpoint(protocol, 3, "v1-thrift", 0x0A000001, 9000)
-        protocol.writeFieldStop()
-        protocol.writeStructEnd()
-    protocol.writeListEnd()
-    protocol.writeFieldBegin("binary_annotations", TType.LIST, 8)
-    protocol.writeListBegin(TType.STRUCT, 2)
-    for key, raw, annotation_type in (("retries", struct.pack(">i", 3), 3), ("sa", b"\x01", 0)):
-        protocol.writeStructBegin("BinaryAnnotation")
-        protocol.writeFieldBegin("key", TType.STRING, 1)
-        protocol.writeString(key)
-        protocol.writeFieldBegin("value", TType.STRING, 2)
-        protocol.writeBinary(raw)
-        protocol.writeFieldBegin("annotation_type", TType.I32, 3)
-        protocol.writeI32(annotation_type)
-        if key == "sa":
-            write_endpoint(protocol, 4, "v1-server", 0x0A000002, 9001)
-        protocol.writeFieldStop()
-        protocol.writeStructEnd()
-    protocol.writeListEnd()
-    protocol.writeFieldBegin("trace_id_high", TType.I64, 12)
-    protocol.writeI64(trace_high)
-    protocol.writeFieldStop()
-    protocol.writeStructEnd()
-    protocol.writeListEnd()
+    struct_list("Span", [span])(TBinaryProtocol(buffer))
     return buffer.getvalue()
 
 
