@@ -66,12 +66,18 @@ def test_a_full_queue_refuses_immediately_and_takes_batches_again_once_drained()
     assert recorder.spans == 15
 
 
+def fed_then_shut_down(recorder: Recorder, batches: int, size: int, **options):
+    """A processor given ``batches`` batches of ``size`` spans, then shut down (which delivers what it queued)."""
+    batch = processor(recorder, **options)
+    for _ in range(batches):
+        batch.consume(spans(size))
+    batch.shutdown()
+    return batch
+
+
 def test_small_batches_are_grouped_up_to_send_batch_size():
     recorder = Recorder()
-    batch = processor(recorder, send_batch_size=6, timeout="10s", workers=1)
-    for _ in range(3):
-        batch.consume(spans(2))
-    batch.shutdown()
+    fed_then_shut_down(recorder, 3, 2, send_batch_size=6, timeout="10s", workers=1)
     assert [len(b) for b in recorder.batches] == [6]
 
 
@@ -136,10 +142,7 @@ def test_the_timeout_sends_a_partial_batch():
 
 def test_shutdown_delivers_everything_queued_and_then_refuses():
     recorder = Recorder()
-    batch = processor(recorder, send_batch_size=7, timeout="1h", workers=3)
-    for _ in range(10):
-        batch.consume(spans(3))
-    batch.shutdown()
+    batch = fed_then_shut_down(recorder, 10, 3, send_batch_size=7, timeout="1h", workers=3)
     assert recorder.spans == 30
     with pytest.raises(Refused) as caught:
         batch.consume(spans(1))
