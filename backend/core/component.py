@@ -177,6 +177,22 @@ class Stage(Generic[OptionsT]):
         self._next = next_consumer
 
 
+class SizesByLastBatch:
+    """For a component with a queue of its own: ``refusal()`` cannot see the batch it is asked about, so it
+    expects the next one to bring as many spans as the last one offered."""
+
+    _last_count = 0
+
+    def _offered(self, batch: SpanBatch) -> int:
+        """The batch's span count, remembered for ``refusal()``; an empty batch is stored at once (0)."""
+        count = len(batch)
+        if count:
+            self._last_count = count
+        else:
+            batch.stored()
+        return count
+
+
 class Observer(Stage[OptionsT], Processor):
     """A processor that only looks at each batch (to count it) and hands it on unchanged.
 

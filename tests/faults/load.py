@@ -8,18 +8,20 @@ after a 200.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, export_request
+from tests.support import wait_for
 
 SPANS_PER_TRACE = 5
 RETRYABLE = (429, 502, 503, 504)
@@ -96,6 +98,43 @@ def senders(url: str, threads: int = 2) -> Iterator[Ledger]:
         stop.set()
         for worker in workers:
             worker.join(timeout=60)
+
+
+class Fault(Protocol):
+    """What a fault test takes down and brings back (tests.faults.conftest.Target)."""
+
+    kind: str
+    options: dict[str, Any]
+
+    def go_down(self) -> None: ...
+
+    def come_up(self) -> None: ...
+
+
+@contextmanager
+def through_a_fault(url: str, fault: Fault, restart: Callable[[], None] | None = None) -> Iterator[Ledger]:
+    """Load under way, ``fault`` down for the block, then load going again (after ``restart``, where the fault took
+    the backend with it): the course every fault test runs, so that each says only what it does while down."""
+    with senders(url) as ledger:
+        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
+        fault.go_down()
+        try:
+            yield ledger
+        finally:
+            fault.come_up()
+        if restart is not None:
+            restart()
+        after = len(ledger.acknowledged)
+        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the fault")
+
+
+def missing_after_drain(name: str, metrics_url: str, fault: Fault, ledger: Ledger) -> list[str]:
+    """Once the backend's queue has drained, the acknowledged traces not stored whole; prints the run's figures
+    as one JSON line (what the closing notes quote)."""
+    wait_for(lambda: queue_size(metrics_url) == 0, timeout=60, what="the queue drained into the storage")
+    missing = missing_traces(fault.kind, fault.options, ledger.acknowledged)
+    print(json.dumps({"fault": name, **ledger.summary(), "missing": len(missing)}))
+    return missing
 
 
 def queue_size(metrics_url: str) -> float:

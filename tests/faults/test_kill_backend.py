@@ -7,13 +7,12 @@ replay (at full speed it is nearly always empty: that would prove nothing).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
 
 from tests.faults.conftest import Target
-from tests.faults.load import missing_traces, queue_size, senders
+from tests.faults.load import missing_after_drain, queue_size, through_a_fault
 from tests.support import wait_for
 
 
@@ -22,25 +21,14 @@ from tests.support import wait_for
 def test_nothing_acknowledged_is_lost_when_the_backend_is_killed_and_restarted(target: Target, launcher) -> None:  # noqa: ANN001
     backend = launcher(*target.flags)
     metrics = backend.url("metrics", "/metrics")
-    with senders(backend.url("otlp-http", "/v1/traces")) as ledger:
-        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
-        target.go_down()
-        try:
-            wait_for(lambda: queue_size(metrics) >= 200, timeout=30, what="a backlog in the persistent queue")
-            backend.process.kill()  # SIGKILL: no drain, no goodbye
-            backend.process.wait()
-        finally:
-            target.come_up()
-        backend.restart()  # same folder, same ports: the senders carry on
-        after = len(ledger.acknowledged)
-        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the restart")
+    # The restart is in the same folder on the same ports: the senders carry on.
+    with through_a_fault(backend.url("otlp-http", "/v1/traces"), target, restart=backend.restart) as ledger:
+        wait_for(lambda: queue_size(metrics) >= 200, timeout=30, what="a backlog in the persistent queue")
+        backend.process.kill()  # SIGKILL: no drain, no goodbye
+        backend.process.wait()
     assert "replaying" in backend.log
-    wait_for(lambda: queue_size(metrics) == 0, timeout=60, what="the backlog delivered")
 
-    missing = missing_traces(target.kind, target.options, ledger.acknowledged)
-
-    print(json.dumps({"fault": f"kill -9 hotrod backend ({target.name})", **ledger.summary(), "missing": len(missing)}))
-    assert missing == []
+    assert missing_after_drain(f"kill -9 hotrod backend ({target.name})", metrics, target, ledger) == []
     if target.database is not None:
         assert backend.stop() == 0
         with sqlite3.connect(target.database) as connection:

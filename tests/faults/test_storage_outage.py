@@ -8,7 +8,6 @@ HOTROD_FAULT_SECONDS (3 s by default; 20 s for the issue's run).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import pytest
@@ -16,7 +15,7 @@ import requests
 
 from tests.builders import SpanSpec, export_request
 from tests.faults.conftest import Target
-from tests.faults.load import missing_traces, queue_size, senders
+from tests.faults.load import missing_after_drain, through_a_fault
 from tests.faults.servers import hold, outage_seconds
 from tests.support import wait_for
 
@@ -35,24 +34,11 @@ def retries(metrics_url: str) -> float:
 def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Target, launcher) -> None:  # noqa: ANN001
     backend = launcher(*target.flags)
     metrics = backend.url("metrics", "/metrics")
-    with senders(backend.url("otlp-http", "/v1/traces")) as ledger:
-        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
-        target.go_down()
-        try:
-            hold(outage_seconds())
-            assert retries(metrics) > 0, "the outage never reached the exporter"
-        finally:
-            target.come_up()
-        after = len(ledger.acknowledged)
-        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the outage")
-    wait_for(lambda: queue_size(metrics) == 0, timeout=60, what="the queue drained into the storage")
+    with through_a_fault(backend.url("otlp-http", "/v1/traces"), target) as ledger:
+        hold(outage_seconds())
+        assert retries(metrics) > 0, "the outage never reached the exporter"
 
-    missing = missing_traces(target.kind, target.options, ledger.acknowledged)
-
-    print(
-        json.dumps({"fault": f"{target.name} outage {outage_seconds()}s", **ledger.summary(), "missing": len(missing)})
-    )
-    assert missing == []
+    assert missing_after_drain(f"{target.name} outage {outage_seconds()}s", metrics, target, ledger) == []
 
 
 MEMORY_QUEUE = ("--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''")
@@ -75,23 +61,12 @@ def test_with_the_queue_in_memory_senders_are_refused_while_the_storage_is_down_
     sender, so once the storage is known down the receiver answers 503 with Retry-After instead of 200."""
     backend = launcher(*target.flags, *MEMORY_QUEUE)
     url, metrics = backend.url("otlp-http", "/v1/traces"), backend.url("metrics", "/metrics")
-    with senders(url) as ledger:
-        wait_for(lambda: len(ledger.acknowledged) >= 100, timeout=30, what="load under way")
-        target.go_down()
-        try:
-            refused = wait_for(lambda: refusal(url), timeout=60, what="a 503 for new data")
-            assert int(refused["Retry-After"]) >= 1
-            wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
-            hold(outage_seconds())
-        finally:
-            target.come_up()
-        after = len(ledger.acknowledged)
-        wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the outage")
-    wait_for(lambda: queue_size(metrics) == 0, timeout=60, what="the queue drained into the storage")
+    with through_a_fault(url, target) as ledger:
+        refused = wait_for(lambda: refusal(url), timeout=60, what="a 503 for new data")
+        assert int(refused["Retry-After"]) >= 1
+        wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
+        hold(outage_seconds())
 
-    missing = missing_traces(target.kind, target.options, ledger.acknowledged)
-
-    fault = f"{target.name} outage {outage_seconds()}s, memory queue"
-    print(json.dumps({"fault": fault, **ledger.summary(), "missing": len(missing)}))
+    missing = missing_after_drain(f"{target.name} outage {outage_seconds()}s, memory queue", metrics, target, ledger)
     assert ledger.refusals.get(503, 0) > 0
     assert missing == []

@@ -54,13 +54,18 @@ def test_collapsing_a_span_hides_its_subtree_and_expanding_brings_it_back(site, 
     assert row(page, sql).count() == 1
 
 
-def test_clicking_a_span_shows_attributes_resource_events_and_links(site, page):
+def open_sql_span_linking_the_root(site, page) -> tuple[SpanSpec, SpanSpec]:
+    """The dispatch trace with its SQL span linked to the root, that span's details open; (root, sql)."""
     specs = dispatch("r-1")
     root, sql = specs[0], specs[2]
     sql.links.append((root.trace_id, root.span_id))
     open_trace(site, page, specs)
-
     row(page, sql).click()
+    return root, sql
+
+
+def test_clicking_a_span_shows_attributes_resource_events_and_links(site, page):
+    root, sql = open_sql_span_linking_the_root(site, page)
     details = page.locator("#span-details")
     details.wait_for()
     assert details.locator(".svc").first.text_content() == "mysql"
@@ -74,12 +79,7 @@ def test_clicking_a_span_shows_attributes_resource_events_and_links(site, page):
 
 
 def test_a_link_to_another_span_of_the_trace_selects_it(site, page):
-    specs = dispatch("r-1")
-    root, sql = specs[0], specs[2]
-    sql.links.append((root.trace_id, root.span_id))
-    open_trace(site, page, specs)
-
-    row(page, sql).click()
+    root, _ = open_sql_span_linking_the_root(site, page)
     page.locator("#span-details .links a").click()
 
     assert page.locator("#span-details h2 .op").text_content() == "HTTP GET /dispatch"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 
-from backend.core.component import Exporter, Host, Refused, Settings
+from backend.core.component import Exporter, Host, Refused, Settings, SizesByLastBatch
 from backend.exporters.helper.options import HelperOptions
 from backend.exporters.helper.persistent_queue import PersistentQueue
 from backend.exporters.helper.queue import Entry, MemoryQueue, QueueFull
@@ -32,7 +32,7 @@ from backend.extensions.file_storage.extension import find_file_storage
 from backend.spans.model import SpanBatch
 
 
-class QueuedExporter(Exporter):
+class QueuedExporter(SizesByLastBatch, Exporter):
     """Subclasses implement ``send``; their ``start`` calls ``super().start(host)`` last, ``shutdown`` first."""
 
     #: True for a copy that must never hold up the pipeline (otlp_forward): a batch that does not fit is
@@ -47,7 +47,6 @@ class QueuedExporter(Exporter):
         self._stopping = False
         self._stop_retrying = threading.Event()
         self._down: Refused | None = None  # why the last attempt failed, until one succeeds
-        self._last_count = 0
         self._gave_up: Exception | None = None  # the last error a batch was given up on
         metrics, eid = settings.metrics, settings.id
         self._sent = metrics.sent.labels(eid)
@@ -128,11 +127,9 @@ class QueuedExporter(Exporter):
         return None
 
     def consume(self, batch: SpanBatch) -> None:
-        count = len(batch)
+        count = self._offered(batch)
         if not count:
-            batch.stored()
             return
-        self._last_count = count
         if self._queue is None:  # no sending queue: the caller waits for the retries
             if not self._deliver(batch):
                 raise Refused(f"{self._settings.id}: delivery failed: {self._gave_up}", overloaded=False)

@@ -41,7 +41,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.binding import ConfigError, Duration, bind, require_at_least_one
-from backend.core.component import Consumer, Host, Processor, ProcessorFactory, Refused, Settings, Stage
+from backend.core.component import (
+    Consumer,
+    Host,
+    Processor,
+    ProcessorFactory,
+    Refused,
+    Settings,
+    SizesByLastBatch,
+    Stage,
+)
 from backend.spans.model import SpanBatch
 
 
@@ -69,12 +78,11 @@ def _options(raw: Any, where: str) -> BatchOptions:
     return options
 
 
-class BatchProcessor(Stage[BatchOptions], Processor):
+class BatchProcessor(SizesByLastBatch, Stage[BatchOptions], Processor):
     def __init__(self, settings: Settings, options: BatchOptions, next_consumer: Consumer):
         super().__init__(settings, options, next_consumer)
         self._queue: deque[SpanBatch] = deque()
         self._queued = 0
-        self._last_count = 0  # spans in the last batch offered: what refusal() expects the next to bring
         self._oldest = 0.0  # monotonic time the oldest queued batch arrived
         self._cond = threading.Condition()
         self._stopping = False
@@ -91,11 +99,9 @@ class BatchProcessor(Stage[BatchOptions], Processor):
             self._workers.append(worker)
 
     def consume(self, batch: SpanBatch) -> None:
-        count = len(batch)
+        count = self._offered(batch)
         if not count:
-            batch.stored()
             return
-        self._last_count = count
         with self._cond:
             refused = self._refusal(count)
             if refused is not None:
