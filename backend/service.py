@@ -32,6 +32,8 @@ class BackendService:
         self.metrics = SelfMetrics()
         self._status = Status.STARTING
         self._lock = threading.Lock()
+        # Its own lock: a component's thread may report while shutdown holds _lock and waits for that thread.
+        self._problems_lock = threading.Lock()
         self._problems: dict[str, str] = {}
         self._extensions: dict[str, Extension] = {}
         for eid in config.service_extensions:
@@ -69,14 +71,14 @@ class BackendService:
         return dict(self._extensions)
 
     def report(self, component: str, problem: str | None) -> None:
-        with self._lock:
+        with self._problems_lock:
             if problem is None:
                 self._problems.pop(component, None)
             else:
                 self._problems[component] = problem
 
     def problems(self) -> dict[str, str]:
-        with self._lock:
+        with self._problems_lock:
             return dict(self._problems)
 
     # Lifecycle

@@ -16,6 +16,7 @@ import psutil
 import pytest
 import requests
 
+from backend.query_process.supervisor import STOP_TIMEOUT_S
 from tests.backend.clients import PROTOBUF, post_otlp, span_count
 from tests.backend.conftest import ANY_PORTS, BackendProcess, Launcher, run_backend
 from tests.builders import SpanSpec, export_request
@@ -131,6 +132,21 @@ def test_stopping_the_backend_stops_the_query_process(start_backend: Launcher, t
     backend = sqlite_backend(start_backend, tmp_path)
     child = query_pid(backend)
     assert backend.stop() == 0
+    assert gone(child)
+
+
+def test_a_sigterm_to_the_backend_and_its_query_process_together_stops_both_promptly(
+    start_backend: Launcher, tmp_path: Path
+) -> None:
+    """`timeout`, systemd's control-group stop and ``kill -- -PGID`` signal every process of the group at once.
+    The watcher then reports the child's exit while shutdown is under way; shutdown must not wait out its
+    join timeout on it (it did: every such stop took 30 s)."""
+    backend = sqlite_backend(start_backend, tmp_path)
+    child = query_pid(backend)
+    assert backend.process is not None
+    backend.process.send_signal(signal.SIGTERM)
+    os.kill(child, signal.SIGTERM)
+    assert backend.process.wait(timeout=STOP_TIMEOUT_S / 2) == 0
     assert gone(child)
 
 
