@@ -29,6 +29,18 @@ from tests.support import wait_for
 APPENDERS = 8
 
 
+def failing_once(error: OSError):
+    """A sync that raises ``error`` the first time and syncs for real after."""
+    failures = [error]
+
+    def sync(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        _sync(fd)
+
+    return sync
+
+
 def open_log(folder: Path, sync=_sync, segment_bytes: int = 1 << 20) -> SegmentLog:
     return SegmentLog(folder, "always", 0.1, segment_bytes, Quota(64 << 20), sync=sync)
 
@@ -115,14 +127,7 @@ def test_an_append_returns_only_after_a_sync_that_covers_its_record(tmp_path):
 
 
 def test_a_failed_sync_fails_its_append_and_the_next_sync_covers_the_record_again(tmp_path):
-    failures = [OSError(5, "Input/output error")]
-
-    def failing_once(fd: int) -> None:
-        if failures:
-            raise failures.pop()
-        _sync(fd)
-
-    log = open_log(tmp_path, failing_once)
+    log = open_log(tmp_path, failing_once(OSError(5, "Input/output error")))
     log.replay()
     with pytest.raises(OSError):
         log.append(b"first", 1, 0.0)
@@ -195,14 +200,7 @@ def test_otlp_http_requests_are_decoded_on_while_a_sync_waits_and_share_the_next
 
 
 def test_a_request_whose_sync_failed_is_answered_503_and_its_batch_is_synced_with_the_next(tmp_path):
-    failures = [OSError(28, "No space left on device")]
-
-    def failing_once(fd: int) -> None:
-        if failures:
-            raise failures.pop()
-        _sync(fd)
-
-    log = open_log(tmp_path, failing_once)
+    log = open_log(tmp_path, failing_once(OSError(28, "No space left on device")))
     receiver, url = otlp_http(QueueOnLog(log))
     try:
         body = export_request([SpanSpec("frontend", "GET /dispatch")]).SerializeToString()
