@@ -18,6 +18,7 @@ error names the file and the key path, as ``ConfigError`` from
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,7 @@ def from_mapping(tree: dict[str, Any], source: str) -> Config:
 
 
 def _component(
-    kind: str, section: str, cid: str, raw: Any, source: str, factories: dict[str, Factory]
+    kind: str, section: str, cid: str, raw: Any, source: str, factories: Mapping[str, Factory]
 ) -> ComponentConfig:
     where = f"{source}: {section}.{cid}"
     match = _ID.match(cid)

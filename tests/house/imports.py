@@ -46,7 +46,25 @@ def imported_names(tree: ast.Module, module: str, is_package: bool) -> set[str]:
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         pending.extend(ast.iter_child_nodes(node))
+    if _imports_by_name(tree):
+        found.update(_strings(tree))
     return found
+
+
+def _imports_by_name(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "importlib"
+        or isinstance(node, ast.Import)
+        and any(alias.name == "importlib" for alias in node.names)
+        for node in ast.walk(tree)
+    )
+
+
+def _strings(tree: ast.Module) -> set[str]:
+    """A module that imports by name (``importlib.import_module``, as the component registry does) imports the
+    modules its strings name: those edges are part of the hierarchy the cycle check guards."""
+    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
 
 
 def import_graph() -> dict[str, set[str]]:

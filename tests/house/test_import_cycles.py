@@ -35,3 +35,17 @@ def test_relative_imports_resolve_against_the_package() -> None:
 
     names = imported_names(ast.parse("from . import store\nfrom ..api import Trace\n"), "backend.storage.sql", True)
     assert {"backend.storage.sql.store", "backend.storage.api"} <= names
+
+
+def test_a_module_imported_by_name_counts_as_imported_by_the_registry_that_names_it() -> None:
+    import ast
+
+    source = 'from importlib import import_module\nMODULES = {"otlp": "backend.receivers.otlp.receiver"}\n'
+    names = imported_names(ast.parse(source), "backend.components", is_package=False)
+    assert "backend.receivers.otlp.receiver" in names
+
+
+def test_the_component_registry_reaches_every_component_module() -> None:
+    graph = import_graph()
+    assert "backend.receivers.otlp.receiver" in graph["backend.components"]
+    assert "backend.extensions.query.extension" in graph["backend.components"]
