@@ -262,6 +262,12 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--days", type=click.FloatRange(min=0.001), default=10.0, help="jaeger-clickhouse: time the data spans.")
 @click.option("--query-repeats", type=click.IntRange(min=1), default=20, help="jaeger-clickhouse: runs of each query.")
 @click.option(
+    "--queries-only",
+    is_flag=True,
+    help="jaeger-clickhouse: load nothing; run the queries again on the data an earlier run left in --output "
+    "(clickhouse, sqlite), into queries-DATE.md beside its report.",
+)
+@click.option(
     "--fault",
     callback=_fault,
     default=None,
@@ -282,6 +288,7 @@ def bench(
     traces: int,
     days: float,
     query_repeats: int,
+    queries_only: bool,
     externals,
     rates,
     step_duration,
@@ -323,11 +330,13 @@ def bench(
         raise click.BadParameter(
             "a storage outage needs sqlite, postgres or redis; memory cannot go away", param_hint="--fault"
         )
+    if queries_only and (dataset != "jaeger-clickhouse" or output is None or externals):
+        raise click.UsageError("--queries-only needs --dataset jaeger-clickhouse, the --output of that run and no --external")
     output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     if dataset == "jaeger-clickhouse":
         _bench_jaeger_clickhouse(
             chosen, externals, traces, days, seed, senders, query_repeats, postgres_url, output, drain_timeout,
-            list(backend_overrides),
+            list(backend_overrides), queries_only,
         )  # fmt: skip
         return
     try:
@@ -363,6 +372,7 @@ def _bench_jaeger_clickhouse(
     output: Path,
     drain_timeout: float,
     backend_overrides: list[str],
+    queries_only: bool,
 ) -> None:
     from rich.console import Console
 
@@ -373,10 +383,13 @@ def _bench_jaeger_clickhouse(
     settings = run.Settings(
         storages=storages, externals=externals, shape=shape, seed=seed, senders=senders, repeats=repeats,
         postgres_url=postgres_url, output=output.resolve(), drain_timeout_s=drain_timeout,
-        backend_overrides=backend_overrides,
+        backend_overrides=backend_overrides, queries_only=queries_only,
     )  # fmt: skip
     console = Console(soft_wrap=True)
-    result = run.run(settings, console)
+    try:
+        result = run.run(settings, console)
+    except ValueError as exc:  # --queries-only on a folder without loaded data
+        raise click.UsageError(str(exc)) from None
     path = report.write(settings, result)
     console.print(path.read_text())
     failed = [r.name for r in result.results if r.error]

@@ -27,7 +27,7 @@ from typing import Any
 import requests
 
 from backend.storage.api import SpanReader, Trace, TraceQuery
-from loadgen.bench.jaeger_clickhouse.load import Prepared
+from loadgen.bench.jaeger_clickhouse.load import Prepared, Say
 from loadgen.tracegen import CHILD_NS, service_name
 
 SERVICE = service_name(0)
@@ -89,16 +89,25 @@ def searches(prepared: Prepared) -> dict[str, TraceQuery]:
     }
 
 
-def on_storage(reader: SpanReader, prepared: Prepared, repeats: int, seed: int = 1) -> dict[str, Timing]:
+def on_storage(reader: SpanReader, prepared: Prepared, repeats: int, say: Say, seed: int = 1) -> dict[str, Timing]:
     picks = random.Random(seed)
-    timings = {
-        "services": timed(repeats, lambda _: len(reader.get_services())),
-        "operations": timed(repeats, lambda _: len(reader.get_operations(SERVICE))),
-        "get-trace": timed(repeats, lambda _: _span_count(reader.get_trace(picks.choice(prepared.trace_ids)))),
+    runs: dict[str, Callable[[int], int]] = {
+        "services": lambda _: len(reader.get_services()),
+        "operations": lambda _: len(reader.get_operations(SERVICE)),
+        "get-trace": lambda _: _span_count(reader.get_trace(picks.choice(prepared.trace_ids))),
     }
     for name, query in searches(prepared).items():
         limited = TraceQuery(**{**_fields(query), "limit": STORAGE_LIMIT})
-        timings[name] = timed(repeats, partial(_found, reader, limited))
+        runs[name] = partial(_found, reader, limited)
+    return timed_each(runs, repeats, say)
+
+
+def timed_each(runs: dict[str, Callable[[int], int]], repeats: int, say: Say) -> dict[str, Timing]:
+    """Each query timed in turn, its figures said as soon as they are known (at 10 M spans a query set takes minutes)."""
+    timings = {}
+    for name, run in runs.items():
+        timings[name] = timing = timed(repeats, run)
+        say(f"  {name}: p50 {timing.p50_ms:g} ms, p99 {timing.p99_ms:g} ms ({timing.results} found)")
     return timings
 
 
@@ -110,7 +119,7 @@ def _found(reader: SpanReader, query: TraceQuery, _repeat: int) -> int:
     return len(reader.find_trace_ids(query))
 
 
-def on_api(query_url: str, prepared: Prepared, repeats: int, seed: int = 1) -> dict[str, Timing]:
+def on_api(query_url: str, prepared: Prepared, repeats: int, say: Say, seed: int = 1) -> dict[str, Timing]:
     picks = random.Random(seed)
     session = requests.Session()
 
@@ -119,17 +128,15 @@ def on_api(query_url: str, prepared: Prepared, repeats: int, seed: int = 1) -> d
         response.raise_for_status()
         return response.json().get("data") or []
 
-    timings = {
-        "services": timed(repeats, lambda _: len(get("/api/services"))),
-        "operations": timed(repeats, lambda _: len(get(f"/api/services/{SERVICE}/operations"))),
-        "get-trace": timed(
-            repeats, lambda _: len(get(f"/api/traces/{picks.choice(prepared.trace_ids).hex()}")[0]["spans"])
-        ),
+    runs: dict[str, Callable[[int], int]] = {
+        "services": lambda _: len(get("/api/services")),
+        "operations": lambda _: len(get(f"/api/services/{SERVICE}/operations")),
+        "get-trace": lambda _: len(get(f"/api/traces/{picks.choice(prepared.trace_ids).hex()}")[0]["spans"]),
     }
     for name, query in searches(prepared).items():
         params = {"service": SERVICE, **api_params(query)}  # the API requires a service
-        timings[name] = timed(repeats, partial(_searched, get, params))
-    return timings
+        runs[name] = partial(_searched, get, params)
+    return timed_each(runs, repeats, say)
 
 
 def _searched(get: Callable[[str, dict[str, str]], list], params: dict[str, str], _repeat: int) -> int:

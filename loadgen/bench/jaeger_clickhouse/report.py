@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def markdown(settings: Settings, run: Run) -> str:
         f"({settings.shape.attribute_keys} keys × {settings.shape.attribute_values} values), "
         f"over {settings.shape.span_ns / 86_400e9:g} days; decode-and-walk on the same requests: "
         f"{run.decode_and_walk:,.0f} spans per CPU-second.",
+        *_queries_only_note(settings),
         "",
         "## Ingest (OTLP/HTTP in → queryable) and disk",
         "",
@@ -96,14 +98,26 @@ def markdown(settings: Settings, run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _queries_only_note(settings: Settings) -> list[str]:
+    if not settings.queries_only:
+        return []
+    return [
+        f"- Queries run again on {time.strftime('%Y-%m-%d %H:%M')} on the data loaded earlier into this folder; "
+        "the ingest figures and the decode-and-walk rate are that load's (results.json)."
+    ]
+
+
 def write(settings: Settings, run: Run) -> Path:
+    """report.md and results.json; queries-DATE.md and .json beside them when only the queries ran again."""
+    stem = time.strftime("queries-%Y%m%d-%H%M%S") if settings.queries_only else "report"
     text = markdown(settings, run)
-    (settings.output / "report.md").write_text(text)
+    (settings.output / f"{stem}.md").write_text(text)
     document = {
         "spans": run.prepared.spans,
         "decode_and_walk_spans_per_s": run.decode_and_walk,
         "machine": machine(),
         "results": [asdict(result) for result in run.results],
     }
-    (settings.output / "results.json").write_text(json.dumps(document, indent=2, default=str))
-    return settings.output / "report.md"
+    results = "results" if stem == "report" else stem
+    (settings.output / f"{results}.json").write_text(json.dumps(document, indent=2, default=str))
+    return settings.output / f"{stem}.md"

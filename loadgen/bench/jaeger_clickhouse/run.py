@@ -7,10 +7,16 @@ days).  The load is timed until the last traces are queryable; the API
 queries run on the live backend; the backend then stops, its data is
 measured on disk and opened in this process for the storage-level queries.
 An external target (a running Jaeger) gets the load and the API queries.
+
+The loaded data stays in the output folder (ClickHouse's and SQLite's; a
+PostgreSQL database is dropped) with what the queries need to know about it,
+so ``queries_only`` can run the query phase again on it later, on a quieter
+machine, without generating and loading 10 M spans again.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from backend.storage.factory import create_storage
-from loadgen.bench.jaeger_clickhouse.load import Loaded, Prepared, bodies, load, prepare
+from loadgen.bench.jaeger_clickhouse.load import Loaded, Prepared, bodies, load, prepare, save, saved
 from loadgen.bench.jaeger_clickhouse.queries import Timing, on_api, on_storage
 from loadgen.bench.reference import decode_and_walk
 from loadgen.bench.targets import BackendTarget, ExternalTarget
@@ -31,6 +37,7 @@ CORE = [
 ]
 KIND_OF = {"sqlite": "sql", "postgres": "sql", "clickhouse": "clickhouse"}
 STORAGES = tuple(KIND_OF)
+KEPT = ("clickhouse", "sqlite")  # the storages whose data outlives the run (a PostgreSQL database is dropped)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Settings:
     output: Path
     drain_timeout_s: float
     backend_overrides: list[str] = field(default_factory=list)
+    queries_only: bool = False  # the data a previous run loaded into ``output``, queried again
 
 
 @dataclass
@@ -66,10 +74,13 @@ class Run:
 
 
 def run(settings: Settings, console: Console) -> Run:
+    if settings.queries_only:
+        return _queries_again(settings, console)
     settings.output.mkdir(parents=True, exist_ok=True)
     generator = Tracegen(settings.shape, end_ns=time.time_ns(), seed=settings.seed)
     console.print(f"generating {settings.shape.spans:,} tracegen spans …")
-    prepared = prepare(generator, settings.output / "tracegen.bin")
+    prepared = prepare(generator, settings.output / "tracegen.bin", console.print)
+    save(prepared, settings.output)
     sample = (body for _, body in zip(range(200), bodies(prepared.path), strict=False))
     walk = decode_and_walk(sample)  # a sample is enough
     results = [_storage(name, settings, prepared, console) for name in settings.storages]
@@ -79,36 +90,68 @@ def run(settings: Settings, console: Console) -> Run:
 
 def _storage(name: str, settings: Settings, prepared: Prepared, console: Console) -> Result:
     result = Result(name)
-    kind = KIND_OF[name]
-    overrides = [*CORE, f"extensions.jaeger_storage.backends.main.{kind}.retention=0", *settings.backend_overrides]
-    target = BackendTarget(name, settings.output / name, settings.postgres_url, overrides)
+    target = _target(name, settings)
     try:
         endpoints = target.start()
         console.print(f"{name}: loading …")
         cpu_before = target.usage.cpu_seconds() if target.usage else 0.0
-        result.loaded = load(endpoints.otlp_http, endpoints.query, prepared, settings.senders, settings.drain_timeout_s)
+        result.loaded = load(
+            endpoints.otlp_http, endpoints.query, prepared, settings.senders, settings.drain_timeout_s, console.print
+        )
         result.backend_cpu_s = target.usage.cpu_seconds() - cpu_before if target.usage else None
         result.error = result.loaded.failed
         if not result.error:
-            console.print(f"{name}: {result.loaded.spans_per_s(prepared.spans):,.0f} spans/s; API queries …")
-            result.api = on_api(endpoints.query, prepared, settings.repeats)
-        target.stop()
-        result.disk_bytes = target.disk_bytes()
-        if not result.error:
-            console.print(f"{name}: storage queries …")
-            storage = create_storage(*target.storage_options(), f"bench: {name}")
-            try:
-                # ClickHouse keeps merged-away parts for a while: count the live tables, as Jaeger's figure does.
-                result.disk_bytes = getattr(storage, "disk_bytes", lambda: result.disk_bytes)()
-                result.storage = on_storage(storage.reader(), prepared, settings.repeats)
-            finally:
-                storage.close()
+            console.print(f"{name}: {result.loaded.spans_per_s(prepared.spans):,.0f} spans/s")
+            _query(target, result, prepared, settings, console)
     except Exception as exc:  # noqa: BLE001 - one failed target must not lose the others' results
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
         target.stop()
         target.drop()
     return result
+
+
+def _target(name: str, settings: Settings) -> BackendTarget:
+    overrides = [*CORE, f"extensions.jaeger_storage.backends.main.{KIND_OF[name]}.retention=0"]
+    return BackendTarget(name, settings.output / name, settings.postgres_url, [*overrides, *settings.backend_overrides])
+
+
+def _query(target: BackendTarget, result: Result, prepared: Prepared, settings: Settings, console: Console) -> None:
+    """The API queries on the running backend, then, once it has stopped, the storage queries in this process."""
+    console.print(f"{result.name}: API queries …")
+    result.api = on_api(target.endpoints.query, prepared, settings.repeats, console.print)
+    target.stop()
+    result.disk_bytes = target.disk_bytes()
+    console.print(f"{result.name}: storage queries …")
+    storage = create_storage(*target.storage_options(), f"bench: {result.name}")
+    try:
+        # ClickHouse keeps merged-away parts for a while: count the live tables, as Jaeger's figure does.
+        result.disk_bytes = getattr(storage, "disk_bytes", lambda: result.disk_bytes)()
+        result.storage = on_storage(storage.reader(), prepared, settings.repeats, console.print)
+    finally:
+        storage.close()
+
+
+def _queries_again(settings: Settings, console: Console) -> Run:
+    """The query phase alone, on the data and with the load figures of the run that loaded ``settings.output``."""
+    prepared = saved(settings.output)
+    previous = json.loads((settings.output / "results.json").read_text())
+    loaded = {entry["name"]: entry for entry in previous["results"]}
+    results = []
+    for name in settings.storages:
+        if name not in KEPT or name not in loaded or loaded[name]["error"]:
+            raise ValueError(f"{settings.output} keeps no loaded {name} data (kept: {', '.join(KEPT)})")
+        result = Result(name, Loaded(**loaded[name]["loaded"]), backend_cpu_s=loaded[name]["backend_cpu_s"])
+        target = _target(name, settings)
+        try:
+            target.start()
+            _query(target, result, prepared, settings, console)
+        except Exception as exc:  # noqa: BLE001 - one failed target must not lose the others' results
+            result.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            target.stop()
+        results.append(result)
+    return Run(prepared, previous["decode_and_walk_spans_per_s"], results)
 
 
 def _external(spec: tuple[str, str, str], settings: Settings, prepared: Prepared, console: Console) -> Result:
@@ -118,10 +161,12 @@ def _external(spec: tuple[str, str, str], settings: Settings, prepared: Prepared
     try:
         endpoints = target.start()
         console.print(f"{name}: loading …")
-        result.loaded = load(endpoints.otlp_http, endpoints.query, prepared, settings.senders, settings.drain_timeout_s)
+        result.loaded = load(
+            endpoints.otlp_http, endpoints.query, prepared, settings.senders, settings.drain_timeout_s, console.print
+        )
         result.error = result.loaded.failed
         if not result.error:
-            result.api = on_api(endpoints.query, prepared, settings.repeats)
+            result.api = on_api(endpoints.query, prepared, settings.repeats, console.print)
     except Exception as exc:  # noqa: BLE001 - reported in the table
         result.error = f"{type(exc).__name__}: {exc}"
     return result
