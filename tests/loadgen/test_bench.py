@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from tests.loadgen.test_cli import hotrod
@@ -51,12 +52,17 @@ def test_an_unreachable_external_target_fails_the_run_but_keeps_the_others_resul
     assert "http://127.0.0.1:9 did not answer" in doc["targets"][1]["error"]
 
 
+def jaeger_clickhouse(output: Path, *more: str) -> subprocess.CompletedProcess:
+    """A tiny jaeger-clickhouse run (400 spans) of the clickhouse storage into ``output``."""
+    return hotrod(
+        "bench", "--dataset", "jaeger-clickhouse", "--storage", "clickhouse", "--traces", "40", "--days", "0.01",
+        "--query-repeats", "1", "--output", str(output), *more, cwd=output.parent,
+    )  # fmt: skip
+
+
 def test_the_jaeger_clickhouse_dataset_reports_our_figures_beside_jaegers(tmp_path: Path):
     output = tmp_path / "results"
-    result = hotrod(
-        "bench", "--dataset", "jaeger-clickhouse", "--storage", "clickhouse", "--traces", "40", "--days", "0.01",
-        "--query-repeats", "1", "--output", str(output), cwd=tmp_path,
-    )  # fmt: skip
+    result = jaeger_clickhouse(output)
     assert result.returncode == 0, result.stdout + result.stderr
     report = (output / "report.md").read_text()
     assert "| Jaeger + ClickHouse (published) | 52,129 |" in report
@@ -65,3 +71,26 @@ def test_the_jaeger_clickhouse_dataset_reports_our_figures_beside_jaegers(tmp_pa
     (clickhouse,) = doc["results"]
     assert clickhouse["error"] == "" and clickhouse["disk_bytes"] > 0
     assert clickhouse["storage"]["get-trace"]["results"] == 10 and clickhouse["api"]["services"]["results"] == 10
+
+
+def test_queries_only_queries_the_data_a_run_kept_again_beside_that_runs_load_figures(tmp_path: Path):
+    output = tmp_path / "results"
+    assert jaeger_clickhouse(output).returncode == 0
+    again = jaeger_clickhouse(output, "--queries-only")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "loading" not in again.stdout and "search by attribute: p50" in again.stdout  # said as it goes
+    (queries,) = output.glob("queries-*.json")
+    (clickhouse,) = json.loads(queries.read_text())["results"]
+    assert clickhouse["storage"]["get-trace"]["results"] == 10 and clickhouse["api"]["services"]["results"] == 10
+    (loaded,) = json.loads((output / "results.json").read_text())["results"]
+    assert (clickhouse["loaded"], clickhouse["backend_cpu_s"]) == (loaded["loaded"], loaded["backend_cpu_s"])
+    assert "Queries run again on" in queries.with_suffix(".md").read_text()
+
+
+def test_queries_only_on_a_folder_without_a_loaded_run_says_what_is_missing(tmp_path: Path):
+    result = hotrod(
+        "bench", "--dataset", "jaeger-clickhouse", "--storage", "clickhouse", "--queries-only", "--output",
+        str(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"{tmp_path} holds no loaded data" in result.stderr and "prepared.json is missing" in result.stderr
