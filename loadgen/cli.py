@@ -331,7 +331,9 @@ def bench(
             "a storage outage needs sqlite, postgres or redis; memory cannot go away", param_hint="--fault"
         )
     if queries_only and (dataset != "jaeger-clickhouse" or output is None or externals):
-        raise click.UsageError("--queries-only needs --dataset jaeger-clickhouse, the --output of that run and no --external")
+        raise click.UsageError(
+            "--queries-only needs --dataset jaeger-clickhouse, the --output of that run and no --external"
+        )
     output = output or Path("bench-results") / time.strftime("%Y%m%d-%H%M%S")
     if dataset == "jaeger-clickhouse":
         _bench_jaeger_clickhouse(

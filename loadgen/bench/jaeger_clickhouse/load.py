@@ -112,9 +112,7 @@ class Loaded:
         return spans / self.seconds if self.seconds else 0.0
 
 
-def load(
-    otlp_http: str, query_url: str, prepared: Prepared, senders: int, drain_timeout_s: float, say: Say
-) -> Loaded:
+def load(otlp_http: str, query_url: str, prepared: Prepared, senders: int, drain_timeout_s: float, say: Say) -> Loaded:
     started = time.perf_counter()
     spans_each = prepared.spans // max(prepared.requests, 1)
     sent = _reporting(bodies(prepared.path), prepared.requests, spans_each, say)

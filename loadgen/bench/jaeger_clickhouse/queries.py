@@ -103,7 +103,7 @@ def on_storage(reader: SpanReader, prepared: Prepared, repeats: int, say: Say, s
 
 
 def timed_each(runs: dict[str, Callable[[int], int]], repeats: int, say: Say) -> dict[str, Timing]:
-    """Each query timed in turn, its figures said as soon as they are known (at 10 M spans a query set takes minutes)."""
+    """Each query timed in turn, its figures said once known (at 10 M spans a query set takes minutes)."""
     timings = {}
     for name, run in runs.items():
         timings[name] = timing = timed(repeats, run)
