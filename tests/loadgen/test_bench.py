@@ -76,7 +76,10 @@ def test_the_jaeger_clickhouse_dataset_reports_our_figures_beside_jaegers(tmp_pa
 def test_queries_only_queries_the_data_a_run_kept_again_beside_that_runs_load_figures(tmp_path: Path):
     output = tmp_path / "results"
     assert jaeger_clickhouse(output).returncode == 0
-    again = jaeger_clickhouse(output, "--queries-only")
+    again = hotrod(
+        "bench", "--dataset", "jaeger-clickhouse", "--storage", "clickhouse", "--query-repeats", "1", "--queries-only",
+        "--output", str(output), cwd=tmp_path,
+    )  # fmt: skip
     assert again.returncode == 0, again.stdout + again.stderr
     assert "loading" not in again.stdout and "search by attribute: p50" in again.stdout  # said as it goes
     (queries,) = output.glob("queries-*.json")
@@ -84,7 +87,8 @@ def test_queries_only_queries_the_data_a_run_kept_again_beside_that_runs_load_fi
     assert clickhouse["storage"]["get-trace"]["results"] == 10 and clickhouse["api"]["services"]["results"] == 10
     (loaded,) = json.loads((output / "results.json").read_text())["results"]
     assert (clickhouse["loaded"], clickhouse["backend_cpu_s"]) == (loaded["loaded"], loaded["backend_cpu_s"])
-    assert "Queries run again on" in queries.with_suffix(".md").read_text()
+    report = queries.with_suffix(".md").read_text()
+    assert "Queries run again on" in report and "- Data: 40 traces of 10 spans" in report  # the loaded data's shape
 
 
 def test_queries_only_on_a_folder_without_a_loaded_run_says_what_is_missing(tmp_path: Path):

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from loadgen.bench.bulk import send_all
 from loadgen.bench.verify import wait_until_stored
-from loadgen.tracegen import Tracegen
+from loadgen.tracegen import Tracegen, TracegenShape
 
 _LENGTH = struct.Struct(">I")
 LAST_TRACES = 20  # the traces whose arrival marks the load as stored
@@ -41,11 +41,18 @@ T = TypeVar("T")
 class Prepared:
     path: Path
     requests: int
-    spans: int
+    shape: TracegenShape
     trace_ids: list[bytes]
-    spans_per_trace: int
     start_ns: int
     end_ns: int
+
+    @property
+    def spans(self) -> int:
+        return self.shape.spans
+
+    @property
+    def spans_per_trace(self) -> int:
+        return self.shape.children + 1
 
 
 def prepare(generator: Tracegen, path: Path, say: Say) -> Prepared:
@@ -59,7 +66,7 @@ def prepare(generator: Tracegen, path: Path, say: Say) -> Prepared:
             out.write(body)
             count += 1
     end_ns = generator.start_ns + shape.span_ns
-    return Prepared(path, count, shape.spans, generator.trace_ids, shape.children + 1, generator.start_ns, end_ns)
+    return Prepared(path, count, shape, generator.trace_ids, generator.start_ns, end_ns)
 
 
 def save(prepared: Prepared, folder: Path) -> None:
@@ -77,7 +84,8 @@ def saved(folder: Path) -> Prepared:
     except FileNotFoundError as exc:
         raise ValueError(f"{folder} holds no loaded data ({exc.filename} is missing)") from None
     trace_ids = [ids[at : at + TRACE_ID_BYTES] for at in range(0, len(ids), TRACE_ID_BYTES)]
-    return Prepared(**{**description, "path": Path(description["path"]), "trace_ids": trace_ids})
+    shape = TracegenShape(**description["shape"])
+    return Prepared(**{**description, "path": Path(description["path"]), "shape": shape, "trace_ids": trace_ids})
 
 
 def _reporting(items: Iterable[T], total: int, spans_each: int, say: Say) -> Iterator[T]:

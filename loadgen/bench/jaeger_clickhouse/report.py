@@ -42,15 +42,16 @@ def _cell(timing: Timing | None) -> str:
 
 def markdown(settings: Settings, run: Run) -> str:
     spans = run.prepared.spans
+    shape = run.prepared.shape  # the loaded data's, also when only the queries run again
     lines = [
         f"# Jaeger's ClickHouse benchmark, reproduced ({spans:,} tracegen spans)",
         "",
         f"- **Ours**: {machine()}.",
         f"- **Jaeger + ClickHouse (published)**: {JAEGER_MACHINE}; {JAEGER_SPANS:,} spans.",
-        f"- Data: {settings.shape.traces:,} traces of {settings.shape.children + 1} spans, "
-        f"{settings.shape.services} services, {settings.shape.attributes} attributes per child span "
-        f"({settings.shape.attribute_keys} keys × {settings.shape.attribute_values} values), "
-        f"over {settings.shape.span_ns / 86_400e9:g} days; decode-and-walk on the same requests: "
+        f"- Data: {shape.traces:,} traces of {shape.children + 1} spans, "
+        f"{shape.services} services, {shape.attributes} attributes per child span "
+        f"({shape.attribute_keys} keys × {shape.attribute_values} values), "
+        f"over {shape.span_ns / 86_400e9:g} days; decode-and-walk on the same requests: "
         f"{run.decode_and_walk:,.0f} spans per CPU-second.",
         *_queries_only_note(settings),
         "",
