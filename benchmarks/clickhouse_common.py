@@ -23,12 +23,13 @@ from loadgen.tracegen import Tracegen, TracegenShape
 BATCH_SPANS = QueueBatchOptions().max_size
 
 
-def batches(generator: Tracegen) -> Iterator[SpanBatch]:
-    """The generator's requests decoded as the OTLP receiver does, merged up to the sending queue's batch size."""
+def batches(generator: Tracegen, size: int = BATCH_SPANS) -> Iterator[SpanBatch]:
+    """The generator's requests decoded as the OTLP receiver does, merged up to ``size`` spans (by default the
+    sending queue's batch size)."""
     merged = SpanBatch()
     for request in generator.requests():
         merged.extend(to_batch(parse_protobuf(request.SerializeToString())).batch)
-        if len(merged) >= BATCH_SPANS:
+        if len(merged) >= size:
             yield merged
             merged = SpanBatch()
     if merged.spans:

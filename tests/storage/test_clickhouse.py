@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
 from backend.core.binding import ConfigError
-from backend.storage.api import AttributeFilter, StorageError, TraceQuery
+from backend.storage.api import AttributeFilter, Storage, StorageError, TraceQuery
 from backend.storage.clickhouse.engine import Embedded
 from backend.storage.clickhouse.filters import where
 from backend.storage.clickhouse.schema import Layout
@@ -140,3 +141,51 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path):
     options = {"url": "http://127.0.0.1:9", "sampling_url": f"sqlite:///{tmp_path / 's.db'}"}
     with pytest.raises(StorageError, match=r"cannot reach ClickHouse at http://127\.0\.0\.1:9"):
         create_storage("clickhouse", options, "tests")
+
+
+def _rows(storage: Storage, sql: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = cast(ClickHouseStorage, storage)._connection.arrow(sql).to_pylist()  # noqa: SLF001
+    return rows
+
+
+def test_a_database_of_an_earlier_version_loses_its_views_and_gets_each_trace_window_once(clickhouse_folder: Path):
+    """The writer fills ``trace_times`` and ``operations`` itself; the views an earlier version made are dropped at
+    start, or every span would be counted twice in them."""
+    database = f"views_{uuid.uuid4().hex[:8]}"
+    options = {"path": str(clickhouse_folder), "database": database}
+    storage = create_storage("clickhouse", options, "tests")
+    try:
+        connection = cast(ClickHouseStorage, storage)._connection  # noqa: SLF001 - the test sets the tables up
+        connection.command(
+            f"CREATE MATERIALIZED VIEW `{database}`.`trace_times_mv` TO `{database}`.`trace_times` AS SELECT trace_id,"
+            f" min(start_ns) AS first_ns, max(start_ns + duration_ns) AS last_ns FROM `{database}`.`spans`"
+            " GROUP BY trace_id"
+        )
+    finally:
+        storage.close()
+    storage = create_storage("clickhouse", options, "tests")
+    try:
+        now = time.time_ns()
+        root = SpanSpec("driver", "op", start_ns=now, duration_ns=500)
+        child = SpanSpec("driver", "child", trace_id=root.trace_id, parent=root, start_ns=now + 100, duration_ns=900)
+        storage.writer().write(batch_of([root, child]))
+
+        views = _rows(storage, f"SELECT name FROM system.tables WHERE database = '{database}' AND name LIKE '%_mv'")
+        assert views == []
+        times = _rows(storage, f"SELECT first_ns, last_ns FROM `{database}`.`trace_times`")
+        assert times == [{"first_ns": now, "last_ns": now + 1_000}]
+    finally:
+        storage.close()
+
+
+def test_operations_already_written_are_not_inserted_again(clickhouse_folder: Path):
+    database = f"ops_{uuid.uuid4().hex[:8]}"
+    storage = create_storage("clickhouse", {"path": str(clickhouse_folder), "database": database}, "tests")
+    try:
+        storage.writer().write(batch_of([SpanSpec("driver", "find"), SpanSpec("driver", "find")]))
+        storage.writer().write(batch_of([SpanSpec("driver", "find"), SpanSpec("driver", "fetch")]))
+
+        rows = _rows(storage, f"SELECT name FROM `{database}`.`operations` ORDER BY name")  # without FINAL: as stored
+        assert rows == [{"name": b"fetch"}, {"name": b"find"}]  # strings come back as bytes
+    finally:
+        storage.close()

@@ -11,7 +11,8 @@ The table is a ``ReplacingMergeTree`` whose key ends in the trace and span
 id: a span delivered twice is folded into one by background merges, and
 readers fold what is not merged yet (``LIMIT 1 BY``, ``uniqExact``).
 
-Side tables filled by materialized views as spans are inserted:
+Side tables the writer fills from the same batch as the spans (no materialized views:
+they cost the engine more CPU than the writer's Arrow group-by, ``benchmarks/clickhouse_insert.py``):
 ``trace_times`` (trace id → first start and last end; sorted by trace id,
 so finding a trace is a primary-key lookup that then reads only the
 partitions and key ranges of that time window, with a bloom filter on
@@ -38,6 +39,7 @@ _DAY_NS = 86_400_000_000_000
 # a pair one span in ~9,000 has went from ~1,070 to ~100 ms (p50), a pair no span has from ~730 to ~14 ms.
 _PAIRS_BLOOM = f"INDEX tag_pairs_bloom {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1"
 _ADD_PAIRS_BLOOM = _PAIRS_BLOOM.replace("INDEX", "INDEX IF NOT EXISTS", 1)
+_FORMER_VIEWS = ("trace_times", "operations")  # materialized views of earlier versions, dropped at start
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,8 @@ class Layout:
             *self._added_columns("processes", "scope_keys Array(String)", "scope_values Array(String)"),
             # spans tables of earlier versions: parts written from now on get the filter (older ones are read whole)
             f"ALTER TABLE {self._local('spans')}{self._on_cluster()} ADD {_ADD_PAIRS_BLOOM}",
-            self._view(
-                "trace_times",
-                "SELECT trace_id, min(start_ns) AS first_ns, max(start_ns + duration_ns) AS last_ns"
-                " FROM {spans} GROUP BY trace_id",
-            ),
-            self._view("operations", "SELECT DISTINCT service, name, kind FROM {spans}"),
+            # tables of earlier versions: the writer fills these two itself now (see writer.py)
+            *(f"DROP VIEW IF EXISTS `{self.database}`.`{target}_mv`{self._on_cluster()}" for target in _FORMER_VIEWS),
         ]
 
     def _added_columns(self, name: str, *columns: str) -> list[str]:
@@ -168,11 +166,3 @@ class Layout:
             f" ENGINE = Distributed(`{self.cluster}`, `{self.database}`, `{name}_local`, {shard_key})"
         )
         return [create, distributed]
-
-    def _view(self, target: str, select: str) -> str:
-        """A materialized view from the spans each node stores into ``target`` on that node."""
-        view = f"`{self.database}`.`{target}_mv`"
-        return (
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view}{self._on_cluster()} TO {self._local(target)}"
-            f" AS {select.format(spans=self._local('spans'))}"
-        )
