@@ -24,6 +24,9 @@ STORAGE_URLS = {
     "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 }
 POSTGRES_WORKERS = 4
+# ClickHouse writes a part per insert (a few ms of CPU each, then merged again) and an attribute search skips
+# little in small unmerged parts: under load the exporter's deliveries grow up to this (benchmarks/clickhouse_insert.py)
+CLICKHOUSE_BATCH_SPANS = 65_536
 _ENV = "HOTROD_BACKEND_"
 _HOST_PORT = re.compile(r"^[^/]*:\d+$")  # not a URL: exporters' remote endpoints are never rebound
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -163,13 +166,11 @@ def apply_flags(
             for pid, options in (tree.get("processors") or {}).items():
                 if pid.split("/")[0] == "batch":
                     tree["processors"][pid] = {"workers": POSTGRES_WORKERS, **(options or {})}
-            for eid, options in (tree.get("exporters") or {}).items():
-                if eid.split("/")[0] == "jaeger_storage_exporter":
-                    queue = (options or {}).get("sending_queue") or {}
-                    tree["exporters"][eid] = {
-                        **(options or {}),
-                        "sending_queue": {"num_consumers": POSTGRES_WORKERS, **queue},
-                    }
+            _storage_queues(tree, lambda queue: {"num_consumers": POSTGRES_WORKERS, **queue})
+        if storage == "clickhouse":
+            _storage_queues(
+                tree, lambda queue: {**queue, "batch": {"max_size": CLICKHOUSE_BATCH_SPANS, **queue.get("batch", {})}}
+            )
     for name, (path, default_port, needed) in ENDPOINTS.items():
         port = ports.get(name.replace("-", "_") + "_port")
         if port is None and bind_host is None:
@@ -186,6 +187,16 @@ def apply_flags(
     if bind_host is not None:
         for section in ("receivers", "extensions"):
             _rebind(tree.get(section), bind_host)
+
+
+def _storage_queues(tree: dict[str, Any], fill: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Every storage exporter's ``sending_queue`` with ``fill``'s defaults (what the config sets is kept)."""
+    for eid, options in (tree.get("exporters") or {}).items():
+        if eid.split("/")[0] == "jaeger_storage_exporter":
+            tree["exporters"][eid] = {
+                **(options or {}),
+                "sending_queue": fill((options or {}).get("sending_queue") or {}),
+            }
 
 
 def _rebind(node: Any, host: str) -> None:

@@ -181,6 +181,17 @@ def test_postgres_gives_storage_exporters_and_batch_processors_parallel_writers_
     assert tree["exporters"]["jaeger_storage_exporter/slow"]["sending_queue"] == {"num_consumers": 2}
 
 
+def test_clickhouse_gives_storage_exporters_larger_deliveries_unless_configured():
+    tree = read(None)
+    tree["exporters"]["jaeger_storage_exporter/small"] = {"sending_queue": {"batch": {"max_size": 100}}}
+    apply_flags(tree, "clickhouse", None, None, {})
+    assert tree["exporters"]["jaeger_storage_exporter"]["sending_queue"] == {
+        "storage": "file_storage",
+        "batch": {"max_size": 65_536},
+    }
+    assert tree["exporters"]["jaeger_storage_exporter/small"]["sending_queue"] == {"batch": {"max_size": 100}}
+
+
 def test_bind_reaches_endpoints_of_other_receivers_and_extensions_but_not_exporters():
     tree = read(None)
     tree["receivers"]["custom"] = {"protocols": {"udp": {"endpoint": "127.0.0.1:6831"}}}
