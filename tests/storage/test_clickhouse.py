@@ -15,6 +15,7 @@ from backend.storage.clickhouse.engine import Embedded
 from backend.storage.clickhouse.filters import where
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.store import ClickHouseStorage
+from backend.storage.clickhouse.writer import CHUNK_SPANS
 from backend.storage.factory import create_storage
 from tests.builders import SpanSpec, batch_of
 
@@ -187,5 +188,28 @@ def test_operations_already_written_are_not_inserted_again(clickhouse_folder: Pa
 
         rows = _rows(storage, f"SELECT name FROM `{database}`.`operations` ORDER BY name")  # without FINAL: as stored
         assert rows == [{"name": b"fetch"}, {"name": b"find"}]  # strings come back as bytes
+    finally:
+        storage.close()
+
+
+def test_a_batch_larger_than_a_chunk_of_columns_is_one_part_with_every_span(clickhouse_folder: Path):
+    """The writer builds a large batch's columns in chunks and inserts them as one table (writer.py)."""
+    database = f"chunks_{uuid.uuid4().hex[:8]}"
+    storage = create_storage("clickhouse", {"path": str(clickhouse_folder), "database": database}, "tests")
+    try:
+        now = time.time_ns()
+        root = SpanSpec("driver", "op", start_ns=now)
+        children = [
+            SpanSpec("driver", "fetch", trace_id=root.trace_id, parent=root, start_ns=now + number)
+            for number in range(CHUNK_SPANS + 10)
+        ]
+        storage.writer().write(batch_of([root, *children]))
+
+        parts = _rows(storage, f"SELECT count() AS n FROM system.parts WHERE active AND database = '{database}'"
+                      " AND table = 'spans'")  # fmt: skip
+        assert parts == [{"n": 1}]
+        trace = storage.reader().get_trace(root.trace_id)
+        assert trace is not None
+        assert len(trace.spans) == CHUNK_SPANS + 11
     finally:
         storage.close()

@@ -31,7 +31,7 @@ from backend.storage.clickhouse.tags import Tags, attribute_tags
 K = TypeVar("K")
 # Spans turned into columns at a time: the work per span grew with the batch past this (~3.2 us a span at 8,192,
 # ~5.7 at 65,536: the bulk tag cut's buffers outgrow the caches), so a large batch is built in chunks.
-_CHUNK = 8192
+CHUNK_SPANS = 8192
 _KNOWN_LIMIT = 100_000  # processes or operations remembered as written; past it, forgotten and written again
 _ID16 = pa.binary(16)
 _ID8 = pa.binary(8)
@@ -118,11 +118,13 @@ class ClickHouseWriter:
 
 
 def spans_table(batch: SpanBatch) -> pa.Table:
-    """The batch's span rows, built ``_CHUNK`` spans at a time into one table (one insert, one part)."""
+    """The batch's span rows, built ``CHUNK_SPANS`` spans at a time into one table (one insert, one part)."""
     spans = batch.spans
-    if len(spans) <= _CHUNK:
+    if len(spans) <= CHUNK_SPANS:
         return _spans_chunk(spans)
-    return pa.concat_tables([_spans_chunk(spans[start : start + _CHUNK]) for start in range(0, len(spans), _CHUNK)])
+    return pa.concat_tables(
+        [_spans_chunk(spans[start : start + CHUNK_SPANS]) for start in range(0, len(spans), CHUNK_SPANS)]
+    )
 
 
 def _spans_chunk(spans: list[SpanRecord]) -> pa.Table:
