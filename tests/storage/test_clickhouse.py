@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -144,6 +146,17 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path):
         create_storage("clickhouse", options, "tests")
 
 
+@contextmanager
+def _fresh(folder: Path, prefix: str) -> Iterator[tuple[Storage, str]]:
+    """A storage on a database of its own in the shared engine folder, and that database's name."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    storage = create_storage("clickhouse", {"path": str(folder), "database": database}, "tests")
+    try:
+        yield storage, database
+    finally:
+        storage.close()
+
+
 def _rows(storage: Storage, sql: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = cast(ClickHouseStorage, storage)._connection.arrow(sql).to_pylist()  # noqa: SLF001
     return rows
@@ -180,23 +193,17 @@ def test_a_database_of_an_earlier_version_loses_its_views_and_gets_each_trace_wi
 
 
 def test_operations_already_written_are_not_inserted_again(clickhouse_folder: Path):
-    database = f"ops_{uuid.uuid4().hex[:8]}"
-    storage = create_storage("clickhouse", {"path": str(clickhouse_folder), "database": database}, "tests")
-    try:
+    with _fresh(clickhouse_folder, "ops") as (storage, database):
         storage.writer().write(batch_of([SpanSpec("driver", "find"), SpanSpec("driver", "find")]))
         storage.writer().write(batch_of([SpanSpec("driver", "find"), SpanSpec("driver", "fetch")]))
 
         rows = _rows(storage, f"SELECT name FROM `{database}`.`operations` ORDER BY name")  # without FINAL: as stored
         assert rows == [{"name": b"fetch"}, {"name": b"find"}]  # strings come back as bytes
-    finally:
-        storage.close()
 
 
 def test_a_batch_larger_than_a_chunk_of_columns_is_one_part_with_every_span(clickhouse_folder: Path):
     """The writer builds a large batch's columns in chunks and inserts them as one table (writer.py)."""
-    database = f"chunks_{uuid.uuid4().hex[:8]}"
-    storage = create_storage("clickhouse", {"path": str(clickhouse_folder), "database": database}, "tests")
-    try:
+    with _fresh(clickhouse_folder, "chunks") as (storage, database):
         now = time.time_ns()
         root = SpanSpec("driver", "op", start_ns=now)
         children = [
@@ -211,5 +218,3 @@ def test_a_batch_larger_than_a_chunk_of_columns_is_one_part_with_every_span(clic
         trace = storage.reader().get_trace(root.trace_id)
         assert trace is not None
         assert len(trace.spans) == CHUNK_SPANS + 11
-    finally:
-        storage.close()
