@@ -1,7 +1,7 @@
 """Where the clickhouse plug-in's insert CPU goes, and what block size and the side tables change, side by side.
 
 Usage (from the repository root):
-    .venv/bin/python -m benchmarks.clickhouse_insert [--traces 30000] [--blocks 8192,65536] [--runs 5]
+    .venv/bin/python -m benchmarks.clickhouse_insert [--traces 30000] [--blocks 8192,65536] [--forms views,writer]
 
 Tracegen spans, decoded as the OTLP receiver does, are written into one embedded engine, a
 database per variant, in deliveries of each block size given (the exporter's
@@ -67,9 +67,13 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=30_000, help="tracegen traces of 10 spans")
     parser.add_argument("--blocks", default="8192,65536", help="spans a delivery, comma-separated")
     parser.add_argument("--runs", type=int, default=5, help="attribute searches per variant and state")
+    parser.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, of: {', '.join(FORMS)}")
     parser.add_argument("--rounds", type=int, default=2, help="loads of each variant; the least CPU of each stage")
     args = parser.parse_args()
     blocks = [int(size) for size in args.blocks.split(",")]
+    forms = args.forms.split(",")
+    if unknown := set(forms) - set(FORMS):
+        parser.error(f"unknown forms: {', '.join(sorted(unknown))}")
     # 100,000 spans a day partition, as 1 M spans over 10 days in ``hotrod bench --dataset jaeger-clickhouse``
     shape = TracegenShape(traces=args.traces, span_ns=max(1, args.traces // 10_000) * _DAY_NS)
     generator = Tracegen(shape, end_ns=time.time_ns())
@@ -88,7 +92,7 @@ def main() -> None:
         loads = {block: list(batches(Tracegen(shape, end_ns=time.time_ns()), block)) for block in blocks}
         for round_number in range(args.rounds):  # rounds alternate, so that drift in the machine's load hits all
             for block, deliveries in loads.items():
-                for form in FORMS:
+                for form in forms:
                     name = f"{form}, {block:,}-span blocks"
                     database = f"r{round_number}_{form.replace(' ', '_')}_{block}"
                     stages = _variant(folder, connection, database, deliveries, form, args.runs, spans)
