@@ -13,6 +13,7 @@ its own threads, with the GIL released.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -78,19 +79,24 @@ class Embedded:
 
     def insert(self, table: str, data: pa.Table) -> None:
         """As an Arrow IPC stream, which chDB reads column by column (its Python() table function looks the
-        table up among Python objects, which costs more than the insert itself in a large process)."""
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, data.schema) as stream:
-            stream.write_table(data)
-        body = sink.getvalue().to_pybytes()
+        table up among Python objects, which costs more than the insert itself in a large process).
+
+        The stream is handed over a record batch at a time as it is written, rather than as one buffer of the
+        whole table: the engine still makes one insert of it (a part per partition), for less CPU with a
+        large table (``python -m benchmarks.clickhouse_insert --whole-buffer``; docs/clickhouse.md).
+        """
+        sql = f"INSERT INTO {table} ({', '.join(data.column_names)}) SETTINGS {_settings(_INSERT)}"
+        written = io.BytesIO()
         with self._lock:
             if self._closed:
                 raise StorageError("the embedded ClickHouse is closed")
             try:
-                with self._connection.send_insert(
-                    f"INSERT INTO {table} ({', '.join(data.column_names)}) SETTINGS {_settings(_INSERT)}", "ArrowStream"
-                ) as inserter:
-                    inserter.append(body)
+                with self._connection.send_insert(sql, "ArrowStream") as inserter:
+                    with pa.ipc.new_stream(pa.PythonFile(written, mode="w"), data.schema) as stream:
+                        for batch in data.to_batches():
+                            stream.write_batch(batch)
+                            inserter.append(_taken(written))
+                    inserter.append(_taken(written))  # the end-of-stream marker
                     inserter.finish()
             except Exception as exc:  # noqa: BLE001 - chDB raises its own error types for every failure
                 raise StorageError(f"ClickHouse: {exc}") from exc
@@ -150,6 +156,14 @@ class Server:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _taken(written: io.BytesIO) -> bytes:
+    """What was written since the last call, leaving the buffer empty."""
+    chunk = written.getvalue()
+    written.seek(0)
+    written.truncate()
+    return chunk
 
 
 def _settings(settings: dict[str, int]) -> str:
