@@ -9,7 +9,9 @@ Also prints the writer's tag columns built span by span (``tags.batch_tags``, be
 For random trace ids of tracegen data in an embedded store: the reader's ``get_trace`` as
 shipped; its spans statement with the trace's time window as two scalar subqueries on
 ``trace_times`` (before) and as one subquery giving both ends (after); the ``trace_times``
-lookup alone; and ``SELECT 1``, the floor every chDB statement pays.  Wall p50/p99 on a shared
+lookup alone; the spans statement with the window given as literals (what the subquery costs)
+and without the payload column (what reading the payloads costs); and ``SELECT 1``, the floor
+every chDB statement pays.  Wall p50/p99 on a shared
 machine follow its load; CPU per call (the process's, the engine's threads included) is the
 steadier figure.  Rounds alternate so that drift hits every form alike.
 """
@@ -77,18 +79,35 @@ def main() -> None:
                 " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
             )
 
-        def one_subquery() -> object:
+        def one_subquery(columns: str = _COLUMNS) -> object:
             ids = hex_list([next(picked)])
             return connection.arrow(
                 f"WITH {layout.trace_window(f'trace_id IN ({ids})')} AS window"
-                f" SELECT {_COLUMNS} FROM {spans} WHERE trace_id IN ({ids})"
+                f" SELECT {columns} FROM {spans} WHERE trace_id IN ({ids})"
                 " AND start_ns >= window.1 AND start_ns <= window.2 ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
+            )
+
+        windows = {
+            row["trace_id"]: (row["low"], row["high"])
+            for row in connection.arrow(
+                f"SELECT trace_id, min(first_ns) AS low, max(last_ns) AS high FROM {trace_times} GROUP BY trace_id"
+            ).to_pylist()
+        }
+
+        def window_known() -> object:
+            trace_id = next(picked)
+            low, high = windows[trace_id]
+            return connection.arrow(
+                f"SELECT {_COLUMNS} FROM {spans} WHERE trace_id IN ({hex_list([trace_id])})"
+                f" AND start_ns >= {low} AND start_ns <= {high} ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
             )
 
         forms: dict[str, Callable[[], object]] = {
             "get_trace (as shipped)": lambda: storage.reader().get_trace(next(picked)),
             "before: two subqueries": two_subqueries,
             "after: one subquery": one_subquery,
+            "spans, window known": window_known,
+            "spans without payload": lambda: one_subquery(_COLUMNS.removesuffix(", payload")),
             "trace_times lookup alone": lambda: connection.arrow(
                 f"SELECT min(first_ns), max(last_ns) FROM {trace_times} WHERE trace_id IN ({hex_list([next(picked)])})"
             ),

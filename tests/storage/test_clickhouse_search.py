@@ -89,9 +89,13 @@ def test_a_search_reads_older_windows_until_it_has_its_limit(storage: Storage):
     assert found == [spec.trace_id for spec in reversed(specs)][1:11]
 
 
-@pytest.mark.parametrize(("limit", "statements"), [(1, 1), (3, 2), (100, 3)])
+@pytest.mark.parametrize(("limit", "statements"), [(1, 1), (3, 2), (8, 3), (100, 2)])
 def test_a_search_stops_at_the_window_that_fills_its_limit(storage: Storage, limit: int, statements: int):
-    """16 traces an hour apart over 16 hours: the newest sixteenth holds 1, the newest quarter 4."""
+    """17 traces an hour apart over 16 hours: the newest sixteenth holds 2, the newest quarter 5.
+
+    Past the sixteenth, the rest of the quarter is read only when the sixteenth found a quarter of
+    the limit (limit 3 and 8); otherwise (limit 100) all the rest at once.
+    """
     hourly(storage, 17)
     reader = storage.reader()
     assert isinstance(reader, ClickHouseReader)

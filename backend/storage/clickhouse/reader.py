@@ -32,6 +32,7 @@ _INDEXED_COLUMNS = (
 )
 _RECORD_COLUMNS = f"{_INDEXED_COLUMNS}, payload"
 _WINDOW_SHARES = (16, 4)  # a search's newest sixteenth, then up to its newest quarter, then the rest
+_WINDOW_GROWTH = 4  # how much more of the range the newest quarter covers than the newest sixteenth
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -107,7 +108,9 @@ class ClickHouseReader:
         if not condition.exact:
             return self._confirmed(query, condition, query.limit)
         found: dict[bytes, None] = {}
-        for low, high in newest_first(query.start_min_ns, query.start_max_ns):
+        windows = newest_first(query.start_min_ns, query.start_max_ns)
+        while windows:
+            low, high = windows.pop(0)
             rows = self._connection.arrow(
                 f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
                 " AND start_ns >= {window_low:Int64} AND start_ns <= {window_high:Int64}"
@@ -118,6 +121,8 @@ class ClickHouseReader:
                 found.setdefault(trace_id)
             if len(found) >= query.limit:
                 break
+            if windows and len(found) * _WINDOW_GROWTH < query.limit:  # the next window would fall short too
+                windows = [(windows[-1][0], windows[0][1])]
         return list(found)[: query.limit]
 
     def _confirmed(self, query: TraceQuery, condition: Condition, limit: int | None) -> list[bytes]:
@@ -205,10 +210,14 @@ def newest_first(start_min_ns: int | None, start_max_ns: int | None) -> list[tup
     the limit applies.  Searched window by window, a search that finds its
     limit in the newest sixteenth of the range (its day partitions and
     primary-key ranges only) stops there; one that does not goes on to the
-    next quarter, then the rest, so it reads the range once over at most
-    three statements.  Traces found in a newer window rank before any found
-    only in an older one (a trace ranks by its newest matching span), so the
-    result is the single statement's.  An open-ended range is one window.
+    rest of the newest quarter, then the rest, so it reads the range once over
+    at most three statements.  ``find_trace_ids`` skips the quarter when the
+    sixteenth found less than a quarter of the limit (four times the stretch
+    would likely fall short too): a search for rare spans costs one statement
+    more than a single one, not two.  Traces found in a newer window rank
+    before any found only in an older one (a trace ranks by its newest
+    matching span), so the result is the single statement's.  An open-ended
+    range is one window.
     """
     if start_min_ns is None or start_max_ns is None:
         return [
