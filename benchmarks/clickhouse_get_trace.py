@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from backend.storage.clickhouse.filters import hex_list
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.tag_columns import tag_columns
 from backend.storage.clickhouse.tags import batch_tags
-from benchmarks.clickhouse_common import batches, filled_store, load_line, timed
+from benchmarks.clickhouse_common import batches, load_line, scratch_store, timed
 from loadgen.tracegen import Tracegen, TracegenShape
 
 _COLUMNS = (
@@ -62,9 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     span_by_span, bulk = tag_cpu(min(args.traces, 10_000))
     print(f"tag columns, CPU us a span: span by span {span_by_span:.2f}, bulk {bulk:.2f} ({span_by_span / bulk:.1f}x)")
-    folder = Path(tempfile.mkdtemp(prefix="ch-get-trace-"))
-    try:
-        storage, trace_ids = filled_store(folder, args.traces)
+    with scratch_store(args.traces, "ch-get-trace-") as (storage, trace_ids):
         connection = storage._connection  # noqa: SLF001 - a benchmark reaches into the engine on purpose
         layout = Layout("jaeger")
         spans, trace_times = layout.table("spans"), layout.table("trace_times")
@@ -120,9 +115,6 @@ def main() -> None:
                 p50, p99, cpu = timed(form, args.runs)
                 print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}")
         print(load_line())
-        storage.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

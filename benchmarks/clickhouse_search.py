@@ -22,8 +22,6 @@ without it the parts are as the load left them, merging in the background meanwh
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -32,7 +30,7 @@ from pathlib import Path
 from backend.storage.api import TraceQuery
 from backend.storage.clickhouse.filters import TAG_PAIRS, where
 from backend.storage.clickhouse.schema import Layout
-from benchmarks.clickhouse_common import filled_store, load_line, timed
+from benchmarks.clickhouse_common import load_line, scratch_store, timed
 from loadgen.bench.jaeger_clickhouse.load import Prepared
 from loadgen.bench.jaeger_clickhouse.queries import STORAGE_LIMIT, searches
 
@@ -44,9 +42,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--optimize", action="store_true", help="merge the spans table to its final parts first")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="ch-search-"))
-    try:
-        storage, trace_ids = filled_store(folder, args.traces)
+    with scratch_store(args.traces, "ch-search-") as (storage, trace_ids):
         connection = storage._connection  # noqa: SLF001 - a benchmark reaches into the engine on purpose
         spans = Layout("jaeger").table("spans")
         if args.optimize:
@@ -86,9 +82,6 @@ def main() -> None:
                     cells = f"{found:>6} {p50:>8.1f} {p99:>8.1f} {cpu:>12.1f}{note}"
                     print(f"{round_number:>5} {name:22} {form_name:7} {cells}")
         print(load_line())
-        storage.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
