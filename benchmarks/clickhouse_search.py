@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 
 from backend.storage.api import TraceQuery
-from backend.storage.clickhouse.filters import TAG_PAIRS, where
+from backend.storage.clickhouse.filters import TAG_PAIRS, hex_list, where
 from backend.storage.clickhouse.schema import Layout
 from benchmarks.clickhouse_common import load_line, scratch_store, timed
 from loadgen.bench.jaeger_clickhouse.load import Prepared
@@ -52,13 +52,15 @@ def main() -> None:
         reader = storage.reader()
 
         def before(query: TraceQuery) -> list[bytes]:
-            """One statement, every match in the range sorted; a tag by its pair alone."""
+            """One statement, every match in the range sorted; a tag by its pair alone (or its process's)."""
             condition = where(replace(query, tags={}), reader.processes_with)
             params = dict(condition.params)
             tests = [condition.sql]
             for number, (key, value) in enumerate(sorted(query.tags.items())):
                 params[f"pair{number}"] = f"{key}\x1f{value}"
-                tests.append(f"has({TAG_PAIRS}, {{pair{number}:String}})")
+                processes = reader.processes_with(key, value, ("resource", "scope"))
+                in_process = f" OR process_id IN ({hex_list(processes)})" if processes else ""
+                tests.append(f"(has({TAG_PAIRS}, {{pair{number}:String}}){in_process})")
             rows = connection.arrow(
                 f"SELECT trace_id FROM {spans} WHERE {' AND '.join(tests)}"
                 f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {query.limit}",
