@@ -33,6 +33,7 @@ from backend.storage.clickhouse.schema import Layout
 from benchmarks.clickhouse_common import load_line, scratch_store, timed
 from loadgen.bench.jaeger_clickhouse.load import Prepared
 from loadgen.bench.jaeger_clickhouse.queries import STORAGE_LIMIT, searches
+from loadgen.tracegen import TracegenShape
 
 
 def main() -> None:
@@ -48,7 +49,8 @@ def main() -> None:
         if args.optimize:
             connection.command(f"OPTIMIZE TABLE {spans} FINAL")
         bounds = connection.arrow(f"SELECT min(start_ns) AS low, max(start_ns) AS high FROM {spans}").to_pylist()[0]
-        prepared = Prepared(Path(), 0, args.traces * 10, trace_ids, 10, bounds["low"], bounds["high"])
+        shape = TracegenShape(traces=args.traces)  # what scratch_store loads
+        prepared = Prepared(Path(), 0, shape, trace_ids, bounds["low"], bounds["high"])
         reader = storage.reader()
 
         def before(query: TraceQuery) -> list[bytes]:
@@ -71,7 +73,7 @@ def main() -> None:
 
         queries = {name: replace(query, limit=STORAGE_LIMIT) for name, query in searches(prepared).items()}
         forms: dict[str, Callable[[TraceQuery], list[bytes]]] = {"before": before, "after": reader.find_trace_ids}
-        print(f"{args.traces * 10:,} spans; parts {'merged' if args.optimize else 'as loaded'}; {load_line()}")
+        print(f"{shape.spans:,} spans; parts {'merged' if args.optimize else 'as loaded'}; {load_line()}")
         print(f"{'round':>5} {'search':22} {'form':7} {'found':>6} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/call':>12}")
         for round_number in range(1, args.rounds + 1):
             for name, query in queries.items():
