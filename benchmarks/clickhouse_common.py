@@ -7,9 +7,12 @@ the tables hold what ``hotrod bench --dataset jaeger-clickhouse`` stores, withou
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from backend.core.binding import Duration
@@ -44,6 +47,20 @@ def filled_store(folder: Path, traces: int) -> tuple[ClickHouseStorage, list[byt
     for batch in batches(generator):
         writer.write(batch)
     return storage, generator.trace_ids
+
+
+@contextmanager
+def scratch_store(traces: int, prefix: str) -> Iterator[tuple[ClickHouseStorage, list[bytes]]]:
+    """``filled_store`` in a scratch folder, closed and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        storage, trace_ids = filled_store(folder, traces)
+        try:
+            yield storage, trace_ids
+        finally:
+            storage.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def timed(work: Callable[[], object], runs: int) -> tuple[float, float, float]:

@@ -9,7 +9,9 @@ Also prints the writer's tag columns built span by span (``tags.batch_tags``, be
 For random trace ids of tracegen data in an embedded store: the reader's ``get_trace`` as
 shipped; its spans statement with the trace's time window as two scalar subqueries on
 ``trace_times`` (before) and as one subquery giving both ends (after); the ``trace_times``
-lookup alone; and ``SELECT 1``, the floor every chDB statement pays.  Wall p50/p99 on a shared
+lookup alone; the spans statement with the window given as literals (what the subquery costs)
+and without the payload column (what reading the payloads costs); and ``SELECT 1``, the floor
+every chDB statement pays.  Wall p50/p99 on a shared
 machine follow its load; CPU per call (the process's, the engine's threads included) is the
 steadier figure.  Rounds alternate so that drift hits every form alike.
 """
@@ -18,17 +20,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from backend.storage.clickhouse.filters import hex_list
 from backend.storage.clickhouse.schema import Layout
 from backend.storage.clickhouse.tag_columns import tag_columns
 from backend.storage.clickhouse.tags import batch_tags
-from benchmarks.clickhouse_common import batches, filled_store, load_line, timed
+from benchmarks.clickhouse_common import batches, load_line, scratch_store, timed
 from loadgen.tracegen import Tracegen, TracegenShape
 
 _COLUMNS = (
@@ -60,9 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     span_by_span, bulk = tag_cpu(min(args.traces, 10_000))
     print(f"tag columns, CPU us a span: span by span {span_by_span:.2f}, bulk {bulk:.2f} ({span_by_span / bulk:.1f}x)")
-    folder = Path(tempfile.mkdtemp(prefix="ch-get-trace-"))
-    try:
-        storage, trace_ids = filled_store(folder, args.traces)
+    with scratch_store(args.traces, "ch-get-trace-") as (storage, trace_ids):
         connection = storage._connection  # noqa: SLF001 - a benchmark reaches into the engine on purpose
         layout = Layout("jaeger")
         spans, trace_times = layout.table("spans"), layout.table("trace_times")
@@ -77,18 +74,35 @@ def main() -> None:
                 " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
             )
 
-        def one_subquery() -> object:
+        def one_subquery(columns: str = _COLUMNS) -> object:
             ids = hex_list([next(picked)])
             return connection.arrow(
                 f"WITH {layout.trace_window(f'trace_id IN ({ids})')} AS window"
-                f" SELECT {_COLUMNS} FROM {spans} WHERE trace_id IN ({ids})"
+                f" SELECT {columns} FROM {spans} WHERE trace_id IN ({ids})"
                 " AND start_ns >= window.1 AND start_ns <= window.2 ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
+            )
+
+        windows = {
+            row["trace_id"]: (row["low"], row["high"])
+            for row in connection.arrow(
+                f"SELECT trace_id, min(first_ns) AS low, max(last_ns) AS high FROM {trace_times} GROUP BY trace_id"
+            ).to_pylist()
+        }
+
+        def window_known() -> object:
+            trace_id = next(picked)
+            low, high = windows[trace_id]
+            return connection.arrow(
+                f"SELECT {_COLUMNS} FROM {spans} WHERE trace_id IN ({hex_list([trace_id])})"
+                f" AND start_ns >= {low} AND start_ns <= {high} ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
             )
 
         forms: dict[str, Callable[[], object]] = {
             "get_trace (as shipped)": lambda: storage.reader().get_trace(next(picked)),
             "before: two subqueries": two_subqueries,
             "after: one subquery": one_subquery,
+            "spans, window known": window_known,
+            "spans without payload": lambda: one_subquery(_COLUMNS.removesuffix(", payload")),
             "trace_times lookup alone": lambda: connection.arrow(
                 f"SELECT min(first_ns), max(last_ns) FROM {trace_times} WHERE trace_id IN ({hex_list([next(picked)])})"
             ),
@@ -101,9 +115,6 @@ def main() -> None:
                 p50, p99, cpu = timed(form, args.runs)
                 print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}")
         print(load_line())
-        storage.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ _INDEXED_COLUMNS = (
     "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id"
 )
 _RECORD_COLUMNS = f"{_INDEXED_COLUMNS}, payload"
+_WINDOW_SHARES = (16, 4)  # a search's newest sixteenth, then up to its newest quarter, then the rest
+_WINDOW_GROWTH = 4  # how much more of the range the newest quarter covers than the newest sixteenth
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def text(value: bytes | str) -> str:
@@ -104,13 +107,23 @@ class ClickHouseReader:
         condition = where(query, self.processes_with)
         if not condition.exact:
             return self._confirmed(query, condition, query.limit)
-        rows = self._connection.arrow(
-            f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
-            f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
-            condition.params,
-        )
-        trace_ids: list[bytes] = rows.column("trace_id").to_pylist()
-        return trace_ids
+        found: dict[bytes, None] = {}
+        windows = newest_first(query.start_min_ns, query.start_max_ns)
+        while windows:
+            low, high = windows.pop(0)
+            rows = self._connection.arrow(
+                f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
+                " AND start_ns >= {window_low:Int64} AND start_ns <= {window_high:Int64}"
+                f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
+                {**condition.params, "window_low": low, "window_high": high},
+            )
+            for trace_id in rows.column("trace_id").to_pylist():
+                found.setdefault(trace_id)
+            if len(found) >= query.limit:
+                break
+            if windows and len(found) * _WINDOW_GROWTH < query.limit:  # the next window would fall short too
+                windows = [(windows[-1][0], windows[0][1])]
+        return list(found)[: query.limit]
 
     def _confirmed(self, query: TraceQuery, condition: Condition, limit: int | None) -> list[bytes]:
         """Traces of the candidate spans that ``matcher_for`` confirms, newest first (see ``filters``)."""
@@ -187,6 +200,39 @@ class ClickHouseReader:
         return sort_links(
             DependencyLink(text(parent), text(child), int(calls)) for parent, child, calls in zip(*columns, strict=True)
         )
+
+
+def newest_first(start_min_ns: int | None, start_max_ns: int | None) -> list[tuple[int, int]]:
+    """The search's time range as windows, newest first, each the next older stretch: (low, high), inclusive.
+
+    A search wants the newest traces, but its spans are sorted by service
+    first, so ``ORDER BY start_ns DESC`` sorts every match in the range before
+    the limit applies.  Searched window by window, a search that finds its
+    limit in the newest sixteenth of the range (its day partitions and
+    primary-key ranges only) stops there; one that does not goes on to the
+    rest of the newest quarter, then the rest, so it reads the range once over
+    at most three statements.  ``find_trace_ids`` skips the quarter when the
+    sixteenth found less than a quarter of the limit (four times the stretch
+    would likely fall short too): a search for rare spans costs one statement
+    more than a single one, not two.  Traces found in a newer window rank
+    before any found only in an older one (a trace ranks by its newest
+    matching span), so the result is the single statement's.  An open-ended
+    range is one window.
+    """
+    if start_min_ns is None or start_max_ns is None:
+        return [
+            (_INT64_MIN if start_min_ns is None else start_min_ns, _INT64_MAX if start_max_ns is None else start_max_ns)
+        ]
+    windows: list[tuple[int, int]] = []
+    high = start_max_ns
+    for share in _WINDOW_SHARES:
+        low = max(start_min_ns, start_max_ns - (start_max_ns - start_min_ns) // share)
+        if low <= high:
+            windows.append((low, high))
+            high = low - 1
+    if high >= start_min_ns:
+        windows.append((start_min_ns, high))
+    return windows
 
 
 def records(rows: pa.Table) -> list[SpanRecord]:
