@@ -157,24 +157,34 @@ def main() -> None:
 
     plan = Plan(args.spans, args.batch, time.time_ns() - SPREAD)
     columns = columns_of(args, plan.total)
+    try:
+        results = measure(plan, columns)
+    finally:  # also when interrupted: a 10 M-span column holds gigabytes
+        for folder in {column.folder for column in columns if column.folder is not None and not args.keep}:
+            shutil.rmtree(folder, ignore_errors=True)
     labels = [column.label for column in columns]
-    print(f"loading {plan.total:,} spans in batches of {args.batch} into: {'; '.join(labels)}", flush=True)
+    print(f"\n{plan.total:,} spans; {'':<34}" + "".join(f"{label:>30}" for label in labels))
+    for name in results[labels[0]]:
+        print(f"{name:<45}" + "".join(f"{results[label].get(name, '-'):>30}" for label in labels))
+
+
+def measure(plan: Plan, columns: list[Column]) -> dict[str, Results]:
+    """Load ``plan`` into every column in turn, then query and close each, the tag index first; printed as it goes."""
+    labels = [column.label for column in columns]
+    print(f"loading {plan.total:,} spans in batches of {plan.batch} into: {'; '.join(labels)}", flush=True)
     writers = [TimedWriter(column.label, column.storage.writer()) for column in columns]
     trace_ids = load(plan, writers, max(c.queries for c in columns))
-    results: dict[str, Results] = {}
+    results = {writer.label: writer.results() for writer in writers}
+    print("".join(f"  {w.label}: {', '.join(f'{k} {v}' for k, v in results[w.label].items())}\n" for w in writers))
     for column, writer in sorted(zip(columns, writers, strict=True), key=lambda pair: pair[0].scans):
         print(f"{column.label}: querying ...", flush=True)
-        results[column.label] = {**writer.results(), **queries(column, trace_ids, plan.base_ns)}
+        results[column.label].update(queries(column, trace_ids, plan.base_ns))
         column.storage.close()  # SQLite checkpoints and removes the WAL on the last close
         size = disk_bytes(column.folder)
         if size:
             results[column.label]["disk bytes/span"] = f"{size / writer.spans:,.0f} ({size / 1e6:,.0f} MB)"
-        if column.folder is not None and not args.keep:
-            shutil.rmtree(column.folder)
         print("".join(f"  {name:<43}{figure:>30}\n" for name, figure in results[column.label].items()), flush=True)
-    print(f"\n{plan.total:,} spans; {'':<34}" + "".join(f"{label:>30}" for label in labels))
-    for name in results[labels[0]]:
-        print(f"{name:<45}" + "".join(f"{results[label].get(name, '-'):>30}" for label in labels))
+    return results
 
 
 if __name__ == "__main__":
