@@ -124,10 +124,12 @@ def columns_of(args: argparse.Namespace, total: int) -> list[Column]:
         folder = Path(tempfile.mkdtemp(prefix="storage-bench-"))
         options = {"path": str(folder / "clickhouse"), "retention": 0}
         return [Column("clickhouse", create_storage("clickhouse", options, "bench"), folder, *counts)]
-    columns: list[Column] = []
-    for name in args.columns.split(","):
+    names = args.columns.split(",")
+    for name in names:  # all checked before any store is created
         if name not in SQL_COLUMNS:
             raise SystemExit(f"--columns: {name!r} is not one of {', '.join(SQL_COLUMNS)}")
+    columns: list[Column] = []
+    for name in names:
         label, index = SQL_COLUMNS[name]
         folder = Path(tempfile.mkdtemp(prefix="storage-bench-"))
         url = args.url or f"sqlite:///{folder / 'traces.db'}"
@@ -163,9 +165,10 @@ def main() -> None:
         for folder in {column.folder for column in columns if column.folder is not None and not args.keep}:
             shutil.rmtree(folder, ignore_errors=True)
     labels = [column.label for column in columns]
-    print(f"\n{plan.total:,} spans; {'':<34}" + "".join(f"{label:>30}" for label in labels))
+    width = 2 + max(len(text) for text in [*labels, *(f for figures in results.values() for f in figures.values())])
+    print(f"\n{plan.total:,} spans; {'':<34}" + "".join(f"{label:>{width}}" for label in labels))
     for name in results[labels[0]]:
-        print(f"{name:<45}" + "".join(f"{results[label].get(name, '-'):>30}" for label in labels))
+        print(f"{name:<45}" + "".join(f"{results[label].get(name, '-'):>{width}}" for label in labels))
 
 
 def measure(plan: Plan, columns: list[Column]) -> dict[str, Results]:
