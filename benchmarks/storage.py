@@ -154,13 +154,14 @@ def main() -> None:
         "--six-hour-queries", type=int, default=10, help="runs of the no-match six-hour search (a scan takes seconds)"
     )
     parser.add_argument("--scan-queries", type=int, help="at most this many runs of each query without the tag index")
+    parser.add_argument("--ahead", type=int, default=100_000, help="spans made before each run of writes")
     parser.add_argument("--keep", action="store_true", help="leave the temporary folders in place")
     args = parser.parse_args()
 
     plan = Plan(args.spans, args.batch, time.time_ns() - SPREAD)
     columns = columns_of(args, plan.total)
     try:
-        results = measure(plan, columns)
+        results = measure(plan, columns, args.ahead)
     finally:  # also when interrupted: a 10 M-span column holds gigabytes
         for folder in {column.folder for column in columns if column.folder is not None and not args.keep}:
             shutil.rmtree(folder, ignore_errors=True)
@@ -171,12 +172,12 @@ def main() -> None:
         print(f"{name:<45}" + "".join(f"{results[label].get(name, '-'):>{width}}" for label in labels))
 
 
-def measure(plan: Plan, columns: list[Column]) -> dict[str, Results]:
+def measure(plan: Plan, columns: list[Column], ahead: int) -> dict[str, Results]:
     """Load ``plan`` into every column in turn, then query and close each, the tag index first; printed as it goes."""
     labels = [column.label for column in columns]
     print(f"loading {plan.total:,} spans in batches of {plan.batch} into: {'; '.join(labels)}", flush=True)
     writers = [TimedWriter(column.label, column.storage.writer()) for column in columns]
-    trace_ids = load(plan, writers, max(c.queries for c in columns))
+    trace_ids = load(plan, writers, max(c.queries for c in columns), ahead)
     results = {writer.label: writer.results() for writer in writers}
     print("".join(f"  {w.label}: {', '.join(f'{k} {v}' for k, v in results[w.label].items())}\n" for w in writers))
     for column, writer in sorted(zip(columns, writers, strict=True), key=lambda pair: pair[0].scans):

@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from backend.spans.model import SpanBatch
 from backend.spans.otlp import to_batch
@@ -126,19 +127,31 @@ class Progress:
         )
 
 
-def load(plan: Plan, writers: Sequence[TimedWriter], picks: int, every: float = 10.0) -> list[bytes]:
-    """Write every batch of ``plan`` to each writer in turn; the trace ids of ``picks`` random spans, shuffled."""
+def load(
+    plan: Plan, writers: Sequence[TimedWriter], picks: int, ahead: int = 100_000, every: float = 10.0
+) -> list[bytes]:
+    """Write every batch of ``plan`` to each writer in turn; the trace ids of ``picks`` random spans, shuffled.
+
+    Batches are made ``ahead`` spans at a time, then each writer writes that
+    run of batches back to back, as the preloaded runs wrote all of theirs:
+    writing each batch right after making it measured 10-30 % fewer spans per
+    CPU-second at 300 k spans (the making's young objects and cache misses
+    land inside the timed calls), which would not compare with earlier runs.
+    """
     count = plan.requests
     tail_from = count - count // 10
     rand = random.Random(1)
     wanted = Counter(rand.randrange(count) for _ in range(picks))
     trace_ids: list[bytes] = []
     progress = Progress(plan.total, every)
-    for index, batch in enumerate(plan.batches()):
+    made = enumerate(plan.batches())
+    while run := list(islice(made, max(ahead // plan.batch, 1))):
         for writer in writers:
-            writer.write(batch, index >= tail_from)
-        trace_ids.extend(rand.choice(batch.spans).trace_id for _ in range(wanted[index]))
-        progress.advance(len(batch.spans), writers)
+            for index, batch in run:
+                writer.write(batch, index >= tail_from)
+        for index, batch in run:
+            trace_ids.extend(rand.choice(batch.spans).trace_id for _ in range(wanted[index]))
+        progress.advance(sum(len(batch.spans) for _, batch in run), writers)
     rand.shuffle(trace_ids)
     return trace_ids
 
