@@ -6,8 +6,8 @@ Usage: .venv/bin/python -m benchmarks.storage [--spans 1000000] [--batch 500] [-
 Default: the sql plug-in on a fresh SQLite file in a temporary folder, twice
 on the same spans, without and with its tag index, printed side by side.
 Spans are seeded synthetic traces (loadgen.synthetic, 10 spans each, 5
-services over six hours) made and decoded batch by batch while loading, and
-written to every column in turn (``benchmarks.storage_load``, which also says
+services over six hours) made and decoded ``--ahead`` spans at a time while
+loading, and written to every column in turn (``benchmarks.storage_load``, which also says
 exactly what is timed: each ``writer().write`` call alone).  Progress is printed
 every ten seconds.  Printed: spans/s for the whole load and for its
 last tenth (a full store), per CPU second, bytes per span on disk (SQLite,

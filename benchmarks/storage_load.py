@@ -1,19 +1,19 @@
-"""The streamed load of ``benchmarks/storage.py``: spans made batch by batch and written to every store in turn.
+"""The streamed load of ``benchmarks/storage.py``: spans made a run at a time and written to every store in turn.
 
 Streamed, because ten million decoded spans held in memory before the load
-(what the benchmark did up to a million) do not fit beside the stores: each
-batch is generated, turned into a ``SpanBatch`` by the real OTLP decoding
-(``to_batch``) just before it is written, and dropped after, so memory stays
-flat whatever the number of spans.
+(what the benchmark did up to a million) do not fit beside the stores: a run
+of batches (100 k spans by default) is generated and turned into
+``SpanBatch``es by the real OTLP decoding (``to_batch``), written, and
+dropped, so memory stays flat whatever the number of spans.
 
 What is timed: each store's ``writer().write(batch)`` call alone, wall clock
 (``perf_counter``) and this process's CPU (``process_time``) from entering it
 to leaving it, summed over the batches.  That is the work the earlier,
 preloaded runs timed (their loop did nothing but these calls); generating and
-decoding happen between the timed calls and are not counted.  Each batch goes
-to every store before the next is made, so side-by-side columns load under
-the same machine load at the same moment, which is what makes their ratio
-mean something on a shared machine.
+decoding happen between runs and are not counted.  Each run goes to every
+store before the next is made, so side-by-side columns load under the same
+machine load at nearly the same moment, which is what makes their ratio mean
+something on a shared machine.
 """
 
 from __future__ import annotations
