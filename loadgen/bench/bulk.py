@@ -7,13 +7,12 @@ delivered and the rate is what the collector sustains.
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Iterable
 
-import requests
-
-from loadgen.bench.driver import PROTOBUF
+from loadgen.bench.driver import OtlpConnection
 
 RETRY_PAUSE_S = 0.02
 EXPORT_TIMEOUT_S = 60.0
@@ -31,7 +30,8 @@ def send_all(url: str, bodies: Iterable[bytes], clients: int) -> int:
 
     def client() -> None:
         nonlocal refusals
-        with requests.Session() as session:
+        connection = OtlpConnection(url, EXPORT_TIMEOUT_S)
+        try:
             while not errors:
                 with lock:
                     body = next(source, None)
@@ -39,18 +39,20 @@ def send_all(url: str, bodies: Iterable[bytes], clients: int) -> int:
                     return
                 while True:
                     try:
-                        response = session.post(url, data=body, headers=PROTOBUF, timeout=EXPORT_TIMEOUT_S)
-                    except requests.RequestException as exc:
+                        status = connection.post(body)
+                    except (OSError, http.client.HTTPException) as exc:
                         errors.append(f"export failed: {exc}")
                         return
-                    if 200 <= response.status_code < 300:
+                    if 200 <= status < 300:
                         break
-                    if response.status_code not in (429, 503):
-                        errors.append(f"unexpected HTTP {response.status_code}: {response.text[:200]}")
+                    if status not in (429, 503):
+                        errors.append(f"unexpected HTTP {status}")
                         return
                     with lock:
                         refusals += 1
                     time.sleep(RETRY_PAUSE_S)
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=client, name=f"bulk-sender-{n}") for n in range(clients)]
     for thread in threads:
