@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.backend.conftest import Launcher
-from tests.faults.servers import PrivatePostgres, PrivateRedis, sqlite_unwritable
+from tests.faults.servers import PrivatePostgres, PrivateRedis, chdb_unwritable, sqlite_unwritable
 
 _REDIS_DBS = itertools.count(1)
 
@@ -31,6 +31,7 @@ class Target:
     down: Callable[[], None]
     up: Callable[[], None]
     database: Path | None = None  # SQLite's file
+    held: bool = False  # one process holds the storage (embedded chDB): the check reads through the query API
     is_down: bool = field(default=False)
 
     def go_down(self) -> None:
@@ -75,6 +76,12 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
             ["--storage", "postgres", "--storage-url", server.url,
              "--set", f"extensions.jaeger_storage.backends.main.sql.schema={schema}"],
             server.stop, server.start,
+        )  # fmt: skip
+    elif request.param == "clickhouse":
+        folder = tmp_path / "data" / "clickhouse"  # `hotrod backend --storage clickhouse` keeps it here
+        made = Target(
+            "clickhouse", "clickhouse", {"path": str(folder)}, ["--storage", "clickhouse"],
+            lambda: chdb_unwritable(folder, True), lambda: chdb_unwritable(folder, False), held=True,
         )  # fmt: skip
     else:
         server = request.getfixturevalue("private_redis")

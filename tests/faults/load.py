@@ -100,11 +100,18 @@ def senders(url: str, threads: int = 2) -> Iterator[Ledger]:
             worker.join(timeout=60)
 
 
+class Backend(Protocol):
+    """The backend under test (tests.backend.conftest.BackendProcess)."""
+
+    def url(self, name: str, path: str = "") -> str: ...
+
+
 class Fault(Protocol):
     """What a fault test takes down and brings back (tests.faults.conftest.Target)."""
 
     kind: str
     options: dict[str, Any]
+    held: bool  # one process holds the storage (embedded chDB): read it back through the backend's query API
 
     def go_down(self) -> None: ...
 
@@ -128,11 +135,15 @@ def through_a_fault(url: str, fault: Fault, restart: Callable[[], None] | None =
         wait_for(lambda: len(ledger.acknowledged) >= after + 100, timeout=60, what="load after the fault")
 
 
-def missing_after_drain(name: str, metrics_url: str, fault: Fault, ledger: Ledger) -> list[str]:
+def missing_after_drain(name: str, backend: Backend, fault: Fault, ledger: Ledger) -> list[str]:
     """Once the backend's queue has drained, the acknowledged traces not stored whole; prints the run's figures
     as one JSON line (what the closing notes quote)."""
+    metrics_url = backend.url("metrics", "/metrics")
     wait_for(lambda: queue_size(metrics_url) == 0, timeout=60, what="the queue drained into the storage")
-    missing = missing_traces(fault.kind, fault.options, ledger.acknowledged)
+    if fault.held:
+        missing = missing_through_api(backend.url("query"), ledger.acknowledged)
+    else:
+        missing = missing_traces(fault.kind, fault.options, ledger.acknowledged)
     print(json.dumps({"fault": name, **ledger.summary(), "missing": len(missing)}))
     return missing
 
@@ -146,6 +157,18 @@ def queue_size(metrics_url: str) -> float:
         for sample in family.samples
         if sample.name == "otelcol_exporter_queue_size"
     )
+
+
+def missing_through_api(query_url: str, acknowledged: list[bytes]) -> list[str]:
+    """Acknowledged traces that the query API does not return whole (Jaeger's ``/api/traces/{id}``)."""
+    missing = []
+    with requests.Session() as session:
+        for trace_id in acknowledged:
+            answer = session.get(f"{query_url}/api/traces/{trace_id.hex()}", timeout=30)
+            spans = answer.json()["data"][0]["spans"] if answer.status_code == 200 else []
+            if len({span["spanID"] for span in spans}) != SPANS_PER_TRACE:
+                missing.append(trace_id.hex())
+    return missing
 
 
 def missing_traces(kind: str, options: dict[str, Any], acknowledged: list[bytes]) -> list[str]:

@@ -4,7 +4,8 @@ PostgreSQL: a cluster made with initdb in a temp folder, on a free port, run by 
 ``postgres`` user when the tests run as root, which PostgreSQL refuses to be).  Redis: a
 redis-server on a free port with its own folder, AOF on and ``appendfsync always``, so that a stop
 and start loses nothing it acknowledged.  SQLite: the file and its folder made unwritable
-(loadgen.bench.faults, which ``hotrod bench --fault`` uses too).
+(loadgen.bench.faults, which ``hotrod bench --fault`` uses too).  Embedded ClickHouse (chDB): its
+tables' folders made unwritable, so that an insert cannot create its part (a disk gone read-only).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from loadgen.bench.faults import sqlite_unwritable
 from tests.support import free_port, wait_for
 
-__all__ = ["PrivatePostgres", "PrivateRedis", "hold", "outage_seconds", "sqlite_unwritable"]
+__all__ = ["PrivatePostgres", "PrivateRedis", "chdb_unwritable", "hold", "outage_seconds", "sqlite_unwritable"]
 
 _ROOT = os.geteuid() == 0
 
@@ -116,3 +117,17 @@ def outage_seconds() -> float:
 def hold(seconds: float) -> None:
     """The outage itself: time passing is the fault, so this is the one place a test sleeps."""
     time.sleep(seconds)
+
+
+def chdb_unwritable(folder: Path, unwritable: bool) -> None:
+    """Every table folder of the chDB data ``folder`` refuses new entries (``unwritable``), or takes them again.
+
+    A table's parts live in ``store/<prefix>/<uuid>/``: an insert writes a ``tmp_insert`` folder there first.
+    """
+    tables = [path for path in folder.glob("store/*/*") if path.is_dir()]
+    assert tables, f"no chDB tables under {folder}"
+    for path in tables:
+        if _ROOT:  # root ignores file modes
+            subprocess.run(["chattr", "+i" if unwritable else "-i", str(path)], check=True, timeout=10)
+        else:
+            path.chmod(0o555 if unwritable else 0o755)

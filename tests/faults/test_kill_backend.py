@@ -17,7 +17,7 @@ from tests.support import wait_for
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("target", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("target", ["sqlite", "postgres", "clickhouse"], indirect=True)
 def test_nothing_acknowledged_is_lost_when_the_backend_is_killed_and_restarted(target: Target, launcher) -> None:  # noqa: ANN001
     backend = launcher(*target.flags)
     metrics = backend.url("metrics", "/metrics")
@@ -28,7 +28,7 @@ def test_nothing_acknowledged_is_lost_when_the_backend_is_killed_and_restarted(t
         backend.process.wait()
     assert "replaying" in backend.log
 
-    assert missing_after_drain(f"kill -9 hotrod backend ({target.name})", metrics, target, ledger) == []
+    assert missing_after_drain(f"kill -9 hotrod backend ({target.name})", backend, target, ledger) == []
     if target.database is not None:
         assert backend.stop() == 0
         with sqlite3.connect(target.database) as connection:

@@ -30,7 +30,7 @@ def retries(metrics_url: str) -> float:
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("target", ["sqlite", "postgres", "redis"], indirect=True)
+@pytest.mark.parametrize("target", ["sqlite", "postgres", "redis", "clickhouse"], indirect=True)
 def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Target, launcher) -> None:  # noqa: ANN001
     backend = launcher(*target.flags)
     metrics = backend.url("metrics", "/metrics")
@@ -38,7 +38,7 @@ def test_every_acknowledged_span_is_stored_through_a_storage_outage(target: Targ
         hold(outage_seconds())
         assert retries(metrics) > 0, "the outage never reached the exporter"
 
-    assert missing_after_drain(f"{target.name} outage {outage_seconds()}s", metrics, target, ledger) == []
+    assert missing_after_drain(f"{target.name} outage {outage_seconds()}s", backend, target, ledger) == []
 
 
 MEMORY_QUEUE = ("--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''")
@@ -60,13 +60,13 @@ def test_with_the_queue_in_memory_senders_are_refused_while_the_storage_is_down_
     """Memory-only is a config choice: held in memory a batch would not outlive the outage any better than at the
     sender, so once the storage is known down the receiver answers 503 with Retry-After instead of 200."""
     backend = launcher(*target.flags, *MEMORY_QUEUE)
-    url, metrics = backend.url("otlp-http", "/v1/traces"), backend.url("metrics", "/metrics")
+    url = backend.url("otlp-http", "/v1/traces")
     with through_a_fault(url, target) as ledger:
         refused = wait_for(lambda: refusal(url), timeout=60, what="a 503 for new data")
         assert int(refused["Retry-After"]) >= 1
         wait_for(lambda: ledger.refusals.get(503), timeout=30, what="the senders refused too")
         hold(outage_seconds())
 
-    missing = missing_after_drain(f"{target.name} outage {outage_seconds()}s, memory queue", metrics, target, ledger)
+    missing = missing_after_drain(f"{target.name} outage {outage_seconds()}s, memory queue", backend, target, ledger)
     assert ledger.refusals.get(503, 0) > 0
     assert missing == []
