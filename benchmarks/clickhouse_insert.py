@@ -143,8 +143,8 @@ class _TimedInserts:
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.connection.command(sql, params)
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-        return self.connection.arrow(sql, params)
+    def arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None) -> pa.Table:
+        return self.connection.arrow(sql, params, settings)
 
     def close(self) -> None:
         self.connection.close()

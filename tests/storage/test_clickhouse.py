@@ -218,3 +218,19 @@ def test_a_batch_larger_than_a_chunk_of_columns_is_one_part_with_every_span(clic
         trace = storage.reader().get_trace(root.trace_id)
         assert trace is not None
         assert len(trace.spans) == CHUNK_SPANS + 11
+
+
+def test_trace_lookups_never_wait_for_the_engine_to_compile_code(clickhouse_folder: Path):
+    """ClickHouse compiles a statement shape to machine code on its fourth run (~50 ms, reader.NO_JIT); a trace
+    lookup reads a few rows, so its statements run interpreted, the fourth as fast as the others."""
+    with _fresh(clickhouse_folder, "jit") as (storage, _):
+        specs = [SpanSpec("driver", "op", start_ns=time.time_ns() + number) for number in range(8)]
+        storage.writer().write(batch_of(specs))
+        cast(ClickHouseStorage, storage)._connection.command("SYSTEM DROP COMPILED EXPRESSION CACHE")  # noqa: SLF001
+        compiled = "SELECT sum(value) AS n FROM system.events WHERE event = 'CompileFunction'"
+        before = _rows(storage, compiled)
+
+        reader = storage.reader()
+        assert all(reader.get_trace(spec.trace_id) is not None for spec in specs)
+
+        assert _rows(storage, compiled) == before

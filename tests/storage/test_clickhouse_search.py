@@ -30,9 +30,9 @@ class Counted:
         self.connection = connection
         self.statements = 0
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+    def arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None) -> pa.Table:
         self.statements += 1
-        return self.connection.arrow(sql, params)
+        return self.connection.arrow(sql, params, settings)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.connection, name)

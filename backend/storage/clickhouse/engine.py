@@ -35,7 +35,9 @@ T = TypeVar("T")
 class Connection(Protocol):
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table: ...
+    def arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None) -> pa.Table:
+        """Rows as Arrow, strings as bytes; ``settings`` are ClickHouse settings for this statement alone."""
+        ...
 
     def insert(self, table: str, data: pa.Table) -> None: ...
 
@@ -74,8 +76,8 @@ class Embedded:
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self._run(sql, "CSV", params)
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-        return self._run(f"{sql} SETTINGS {_settings(_BINARY)}", "ArrowTable", params)
+    def arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None) -> pa.Table:
+        return self._run(f"{sql} SETTINGS {_settings({**_BINARY, **(settings or {})})}", "ArrowTable", params)
 
     def insert(self, table: str, data: pa.Table) -> None:
         """As an Arrow IPC stream in a file of the data folder, read by ``INSERT ... FROM INFILE``.
@@ -142,9 +144,11 @@ class Server:
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self._guard(lambda: self._client.command(sql, parameters=params))
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+    def arrow(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, int] | None = None) -> pa.Table:
         return self._guard(
-            lambda: self._client.query_arrow(sql, parameters=params, settings=_BINARY, use_strings=False)
+            lambda: self._client.query_arrow(
+                sql, parameters=params, settings={**_BINARY, **(settings or {})}, use_strings=False
+            )
         )
 
     def insert(self, table: str, data: pa.Table) -> None:

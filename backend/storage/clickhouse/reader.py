@@ -34,6 +34,10 @@ _RECORD_COLUMNS = f"{_INDEXED_COLUMNS}, payload"
 _WINDOW_SHARES = (16, 4)  # a search's newest sixteenth, then up to its newest quarter, then the rest
 _WINDOW_GROWTH = 4  # how much more of the range the newest quarter covers than the newest sixteenth
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# ClickHouse compiles an expression, an aggregate or a sort to machine code once a statement of its shape has run
+# three times: the fourth trace lookup of a process spent ~50 ms of CPU on it (4-6x a lookup), for statements that
+# read ten rows, where compiled code saves nothing (``benchmarks/clickhouse_get_trace.py``).
+NO_JIT = {"compile_expressions": 0, "compile_aggregate_expressions": 0, "compile_sort_description": 0}
 
 
 def text(value: bytes | str) -> str:
@@ -82,7 +86,8 @@ class ClickHouseReader:
             f"WITH {self._layout.trace_window(f'trace_id IN ({ids})')} AS window"
             f" SELECT {columns}{payload} FROM {self._spans}"
             f" WHERE trace_id IN ({ids}) AND start_ns >= window.1 AND start_ns <= window.2"
-            " ORDER BY start_ns LIMIT 1 BY trace_id, span_id"
+            " ORDER BY start_ns LIMIT 1 BY trace_id, span_id",
+            settings=NO_JIT,
         )
         return records(rows)
 
@@ -91,7 +96,8 @@ class ClickHouseReader:
         missing = sorted(process_ids - self._process_cache.keys())
         if missing:
             rows = self._connection.arrow(
-                f"SELECT id, any(blob) AS blob FROM {self._processes} WHERE id IN ({hex_list(missing)}) GROUP BY id"
+                f"SELECT id, any(blob) AS blob FROM {self._processes} WHERE id IN ({hex_list(missing)}) GROUP BY id",
+                settings=NO_JIT,
             )
             if len(self._process_cache) > _PROCESS_CACHE_LIMIT:
                 self._process_cache.clear()
