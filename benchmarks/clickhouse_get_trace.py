@@ -21,7 +21,8 @@ that every copy has the same parts. Random trace ids are looked up in each:
   lookup alone, ``SELECT 1`` (what every chDB statement costs).
 
 Each variant's bytes a span and the engine's CPU a span to insert its copy (the plain copy beside it) are
-printed first. Wall p50/p99 on a shared machine follow its load; CPU per call (the process's, the engine's
+printed first; ``trace_services`` is built from ``spans`` by a GROUP BY, so its figure is not what the
+writer would spend. Wall p50/p99 on a shared machine follow its load; CPU per call (the process's, the engine's
 threads included) is the steadier figure. Rounds alternate so that drift hits every form alike.
 """
 
