@@ -234,3 +234,19 @@ def test_trace_lookups_never_wait_for_the_engine_to_compile_code(clickhouse_fold
         assert all(reader.get_trace(spec.trace_id) is not None for spec in specs)
 
         assert _rows(storage, compiled) == before
+
+
+def test_an_insert_returns_once_its_part_is_synced_to_disk(clickhouse_folder: Path):
+    """The exporter lets the persistent queue forget a batch once written: an unsynced part would be lost to a
+    power cut, so every table syncs its parts (fsync_after_insert, fsync_part_directory)."""
+    with _fresh(clickhouse_folder, "durable") as (storage, _database):
+        before = _syncs(storage)
+        storage.writer().write(batch_of([SpanSpec("driver", "find")]))
+
+        assert _syncs(storage) > before
+
+
+def _syncs(storage: Storage) -> int:
+    """fsync calls the engine has made (its process-wide ProfileEvents counter)."""
+    rows = _rows(storage, "SELECT sum(value) AS n FROM system.events WHERE event IN ('FileSync', 'DirectorySync')")
+    return int(rows[0]["n"])

@@ -38,6 +38,7 @@ _DAY_NS = 86_400_000_000_000
 # At 1 M tracegen spans (``benchmarks/clickhouse_attribute_index.py``): +3.4 bytes a span, and a search for
 # a pair one span in ~9,000 has went from ~1,070 to ~100 ms (p50), a pair no span has from ~730 to ~14 ms.
 _PAIRS_BLOOM = f"INDEX tag_pairs_bloom {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1"
+_DURABLE_INSERTS = "fsync_after_insert = 1, fsync_part_directory = 1"
 _ADD_PAIRS_BLOOM = _PAIRS_BLOOM.replace("INDEX", "INDEX IF NOT EXISTS", 1)
 _FORMER_VIEWS = ("trace_times", "operations")  # materialized views of earlier versions, dropped at start
 
@@ -159,10 +160,13 @@ class Layout:
             f"CREATE TABLE IF NOT EXISTS {self._local(name)}{self._on_cluster()} ({columns}\n)"
             f" ENGINE = {engine} {clauses}"
         )
+        # A part is on disk before the insert returns: the exporter then lets the persistent queue forget the
+        # batch, so an unsynced part would be lost to a power cut (ClickHouse leaves that to the OS by default).
+        durable = f"ALTER TABLE {self._local(name)}{self._on_cluster()} MODIFY SETTING {_DURABLE_INSERTS}"
         if not self.cluster:
-            return [create]
+            return [create, durable]
         distributed = (
             f"CREATE TABLE IF NOT EXISTS {self.table(name)}{self._on_cluster()} AS {self._local(name)}"
             f" ENGINE = Distributed(`{self.cluster}`, `{self.database}`, `{name}_local`, {shard_key})"
         )
-        return [create, distributed]
+        return [create, durable, distributed]
