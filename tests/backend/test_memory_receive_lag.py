@@ -8,6 +8,7 @@ stays short, so ``max_pending_spans`` never acts; ``max_receive_lag`` does.
 from __future__ import annotations
 
 import functools
+import http.client
 import threading
 import time
 from collections import Counter
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from loadgen.bench.driver import OtlpConnection
+from loadgen.bench.driver import PROTOBUF, OtlpConnection
 from tests.backend.clients import span_count
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
@@ -42,21 +43,26 @@ class Flood:
     statuses: Counter[int] = field(default_factory=Counter)
     slowest_s: float = 0.0
     accepted: list[str] = field(default_factory=list)
+    refusal: tuple[str | None, str] = (None, "")  # the last 429's Retry-After and body
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, url: str, until: float) -> None:
-        connection = OtlpConnection(url)
+    def send(self, port: int, until: float) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # keep-alive, as exporters do
         try:
             while time.monotonic() < until:
                 trace_id, body = trace_body()
                 sent = time.monotonic()
-                status = connection.post(body)
+                connection.request("POST", "/v1/traces", body, PROTOBUF)
+                response = connection.getresponse()
+                answer = response.read()
                 took = time.monotonic() - sent
                 with self.lock:
-                    self.statuses[status] += 1
+                    self.statuses[response.status] += 1
                     self.slowest_s = max(self.slowest_s, took)
-                    if status == 200:
+                    if response.status == 200:
                         self.accepted.append(trace_id)
+                    elif response.status == 429:
+                        self.refusal = (response.getheader("Retry-After"), answer.decode(errors="replace"))
         finally:
             connection.close()
 
@@ -66,6 +72,26 @@ def search_until(query: str, stop: threading.Event) -> None:
     session = requests.Session()
     while not stop.is_set():
         session.get(f"{query}/api/traces", params=SEARCH, timeout=60).raise_for_status()
+
+
+def flood_while_searching(port: int, query: str) -> Flood:
+    stop = threading.Event()
+    searchers = [threading.Thread(target=search_until, args=(query, stop)) for _ in range(SEARCHERS)]
+    for thread in searchers:
+        thread.start()
+    flood = Flood()
+    until = time.monotonic() + FLOOD_S
+    senders = [threading.Thread(target=flood.send, args=(port, until)) for _ in range(SENDERS)]
+    try:
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join()
+    finally:
+        stop.set()
+        for thread in searchers:
+            thread.join()
+    return flood
 
 
 def stored_whole(query: str, trace_id: str) -> bool:
@@ -80,24 +106,12 @@ def test_a_starved_receiver_refuses_with_429_and_answers_within_the_limit(start_
         assert preload.post(trace_body()[1]) == 200
     preload.close()
 
-    stop = threading.Event()
-    searchers = [threading.Thread(target=search_until, args=(query, stop)) for _ in range(SEARCHERS)]
-    for thread in searchers:
-        thread.start()
-    flood = Flood()
-    until = time.monotonic() + FLOOD_S
-    senders = [threading.Thread(target=flood.send, args=(ingest, until)) for _ in range(SENDERS)]
-    try:
-        for thread in senders:
-            thread.start()
-        for thread in senders:
-            thread.join()
-    finally:
-        stop.set()
-        for thread in searchers:
-            thread.join()
+    flood = flood_while_searching(backend.ports["otlp-http"], query)
 
     assert flood.statuses[429] > 0, flood.statuses
+    retry_after, message = flood.refusal
+    assert retry_after == "1"
+    assert "max_receive_lag" in message
     assert set(flood.statuses) == {200, 429}, flood.statuses
     assert flood.slowest_s < LIMIT_S + SLACK_S, flood
     for trace_id in flood.accepted:  # the sending queue writes them behind the answers
