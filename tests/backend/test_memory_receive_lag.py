@@ -22,7 +22,7 @@ from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
 
 LIMIT_S = 0.25  # the default max_receive_lag
-SLACK_S = 1.0  # the request's own decoding, the sender's own thread, a busy shared machine
+SLACK_S = 1.5  # own decoding, the sender's thread, a machine shared with other work (load 5-15)
 SPANS = 100  # per request, one trace each
 SENDERS = 16
 SEARCHERS = 3
