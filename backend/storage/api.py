@@ -197,11 +197,12 @@ class Storage(Protocol):
 
 @runtime_checkable
 class BoundedWrites(Protocol):
-    """A storage that keeps only so much write work waiting: the exporter refuses (429) past ``max_pending_spans``.
+    """A storage that lives in the backend's own process (memory), where falling behind makes senders wait.
 
-    For a store that lives in the backend's own process (memory), where a backlog
-    means it cannot keep up: refusing tells the senders at once, rather than
-    letting them wait on answers that the store's backlog slows down.
+    The exporter refuses (429) past ``max_pending_spans`` waiting in its sending queue, and while the
+    receiving event loop is more than ``max_receive_lag`` nanoseconds behind (0: never): refusing tells
+    the senders at once, rather than letting them wait on answers the backend is too busy to give.
     """
 
     max_pending_spans: int
+    max_receive_lag: int

@@ -9,10 +9,13 @@ nothing twice.  The storage's health (``jaeger_storage_up``, the health
 endpoint) follows the writes: down from the first failure, up again at the
 first success.
 
-A storage that bounds its backlog (``BoundedWrites``: the memory store's
-``max_pending_spans``) is refused for past that many spans in the sending
-queue, with 429 as a full queue is, through the same ``refusal()`` the
-receivers ask before decoding.
+A storage that lives in the backend's own process (``BoundedWrites``: the
+memory store) is refused for, with 429 as a full queue is and through the
+same ``refusal()`` the receivers ask before decoding, past ``max_pending_spans``
+spans in the sending queue and while the receiving event loop is more than
+``max_receive_lag`` behind (``lag``): its searches starve ingest of the GIL
+long before any queue fills, and refusing then answers senders at once and
+spends no CPU decoding what would wait.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from backend.core.binding import ConfigError, bind
 from backend.core.component import ExporterFactory, Host, Refused, Settings
 from backend.exporters.helper import HelperOptions, QueuedExporter
+from backend.exporters.storage.lag import LoopLag
 from backend.extensions.storage.extension import StorageExtension, find_storage_extension
 from backend.spans.model import SpanBatch
 from backend.storage.api import BoundedWrites, SpanWriter
@@ -51,6 +55,8 @@ class StorageExporter(QueuedExporter):
         self._errors = settings.metrics.write_errors.labels(settings.id)
         self._latency = settings.metrics.write_seconds.labels(settings.id)
         self._max_pending: int | None = None
+        self._max_lag_s = 0.0
+        self._lag = LoopLag()
 
     def start(self, host: Host) -> None:
         name = self._options.trace_storage
@@ -60,7 +66,20 @@ class StorageExporter(QueuedExporter):
         self._writer = storage.writer()
         if isinstance(storage, BoundedWrites):
             self._max_pending = storage.max_pending_spans
+            self._max_lag_s = storage.max_receive_lag / 1e9
         super().start(host)
+
+    def refusal(self) -> Refused | None:
+        """Also refused while the receiver is too far behind: asked before decoding only, not again at consume."""
+        refused = super().refusal()
+        if refused is None and self._max_lag_s and not self.best_effort:
+            behind = self._lag.behind()
+            if behind > self._max_lag_s:
+                limit_ms = self._max_lag_s * 1000
+                return self._cannot_keep_up(
+                    f"its receiver is {behind * 1000:.0f} ms behind, more than {limit_ms:g} ms (max_receive_lag)"
+                )
+        return refused
 
     def _refusal(self, count: int) -> Refused | None:
         refused = super()._refusal(count)
@@ -68,12 +87,12 @@ class StorageExporter(QueuedExporter):
         if refused is None and queue is not None and limit is not None:
             pending = queue.size()
             if pending and pending + count > limit:  # a batch larger than the limit still goes in alone
-                message = (
-                    f"{self._settings.id}: {pending} spans wait for storage {self._options.trace_storage!r},"
-                    f" which keeps at most {limit} waiting (max_pending_spans): it cannot keep up"
-                )
-                return Refused(message, self._helper.sending_queue.retry_after / 1e9)
+                return self._cannot_keep_up(f"{pending} spans wait, and it keeps at most {limit} (max_pending_spans)")
         return refused
+
+    def _cannot_keep_up(self, why: str) -> Refused:
+        message = f"{self._settings.id}: storage {self._options.trace_storage!r} cannot keep up: {why}"
+        return Refused(message, self._helper.sending_queue.retry_after / 1e9)
 
     def send(self, batch: SpanBatch) -> None:
         writer = self._writer

@@ -14,10 +14,13 @@ and sort, slice and test candidates (decoding payloads for tags) after
 releasing it, so a long search never holds a write up.
 
 The store lives in the backend's own process, so it cannot be shared with a
-query process as the databases are; instead it bounds its backlog: past
-``max_pending_spans`` waiting in the exporter's sending queue, the exporter
-refuses (429 / RESOURCE_EXHAUSTED, ``BoundedWrites``) and senders retry
-later, rather than wait on a backend that cannot keep up.
+query process as the databases are (``--query-process auto`` keeps the query
+API in process with it; ``on`` stops start-up saying so), and its searches
+take the GIL from ingest.  So it refuses rather than let senders wait
+(429 / RESOURCE_EXHAUSTED, ``BoundedWrites``): while the receiving event loop
+is more than ``max_receive_lag`` behind (searches starving it, or more to
+decode than it can), and past ``max_pending_spans`` waiting in the exporter's
+sending queue (writes falling behind).  Senders retry later.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
+from backend.core.binding import Duration
 from backend.spans.model import KIND_NAMES, SpanBatch, SpanRecord
 from backend.storage.api import DependencyLink, Operation, StorageError, Trace, TraceQuery, TraceSummary
 from backend.storage.dependencies import sort_links
@@ -37,18 +41,25 @@ from backend.storage.memory.index import Snapshot, StartIndex
 from backend.storage.memory.sampling import MemorySamplingStore
 from backend.storage.summaries import check_page, page_of, summarize
 
+_DEFAULT_LAG_NS = 250_000_000
+
 
 @dataclass
 class MemoryOptions:
     max_traces: int = 100_000
     #: spans waiting to be written (the exporter's sending queue) past which senders are refused (429)
     max_pending_spans: int = 50_000
+    #: how far the receiving event loop may fall behind (a request's wait before it is read) before
+    #: senders are refused (429); 0 never refuses for it
+    max_receive_lag: Duration = Duration(_DEFAULT_LAG_NS)
 
     def __post_init__(self) -> None:
         if self.max_traces < 1:
             raise ValueError(f"max_traces must be at least 1, got {self.max_traces}")
         if self.max_pending_spans < 1:
             raise ValueError(f"max_pending_spans must be at least 1, got {self.max_pending_spans}")
+        if self.max_receive_lag < 0:
+            raise ValueError(f"max_receive_lag must not be negative, got {self.max_receive_lag}")
 
 
 class _StoredTrace:
@@ -66,6 +77,7 @@ class MemoryStorage:
         options = options or MemoryOptions()
         self._max_traces = options.max_traces
         self.max_pending_spans = options.max_pending_spans
+        self.max_receive_lag = int(options.max_receive_lag)
         self._lock = threading.Lock()
         self._traces: OrderedDict[bytes, _StoredTrace] = OrderedDict()
         self._by_service: dict[str, StartIndex] = {}
