@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -218,6 +219,31 @@ def test_a_batch_larger_than_a_chunk_of_columns_is_one_part_with_every_span(clic
         trace = storage.reader().get_trace(root.trace_id)
         assert trace is not None
         assert len(trace.spans) == CHUNK_SPANS + 11
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(b"\x0a\x05ab", id="a payload cut short"),
+        pytest.param(b"", id="an empty payload"),
+        pytest.param(SpanSpec("driver", "other").to_proto().SerializeToString(), id="another span's payload"),
+    ],
+)
+def test_a_trace_with_a_payload_that_is_not_its_span_reads_back_by_its_columns(clickhouse_folder: Path, payload: bytes):
+    """A lookup rebuilds spans from their payloads (``span_rows``); where one cannot be, its trace's columns say."""
+    with _fresh(clickhouse_folder, "payloads") as (storage, _):
+        root = SpanSpec("frontend", "GET /dispatch", start_ns=time.time_ns(), status_code=2)
+        written = batch_of([root, root.child("customer", "SQL SELECT", kind=3)])
+        written.spans[1] = dataclasses.replace(written.spans[1], payload=payload)
+        other = SpanSpec("route", "GET /route")
+        storage.writer().write(written)
+        storage.writer().write(batch_of([other]))
+
+        traces = storage.reader().find_traces(TraceQuery(limit=10))
+
+        by_start = sorted(written.spans, key=lambda record: record.start_ns)
+        assert [trace.spans for trace in traces if trace.spans[0].trace_id == root.trace_id] == [by_start]
+        assert [len(trace.spans) for trace in traces if trace.spans[0].trace_id == other.trace_id] == [1]
 
 
 def test_trace_lookups_never_wait_for_the_engine_to_compile_code(clickhouse_folder: Path):

@@ -21,6 +21,7 @@ from backend.storage.api import DependencyLink, Operation, Trace, TraceQuery, Tr
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.filters import Condition, hex_list, where
 from backend.storage.clickhouse.schema import Layout
+from backend.storage.clickhouse.span_rows import PAYLOAD_COLUMNS, from_payloads, records, text
 from backend.storage.clickhouse.summaries import page_ids
 from backend.storage.dependencies import sort_links
 from backend.storage.matching import ProcessCache, matcher_for, newest_trace_ids
@@ -38,10 +39,6 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # three times: the fourth trace lookup of a process spent ~50 ms of CPU on it (4-6x a lookup), for statements that
 # read ten rows, where compiled code saves nothing (``benchmarks/clickhouse_get_trace.py``).
 NO_JIT = {"compile_expressions": 0, "compile_aggregate_expressions": 0, "compile_sort_description": 0}
-
-
-def text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 class ClickHouseReader:
@@ -65,8 +62,14 @@ class ClickHouseReader:
         return [found[trace_id] for trace_id in trace_ids if trace_id in found]
 
     def _traces(self, trace_ids: list[bytes]) -> dict[bytes, Trace]:
+        """Spans rebuilt from their payloads (``span_rows``); a trace with a payload that cannot be, by its columns."""
+        if not trace_ids:
+            return {}
+        spans, unreadable = from_payloads(self._rows_of(trace_ids, PAYLOAD_COLUMNS))
+        if unreadable:
+            spans += self._spans_of(sorted(unreadable), _RECORD_COLUMNS)
         traces: dict[bytes, Trace] = {}
-        for record in self._spans_of(trace_ids, _RECORD_COLUMNS):
+        for record in spans:
             trace = traces.get(record.trace_id)
             if trace is None:
                 trace = traces[record.trace_id] = Trace([], {})
@@ -80,16 +83,19 @@ class ClickHouseReader:
         """The traces' spans, each once, oldest first; ``columns`` without ``payload`` leaves payloads empty."""
         if not trace_ids:
             return []
-        ids = hex_list(trace_ids)
         payload = "" if "payload" in columns else ", '' AS payload"
-        rows = self._connection.arrow(
+        return records(self._rows_of(trace_ids, f"{columns}{payload}"))
+
+    def _rows_of(self, trace_ids: list[bytes], columns: str) -> pa.Table:
+        """The traces' rows of ``spans`` (not none), each span once, oldest first."""
+        ids = hex_list(trace_ids)
+        return self._connection.arrow(
             f"WITH {self._layout.trace_window(f'trace_id IN ({ids})')} AS window"
-            f" SELECT {columns}{payload} FROM {self._spans}"
+            f" SELECT {columns} FROM {self._spans}"
             f" WHERE trace_id IN ({ids}) AND start_ns >= window.1 AND start_ns <= window.2"
             " ORDER BY start_ns LIMIT 1 BY trace_id, span_id",
             settings=NO_JIT,
         )
-        return records(rows)
 
     def _process_blobs(self, process_ids: set[bytes]) -> dict[bytes, bytes]:
         """Cached: an id is a digest of its blob, so what is stored under it never changes."""
@@ -239,13 +245,3 @@ def newest_first(start_min_ns: int | None, start_max_ns: int | None) -> list[tup
     if high >= start_min_ns:
         windows.append((start_min_ns, high))
     return windows
-
-
-def records(rows: pa.Table) -> list[SpanRecord]:
-    columns = [rows.column(name).to_pylist() for name in rows.column_names]
-    return [
-        SpanRecord(trace_id, span_id, parent, text(service), text(name), kind, start, duration, status, pid, payload)
-        for trace_id, span_id, parent, service, name, kind, start, duration, status, pid, payload in zip(
-            *columns, strict=True
-        )
-    ]
