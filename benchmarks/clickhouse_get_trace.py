@@ -10,7 +10,9 @@ An embedded store is filled with tracegen data through the plug-in's writer; the
 layout gets its own copy of ``spans`` (or ``trace_times``), inserted part by part from the original so
 that every copy has the same parts. Random trace ids are looked up in each:
 
-- ``get_trace`` as shipped, and its statement with ClickHouse's JIT on (before ``reader.NO_JIT``: the
+- ``get_trace`` as shipped (six columns, the rest of each span decoded from its payload: ``span_rows``) beside
+  the same lookup reading all eleven columns of a span record (before), and the two statements alone;
+- the shipped statement with ClickHouse's JIT on (before ``reader.NO_JIT``: the
   compiled-code cache is dropped first, so the form pays its compile on its fourth run as a process does);
 - the statement with the window from a ``trace_times`` of 256-row granules;
 - a projection of ``_part_offset`` sorted by trace id (a secondary index: the lookup reads only the trace's
@@ -33,10 +35,12 @@ import random
 import time
 from collections.abc import Callable, Iterator
 
+from backend.storage.api import Trace
 from backend.storage.clickhouse.engine import Connection
 from backend.storage.clickhouse.filters import hex_list
-from backend.storage.clickhouse.reader import NO_JIT
+from backend.storage.clickhouse.reader import NO_JIT, ClickHouseReader
 from backend.storage.clickhouse.schema import Layout
+from backend.storage.clickhouse.span_rows import PAYLOAD_COLUMNS
 from backend.storage.clickhouse.tag_columns import tag_columns
 from backend.storage.clickhouse.tags import batch_tags
 from benchmarks.clickhouse_common import batches, load_line, scratch_store, timed
@@ -71,6 +75,12 @@ def tag_cpu(traces: int) -> tuple[float, float]:
     return best[batch_tags], best[tag_columns]
 
 
+def by_columns(reader: ClickHouseReader, trace_id: bytes) -> Trace:
+    """``get_trace`` as it was before ``span_rows``: every field of the span records read as a column."""
+    spans = reader._spans_of([trace_id], _COLUMNS)  # noqa: SLF001 - the reader's own statement, all columns
+    return Trace(spans, reader._process_blobs({record.process_id for record in spans}))  # noqa: SLF001
+
+
 def copied(connection: Connection, source: str, target: str, create: str, select: str = "*", tail: str = "") -> float:
     """``create`` run, then ``source`` inserted into ``target`` part by part; the engine's CPU seconds for it."""
     connection.command(create)
@@ -92,7 +102,8 @@ def copies(connection: Connection, spans: int) -> Iterator[tuple[str, float, flo
     spans_ddl = connection.arrow("SHOW CREATE TABLE jaeger.spans").column(0)[0].as_py().decode()
     for name, index, settings in _SPANS_COPIES:
         create = spans_ddl.replace("jaeger.spans", f"jaeger.{name}").replace(_BLOOM, index)
-        insert_s = copied(connection, "spans", name, create.replace("SETTINGS index_granularity = 8192", settings))
+        create = f"{create[: create.rindex('SETTINGS index_granularity')]} {settings}"  # the copy's own settings, not the writer's
+        insert_s = copied(connection, "spans", name, create)
         yield name, table_bytes(connection, name) / spans, insert_s / spans * 1e6
     create = (
         "CREATE TABLE jaeger.trace_times_256 AS jaeger.trace_times ENGINE = AggregatingMergeTree ORDER BY trace_id"
@@ -147,7 +158,9 @@ def main() -> None:
             ).to_pylist()
         }
 
-        def lookup(table: str = "spans", window: str = "trace_times", jit: bool = False) -> object:
+        def lookup(
+            table: str = "spans", window: str = "trace_times", jit: bool = False, columns: str = PAYLOAD_COLUMNS
+        ) -> object:
             """The reader's statement on ``table``, its window from the table ``window`` ("": no window)."""
             ids = hex_list([next(picked)])
             found = within = ""
@@ -157,7 +170,7 @@ def main() -> None:
                 )
                 within = " AND start_ns >= w.1 AND start_ns <= w.2"
             return connection.arrow(
-                f"{found}SELECT {_COLUMNS} FROM jaeger.{table} WHERE trace_id IN ({ids}){within}"
+                f"{found}SELECT {columns} FROM jaeger.{table} WHERE trace_id IN ({ids}){within}"
                 " ORDER BY start_ns LIMIT 1 BY trace_id, span_id",
                 settings=None if jit else NO_JIT,
             )
@@ -167,7 +180,7 @@ def main() -> None:
             low, high, names = windows[trace_id]
             by_service = f" AND service IN ({', '.join(repr(name.decode()) for name in names)})" if services else ""
             return connection.arrow(
-                f"SELECT {_COLUMNS} FROM {spans} WHERE trace_id IN ({hex_list([trace_id])})"
+                f"SELECT {PAYLOAD_COLUMNS} FROM {spans} WHERE trace_id IN ({hex_list([trace_id])})"
                 f" AND start_ns >= {low} AND start_ns <= {high}{by_service}"
                 " ORDER BY start_ns LIMIT 1 BY trace_id, span_id",
                 settings=NO_JIT,
@@ -176,8 +189,12 @@ def main() -> None:
         def jit_on() -> object:
             return lookup(jit=True)
 
+        reader = storage.reader()
         forms: dict[str, Callable[[], object]] = {
-            "get_trace (as shipped)": lambda: storage.reader().get_trace(next(picked)),
+            "get_trace (as shipped)": lambda: reader.get_trace(next(picked)),
+            "before: 11 columns": lambda: by_columns(reader, next(picked)),
+            "statement, 6 columns": lookup,
+            "statement, 11 columns": lambda: lookup(columns=_COLUMNS),
             "before: JIT on": jit_on,
             "trace_times 256 rows": lambda: lookup(window="trace_times_256"),
             "offsets projection": lambda: lookup("spans_offsets", window=""),
