@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import time
 from collections.abc import Callable, Iterator
 
@@ -81,6 +82,28 @@ def by_columns(reader: ClickHouseReader, trace_id: bytes) -> Trace:
     return Trace(spans, reader._process_blobs({record.process_id for record in spans}))  # noqa: SLF001
 
 
+def interleaved(forms: dict[str, Callable[[], object]], runs: int) -> dict[str, tuple[float, float, float]]:
+    """(p50 ms, p99 ms, CPU ms a call) of each form over ``runs`` calls, one call of each in turn (the order
+    rotating), so that drift on a shared machine hits every form alike; after one warm-up call each."""
+    for form in forms.values():
+        form()
+    names = list(forms)
+    walls: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, float] = dict.fromkeys(names, 0.0)
+    for run in range(runs):
+        for name in names[run % len(names) :] + names[: run % len(names)]:
+            cpu_started, started = time.process_time(), time.perf_counter()
+            forms[name]()
+            walls[name].append((time.perf_counter() - started) * 1e3)
+            cpu[name] += time.process_time() - cpu_started
+    result = {}
+    for name, samples in walls.items():
+        samples.sort()
+        p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
+        result[name] = (statistics.median(samples), p99, cpu[name] * 1e3 / runs)
+    return result
+
+
 def copied(connection: Connection, source: str, target: str, create: str, select: str = "*", tail: str = "") -> float:
     """``create`` run, then ``source`` inserted into ``target`` part by part; the engine's CPU seconds for it."""
     connection.command(create)
@@ -102,7 +125,7 @@ def copies(connection: Connection, spans: int) -> Iterator[tuple[str, float, flo
     spans_ddl = connection.arrow("SHOW CREATE TABLE jaeger.spans").column(0)[0].as_py().decode()
     for name, index, settings in _SPANS_COPIES:
         create = spans_ddl.replace("jaeger.spans", f"jaeger.{name}").replace(_BLOOM, index)
-        create = f"{create[: create.rindex('SETTINGS index_granularity')]} {settings}"  # the copy's own settings, not the writer's
+        create = f"{create[: create.rindex('SETTINGS index_granularity')]} {settings}"  # not the writer's settings
         insert_s = copied(connection, "spans", name, create)
         yield name, table_bytes(connection, name) / spans, insert_s / spans * 1e6
     create = (
@@ -190,11 +213,13 @@ def main() -> None:
             return lookup(jit=True)
 
         reader = storage.reader()
-        forms: dict[str, Callable[[], object]] = {
+        reads: dict[str, Callable[[], object]] = {
             "get_trace (as shipped)": lambda: reader.get_trace(next(picked)),
             "before: 11 columns": lambda: by_columns(reader, next(picked)),
             "statement, 6 columns": lookup,
             "statement, 11 columns": lambda: lookup(columns=_COLUMNS),
+        }
+        forms: dict[str, Callable[[], object]] = {
             "before: JIT on": jit_on,
             "trace_times 256 rows": lambda: lookup(window="trace_times_256"),
             "offsets projection": lambda: lookup("spans_offsets", window=""),
@@ -211,6 +236,8 @@ def main() -> None:
         }
         print(f"{'round':>5} {'form':26} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/call':>12}")
         for round_number in range(1, args.rounds + 1):
+            for name, (p50, p99, cpu) in interleaved(reads, args.runs * 2).items():
+                print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}  (interleaved)")
             for name, form in forms.items():
                 if form is jit_on:
                     connection.command("SYSTEM DROP COMPILED EXPRESSION CACHE")  # it compiles again, as a process does
