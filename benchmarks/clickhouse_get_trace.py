@@ -11,7 +11,8 @@ layout gets its own copy of ``spans`` (or ``trace_times``), inserted part by par
 that every copy has the same parts. Random trace ids are looked up in each:
 
 - ``get_trace`` as shipped (six columns, the rest of each span decoded from its payload: ``span_rows``) beside
-  the same lookup reading all eleven columns of a span record (before), and the two statements alone;
+  the same lookup reading all eleven columns of a span record (before), and the two statements alone; the
+  first two again on one trace of 10,000 spans (written beside the others), where decoding costs more;
 - the shipped statement with ClickHouse's JIT on (before ``reader.NO_JIT``: the
   compiled-code cache is dropped first, so the form pays its compile on its fourth run as a process does);
 - the statement with the window from a ``trace_times`` of 256-row granules;
@@ -166,7 +167,10 @@ def main() -> None:
     print(f"tag columns, CPU us a span: span by span {span_by_span:.2f}, bulk {bulk:.2f} ({span_by_span / bulk:.1f}x)")
     with scratch_store(args.traces, "ch-get-trace-") as (storage, trace_ids):
         connection = storage._connection  # noqa: SLF001 - a benchmark reaches into the engine on purpose
-        spans_count = args.traces * 10
+        big = Tracegen(TracegenShape(traces=1, children=9_999, traces_per_request=1), time.time_ns(), seed=2)
+        for batch in batches(big):
+            storage.writer().write(batch)
+        spans_count = args.traces * 10 + 10_000  # with the big trace
         print(f"{spans_count:,} spans; {load_line()}")
         print(f"{'table':22} {'bytes/span':>10} {'engine CPU us/span to copy in':>30}")
         for name, size, insert_us in copies(connection, spans_count):
@@ -219,6 +223,10 @@ def main() -> None:
             "statement, 6 columns": lookup,
             "statement, 11 columns": lambda: lookup(columns=_COLUMNS),
         }
+        big_reads: dict[str, Callable[[], object]] = {
+            "10k spans: get_trace": lambda: reader.get_trace(big.trace_ids[0]),
+            "10k spans: 11 columns": lambda: by_columns(reader, big.trace_ids[0]),
+        }
         forms: dict[str, Callable[[], object]] = {
             "before: JIT on": jit_on,
             "trace_times 256 rows": lambda: lookup(window="trace_times_256"),
@@ -237,6 +245,8 @@ def main() -> None:
         print(f"{'round':>5} {'form':26} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/call':>12}")
         for round_number in range(1, args.rounds + 1):
             for name, (p50, p99, cpu) in interleaved(reads, args.runs * 2).items():
+                print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}  (interleaved)")
+            for name, (p50, p99, cpu) in interleaved(big_reads, max(args.runs // 5, 1)).items():
                 print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}  (interleaved)")
             for name, form in forms.items():
                 if form is jit_on:
