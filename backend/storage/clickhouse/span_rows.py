@@ -1,9 +1,10 @@
 """Span records from rows of ``spans``: from their columns, or rebuilt from their OTLP payloads.
 
 A trace lookup reads six columns, not eleven (``from_payloads``): the parent id, name, kind, end time and
-status are inside each span's payload; decoding them as skim spans (``backend.spans.otlp_skim``: only those
-fields declared) costs ~0.35 µs a span in Python, less than the engine spends returning them as columns
-(``benchmarks/clickhouse_get_trace.py``).  The ids, the start (both needed by the statement's sort and fold), the
+status are inside each span's payload, decoded here as skim spans (``backend.spans.otlp_skim``: only those
+fields declared).  The engine saves ~1 ms of CPU a lookup; Python spends ~0.9 µs a span more than on the
+columns, so a trace of up to about a thousand spans is cheaper to read so (docs/clickhouse.md,
+``benchmarks/clickhouse_get_trace.py``).  The ids, the start (both needed by the statement's sort and fold), the
 service (a resource attribute, not in the span) and the process id still come from columns.  A payload that does
 not parse, or parses as another span (an empty one, say), is left to the caller, which reads those traces'
 columns instead.
