@@ -12,7 +12,8 @@ that every copy has the same parts. Random trace ids are looked up in each:
 
 - ``get_trace`` as shipped (six columns, the rest of each span decoded from its payload: ``span_rows``) beside
   the same lookup reading all eleven columns of a span record (before), and the two statements alone; the
-  first two again on one trace of 10,000 spans (written beside the others), where decoding costs more;
+  first two again on one trace each of ``LONG_TRACES`` spans (written beside the others): decoding costs
+  Python more a span than the columns, so past some length the column read is the cheaper;
 - the shipped statement with ClickHouse's JIT on (before ``reader.NO_JIT``: the
   compiled-code cache is dropped first, so the form pays its compile on its fourth run as a process does);
 - the statement with the window from a ``trace_times`` of 256-row granules;
@@ -36,6 +37,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from backend.storage.api import Trace
 from backend.storage.clickhouse.engine import Connection
@@ -51,6 +53,7 @@ from loadgen.tracegen import Tracegen, TracegenShape
 _COLUMNS = (
     "trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status_code, process_id, payload"
 )
+LONG_TRACES = (300, 1_000, 3_000, 10_000)  # spans of the long traces read both ways
 _BLOOM = "INDEX trace_id_bloom trace_id TYPE bloom_filter(0.001) GRANULARITY 1,"
 _REPLACING = "SETTINGS deduplicate_merge_projection_mode = 'rebuild'"  # a ReplacingMergeTree takes projections so
 # Copies of ``spans``: (name, what replaces the bloom filter's line in its DDL, table settings).
@@ -167,10 +170,14 @@ def main() -> None:
     print(f"tag columns, CPU us a span: span by span {span_by_span:.2f}, bulk {bulk:.2f} ({span_by_span / bulk:.1f}x)")
     with scratch_store(args.traces, "ch-get-trace-") as (storage, trace_ids):
         connection = storage._connection  # noqa: SLF001 - a benchmark reaches into the engine on purpose
-        big = Tracegen(TracegenShape(traces=1, children=9_999, traces_per_request=1), time.time_ns(), seed=2)
-        for batch in batches(big):
-            storage.writer().write(batch)
-        spans_count = args.traces * 10 + 10_000  # with the big trace
+        long_ids = {}
+        for length in LONG_TRACES:
+            shape = TracegenShape(traces=1, children=length - 1, traces_per_request=1)
+            generator = Tracegen(shape, time.time_ns(), seed=length)
+            for batch in batches(generator):
+                storage.writer().write(batch)
+            long_ids[length] = generator.trace_ids[0]
+        spans_count = args.traces * 10 + sum(LONG_TRACES)
         print(f"{spans_count:,} spans; {load_line()}")
         print(f"{'table':22} {'bytes/span':>10} {'engine CPU us/span to copy in':>30}")
         for name, size, insert_us in copies(connection, spans_count):
@@ -223,10 +230,10 @@ def main() -> None:
             "statement, 6 columns": lookup,
             "statement, 11 columns": lambda: lookup(columns=_COLUMNS),
         }
-        big_reads: dict[str, Callable[[], object]] = {
-            "10k spans: get_trace": lambda: reader.get_trace(big.trace_ids[0]),
-            "10k spans: 11 columns": lambda: by_columns(reader, big.trace_ids[0]),
-        }
+        long_reads: dict[str, Callable[[], object]] = {}
+        for length, trace_id in long_ids.items():
+            long_reads[f"{length:,} spans: get_trace"] = partial(reader.get_trace, trace_id)
+            long_reads[f"{length:,} spans: 11 columns"] = partial(by_columns, reader, trace_id)
         forms: dict[str, Callable[[], object]] = {
             "before: JIT on": jit_on,
             "trace_times 256 rows": lambda: lookup(window="trace_times_256"),
@@ -246,7 +253,7 @@ def main() -> None:
         for round_number in range(1, args.rounds + 1):
             for name, (p50, p99, cpu) in interleaved(reads, args.runs * 2).items():
                 print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}  (interleaved)")
-            for name, (p50, p99, cpu) in interleaved(big_reads, max(args.runs // 5, 1)).items():
+            for name, (p50, p99, cpu) in interleaved(long_reads, max(args.runs // 5, 1)).items():
                 print(f"{round_number:>5} {name:26} {p50:>8.2f} {p99:>8.2f} {cpu:>12.2f}  (interleaved)")
             for name, form in forms.items():
                 if form is jit_on:
