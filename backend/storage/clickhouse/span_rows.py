@@ -3,7 +3,7 @@
 A trace lookup reads six columns, not eleven (``from_payloads``): the parent id, name, kind, end time and
 status are inside each span's payload, decoded here as skim spans (``backend.spans.otlp_skim``: only those
 fields declared).  The engine saves ~1 ms of CPU a lookup; Python spends ~0.9 µs a span more than on the
-columns, so a trace of up to about a thousand spans is cheaper to read so (docs/clickhouse.md,
+columns, so a trace of up to a few hundred spans is cheaper to read so, a longer one dearer (docs/clickhouse.md,
 ``benchmarks/clickhouse_get_trace.py``).  The ids, the start (both needed by the statement's sort and fold), the
 service (a resource attribute, not in the span) and the process id still come from columns.  A payload that does
 not parse, or parses as another span (an empty one, say), is left to the caller, which reads those traces'
