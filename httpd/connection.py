@@ -8,9 +8,9 @@ second checks them all, so no per-byte timer work lands on the hot path.
 With ``pool`` None the app runs on the loop's thread (an app that only
 computes, such as OTLP ingest, gains nothing from hand-offs under the GIL),
 and only an answer that says collecting it waits (``httpd.wsgi.BLOCKING``:
-OTLP ingest waiting for its persistent queue's disk sync) is collected on
-the ``waiting`` threads; otherwise the app runs on the pool, one request per
-connection at a time.
+OTLP ingest waiting for its persistent queue's disk sync) is collected off
+it, by the ``waiting`` collector (``httpd.waiting``); otherwise the app runs
+on the pool, one request per connection at a time.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
 from httpd.http11 import ChunkedBody, HttpError, RequestHead, error_response, parse_head, response_head
 from httpd.limits import Limits
+from httpd.waiting import AnswerCollector, Stopped
 from httpd.wsgi import Answer, AppCall, WsgiApp, call_app, environ_for
 
 log = logging.getLogger("httpd")
@@ -37,7 +37,12 @@ class Listener:
     """What the connections of one port share: the app, the limits, who is open and who is idle."""
 
     def __init__(
-        self, app: WsgiApp, limits: Limits, pool: Executor | None, name: str, waiting: Executor | None = None
+        self,
+        app: WsgiApp,
+        limits: Limits,
+        pool: Executor | None,
+        name: str,
+        waiting: AnswerCollector | None = None,
     ) -> None:
         self.app = app
         self.limits = limits
@@ -251,15 +256,15 @@ class Connection(asyncio.Protocol):
             if not call.begin() or listener.waiting is None:
                 self._answer(call.finish(), head.keep_alive, bodiless)
                 return
-            self._off_loop(listener.waiting, call.finish, head, bodiless)
+            self._transport.pause_reading()  # one request per connection at a time, as on the pool
+            try:
+                listener.waiting.submit(call.finish, lambda answer: self._answered(answer, head, bodiless))
+            except Stopped:
+                self._fail("503 Service Unavailable", "the server is stopping")
             return
-        self._off_loop(listener.pool, lambda: call_app(listener.app, environ), head, bodiless)
-
-    def _off_loop(self, executor: Executor, work: Callable[[], Answer], head: RequestHead, bodiless: bool) -> None:
-        """Run ``work`` on ``executor``; the loop writes its answer, reading nothing more meanwhile."""
         self._transport.pause_reading()
         try:
-            future = executor.submit(work)
+            future = listener.pool.submit(call_app, listener.app, environ)
         except RuntimeError:  # the pool is shut down: the server is stopping
             self._fail("503 Service Unavailable", "the server is stopping")
             return
@@ -268,13 +273,14 @@ class Connection(asyncio.Protocol):
     def _hand_back(self, future: Future[Answer], head: RequestHead, bodiless: bool) -> None:
         """On the pool's thread: the loop writes the answer (unless it has stopped, and the connection with it)."""
         with contextlib.suppress(RuntimeError):
-            self._listener.loop.call_soon_threadsafe(self._answered, future, head, bodiless)
+            self._listener.loop.call_soon_threadsafe(lambda: self._answered(future.result(), head, bodiless))
 
-    def _answered(self, future: Future[Answer], head: RequestHead, bodiless: bool) -> None:
+    def _answered(self, answer: Answer, head: RequestHead, bodiless: bool) -> None:
+        """On the loop: write an answer made off it, and go on reading."""
         if self._closed:
             return
         self._transport.resume_reading()
-        self._answer(future.result(), head.keep_alive, bodiless)
+        self._answer(answer, head.keep_alive, bodiless)
         self._process()
 
     def _answer(self, answer: Answer, keep_alive: bool, bodiless: bool) -> None:
