@@ -4,6 +4,7 @@ off the event loop by one thread, a round at a time, each handed back to its own
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -101,3 +102,17 @@ def test_a_closed_collector_takes_no_more_work():
             collector.submit(lambda: ("200 OK", [], []), lambda answer: None)
     finally:
         loop.close()
+
+
+def test_a_client_that_shuts_its_sending_side_still_gets_the_answer_that_waited(app, server):
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        client.sendall(b"GET /wait/half HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.shutdown(socket.SHUT_WR)
+        wait_for(lambda: app.begun == 1, timeout=30, what="the answer waiting")
+        app.release.set()
+        received = b""
+        while chunk := client.recv(4096):
+            received += chunk
+
+    assert received.startswith(b"HTTP/1.1 200 ") and received.endswith(b"/wait/half")
