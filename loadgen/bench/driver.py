@@ -181,8 +181,9 @@ class QueryLoad:
     Paced, as people at the UI ask, not a closed loop: together the threads start at most ``rate`` queries
     a second, each thread waiting for its answer before its next.  A closed loop on the benchmark's two
     cores asked whatever CPU ingest left (60 to 270 queries a second in our runs), so the query process took
-    cores from the ingest it ran beside and the query load differed from step to step and machine to machine.  A query that outlasts its thread's interval is followed at once, the slots it missed
-    are dropped (a person does not queue clicks), so a slow backend shows as latency, never as a burst.
+    cores from the ingest it ran beside and the query load differed from step to step and machine to machine.
+    A query that outlasts its thread's interval is followed at once, the slots it missed are dropped (a
+    person does not queue clicks), so a slow backend shows as latency, never as a burst.
     """
 
     def __init__(
