@@ -8,9 +8,9 @@ second checks them all, so no per-byte timer work lands on the hot path.
 With ``pool`` None the app runs on the loop's thread (an app that only
 computes, such as OTLP ingest, gains nothing from hand-offs under the GIL),
 and only an answer that says collecting it waits (``httpd.wsgi.BLOCKING``:
-OTLP ingest waiting for its persistent queue's disk sync) is collected on
-the ``waiting`` threads; otherwise the app runs on the pool, one request per
-connection at a time.
+OTLP ingest waiting for its persistent queue's disk sync) is collected off
+it, by the ``waiting`` collector (``httpd.waiting``); otherwise the app runs
+on the pool, one request per connection at a time.
 """
 
 from __future__ import annotations
@@ -18,18 +18,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
 from httpd.http11 import ChunkedBody, HttpError, RequestHead, error_response, parse_head, response_head
 from httpd.limits import Limits
+from httpd.waiting import AnswerCollector, Stopped
 from httpd.wsgi import Answer, AppCall, WsgiApp, call_app, environ_for
 
 log = logging.getLogger("httpd")
 
 _IDLE, _HEAD, _BODY, _BUSY, _WRITING = range(5)
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# What a client may send ahead while its request is busy (the app runs, or its answer waits) before reading
+# pauses: requests are taken one at a time per connection, and a client that sends no more than one request
+# ahead costs no pause and resume of its socket (two epoll changes per request)
+_AHEAD_WHILE_BUSY = 64 * 1024
 _REFUSAL_LOG_INTERVAL = 10.0
 
 
@@ -37,7 +41,12 @@ class Listener:
     """What the connections of one port share: the app, the limits, who is open and who is idle."""
 
     def __init__(
-        self, app: WsgiApp, limits: Limits, pool: Executor | None, name: str, waiting: Executor | None = None
+        self,
+        app: WsgiApp,
+        limits: Limits,
+        pool: Executor | None,
+        name: str,
+        waiting: AnswerCollector | None = None,
     ) -> None:
         self.app = app
         self.limits = limits
@@ -126,6 +135,8 @@ class Connection(asyncio.Protocol):
         self._request_deadline = 0.0
         self._peer = ("", "")
         self._paused_writing = False
+        self._paused_reading = False
+        self._eof = False  # the client shut its sending side while a request was busy
         self._closed = False
         self.deadline = 0.0  # when the current state ends the connection; 0: never
 
@@ -155,11 +166,22 @@ class Connection(asyncio.Protocol):
             self._after_answer()
             self._process()
 
+    def eof_received(self) -> bool | None:
+        """A client that shut its sending side after a request still gets the answer of the one in progress."""
+        if self._state != _BUSY:
+            return None  # the transport closes
+        self._eof = True
+        return True
+
     def data_received(self, data: bytes) -> None:
         if self._closed:
             return
         self._buffer += data
-        self._process()
+        if self._state != _BUSY:
+            self._process()
+        elif len(self._buffer) > _AHEAD_WHILE_BUSY and not self._paused_reading:
+            self._paused_reading = True
+            self._transport.pause_reading()
 
     # the request cycle
 
@@ -251,15 +273,13 @@ class Connection(asyncio.Protocol):
             if not call.begin() or listener.waiting is None:
                 self._answer(call.finish(), head.keep_alive, bodiless)
                 return
-            self._off_loop(listener.waiting, call.finish, head, bodiless)
+            try:
+                listener.waiting.submit(call.finish, lambda answer: self._answered(answer, head, bodiless))
+            except Stopped:
+                self._fail("503 Service Unavailable", "the server is stopping")
             return
-        self._off_loop(listener.pool, lambda: call_app(listener.app, environ), head, bodiless)
-
-    def _off_loop(self, executor: Executor, work: Callable[[], Answer], head: RequestHead, bodiless: bool) -> None:
-        """Run ``work`` on ``executor``; the loop writes its answer, reading nothing more meanwhile."""
-        self._transport.pause_reading()
         try:
-            future = executor.submit(work)
+            future = listener.pool.submit(call_app, listener.app, environ)
         except RuntimeError:  # the pool is shut down: the server is stopping
             self._fail("503 Service Unavailable", "the server is stopping")
             return
@@ -268,18 +288,21 @@ class Connection(asyncio.Protocol):
     def _hand_back(self, future: Future[Answer], head: RequestHead, bodiless: bool) -> None:
         """On the pool's thread: the loop writes the answer (unless it has stopped, and the connection with it)."""
         with contextlib.suppress(RuntimeError):
-            self._listener.loop.call_soon_threadsafe(self._answered, future, head, bodiless)
+            self._listener.loop.call_soon_threadsafe(lambda: self._answered(future.result(), head, bodiless))
 
-    def _answered(self, future: Future[Answer], head: RequestHead, bodiless: bool) -> None:
+    def _answered(self, answer: Answer, head: RequestHead, bodiless: bool) -> None:
+        """On the loop: write an answer made off it, and go on reading."""
         if self._closed:
             return
-        self._transport.resume_reading()
-        self._answer(future.result(), head.keep_alive, bodiless)
+        if self._paused_reading:
+            self._paused_reading = False
+            self._transport.resume_reading()
+        self._answer(answer, head.keep_alive, bodiless)
         self._process()
 
     def _answer(self, answer: Answer, keep_alive: bool, bodiless: bool) -> None:
         status, headers, body = answer
-        keep_alive = keep_alive and not self._listener.draining
+        keep_alive = keep_alive and not self._listener.draining and not self._eof
         try:
             head = response_head(status, headers, sum(map(len, body)), close=not keep_alive)
         except ValueError:

@@ -18,8 +18,8 @@ One loop and one thread per port keep ports apart: a flood on OTLP/HTTP
 never delays the health check's loop, and each port has its own cap.
 ``threads=0`` calls the app on the loop's thread (OTLP ingest only computes,
 so a pool adds hand-offs and no speed under the GIL), and an answer that
-waits (``httpd.wsgi.BLOCKING``: a disk sync) is collected on threads that
-only wait, started as needed, so the loop serves other connections
+waits (``httpd.wsgi.BLOCKING``: a disk sync) is collected by one thread that
+only waits (``httpd.waiting``), so the loop serves other connections
 meanwhile; otherwise a pool of that many threads runs the app, as for Flask
 apps that wait on databases or other services.
 
@@ -46,10 +46,10 @@ from typing import Any
 
 from httpd.connection import Connection, Listener
 from httpd.limits import Limits
+from httpd.waiting import AnswerCollector
 from httpd.wsgi import WsgiApp
 
 _BACKLOG = 1024
-_WAITERS = 64
 log = logging.getLogger("httpd")
 _raised = threading.Lock()
 _files_raised = False
@@ -144,14 +144,15 @@ class WsgiServer:
     def _run(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
         pool = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name) if self._threads > 0 else None
-        # threads that only wait (a request's disk sync): as many as requests may wait at once, started as needed
-        waiting = ThreadPoolExecutor(_WAITERS, thread_name_prefix=f"{self._name}-wait") if pool is None else None
+        # the thread that collects answers that wait (a request's disk sync), a round of them at a time
+        waiting = AnswerCollector(loop, self._name) if pool is None else None
         try:
             listener, server = loop.run_until_complete(self._open(sock, pool, waiting))
         except BaseException as exc:
             failure.append(exc)
             sock.close()
             loop.close()
+            _close_workers(pool, waiting)
             ready.set()
             return
         self._loop, self._listener = loop, listener
@@ -162,12 +163,10 @@ class WsgiServer:
             server.close()
             loop.run_until_complete(asyncio.sleep(0))  # let closed transports finish closing
             loop.close()
-            for executor in (pool, waiting):
-                if executor is not None:
-                    executor.shutdown(wait=False, cancel_futures=True)
+            _close_workers(pool, waiting)
 
     async def _open(
-        self, sock: socket.socket, pool: ThreadPoolExecutor | None, waiting: ThreadPoolExecutor | None
+        self, sock: socket.socket, pool: ThreadPoolExecutor | None, waiting: AnswerCollector | None
     ) -> tuple[Listener, Any]:
         listener = Listener(self._app, self.limits, pool, self._name, waiting)
         listener.server_address = tuple(self.address.rsplit(":", 1))  # type: ignore[assignment]
@@ -188,3 +187,10 @@ class WsgiServer:
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=grace + 1)
+
+
+def _close_workers(pool: ThreadPoolExecutor | None, waiting: AnswerCollector | None) -> None:
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if waiting is not None:
+        waiting.close()

@@ -1,4 +1,4 @@
-"""The benchmark's load: OTLP exports at a fixed offered rate, with Jaeger queries alongside.
+"""The benchmark's load: OTLP exports at a fixed offered rate, with Jaeger queries alongside at a fixed pace.
 
 Plain threads rather than a spawned Locust: each step's requests are generated and serialized
 *before* its clock starts, then sent on an open-loop schedule (request i leaves at t0 + i/rate,
@@ -28,6 +28,7 @@ from loadgen.synthetic import SentTrace, SyntheticTraces
 EXPORT_TIMEOUT_S = 30.0
 QUERY_TIMEOUT_S = 30.0
 QUERY_MIN_AGE_S = 1.0  # ask only for traces accepted this long ago: the backend's batching delay
+QUERY_RATE = 10.0  # queries a second during ingest, all query threads together: a few people at the UI
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 Prepared = list[tuple[bytes, list[SentTrace]]]
@@ -175,13 +176,26 @@ def send(otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, r
 
 
 class QueryLoad:
-    """Threads running the fixed query mix until stopped; latencies and wrong answers per kind."""
+    """Threads running the fixed query mix at a fixed pace until stopped; latencies and wrong answers per kind.
 
-    def __init__(self, query_url: str, plan: QueryPlan, record: SentRecord, concurrency: int) -> None:
+    Paced, as people at the UI ask, not a closed loop: together the threads start at most ``rate`` queries
+    a second, each thread waiting for its answer before its next.  A closed loop on the benchmark's two
+    cores asked whatever CPU ingest left (60 to 270 queries a second in our runs), so the query process took
+    cores from the ingest it ran beside and the query load differed from step to step and machine to machine.
+    A query that outlasts its thread's interval is followed at once, the slots it missed are dropped (a
+    person does not queue clicks), so a slow backend shows as latency, never as a burst.
+    """
+
+    def __init__(
+        self, query_url: str, plan: QueryPlan, record: SentRecord, concurrency: int, rate: float = QUERY_RATE
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"the query rate must be positive, not {rate}")
         self.query_url = query_url
         self.plan = plan
         self.record = record
         self.concurrency = concurrency
+        self.rate = rate
         self.latencies_ms: dict[str, list[float]] = defaultdict(list)
         self.failures: dict[str, Counter[str]] = defaultdict(Counter)
         self._stop = threading.Event()
@@ -190,8 +204,10 @@ class QueryLoad:
 
     def start(self) -> None:
         self._stop.clear()
+        started = time.perf_counter()
         self._threads = [
-            threading.Thread(target=self._run, name=f"bench-query-{n}", daemon=True) for n in range(self.concurrency)
+            threading.Thread(target=self._run, args=(started + n / self.rate,), name=f"bench-query-{n}", daemon=True)
+            for n in range(self.concurrency)
         ]
         for thread in self._threads:
             thread.start()
@@ -201,9 +217,11 @@ class QueryLoad:
         for thread in self._threads:
             thread.join()
 
-    def _run(self) -> None:
+    def _run(self, first_at: float) -> None:
         session = requests.Session()
-        while not self._stop.is_set():
+        interval = self.concurrency / self.rate  # each thread's share of the pace
+        next_at = first_at
+        while not self._stop.wait(max(0.0, next_at - time.perf_counter())):
             with self._lock:  # the plan's random generator is shared: keep the mix reproducible
                 query = self.plan.next(self.record.sample_trace_id(self.plan.rand, QUERY_MIN_AGE_S))
             started = time.perf_counter()
@@ -212,9 +230,10 @@ class QueryLoad:
                 problem = check_answer(query, response.status_code, response.content)
             except requests.RequestException as exc:
                 problem = type(exc).__name__
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            answered = time.perf_counter()
             with self._lock:
-                self.latencies_ms[query.kind].append(elapsed_ms)
+                self.latencies_ms[query.kind].append((answered - started) * 1000)
                 if problem:
                     # group by what went wrong, not by which trace it went wrong for
                     self.failures[query.kind][problem.replace(query.trace_id or "\0", "<id>")[:80]] += 1
+            next_at = max(next_at + interval, answered)

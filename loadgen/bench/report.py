@@ -75,6 +75,7 @@ def document(settings: BenchSettings, reports: list[TargetReport]) -> dict:
             "step_seconds": settings.step_seconds,
             "senders": settings.senders,
             "query_concurrency": settings.query_concurrency,
+            "query_rate_per_s": settings.query_rate,
             "query_mix": QUERY_MIX,
             "backend_overrides": settings.backend_overrides,
             "fault": settings.fault.describe() if settings.fault else None,
@@ -105,7 +106,8 @@ def markdown(doc: dict) -> str:
         + ", ".join(f"{k}={v}" for k, v in settings["shape"].items())
         + f"; steps of {settings['step_seconds']:g} s at "
         + ", ".join(f"{r:,.0f}" for r in settings["rates_spans_per_s"])
-        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads; "
+        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads"
+        + f" at {settings['query_rate_per_s']:g} queries/s; "
         + f"memory store sized for {settings['memory_max_traces']:,} traces"
         + "".join(f"; --set {o}" for o in settings["backend_overrides"])
         + ".",

@@ -1,7 +1,7 @@
 """The benchmark matrix: for each target, ingest steps at rising rates with queries alongside, then verify.
 
 Every target gets the same data (one seeded generator per target, same seed and base time) and
-the same query mix, so the numbers differ only by backend.  Per step it measures what was
+the same query mix at the same pace, so the numbers differ only by backend.  Per step it measures what was
 offered, accepted and refused, how long until the step's last traces were queryable (the stored
 rate), export and query latencies, and the CPU of both the backend and the benchmark itself (a
 saturated generator must not pass for a slow backend).  After the steps every accepted trace is
@@ -19,7 +19,7 @@ import psutil
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from loadgen.bench.driver import QueryLoad, prepare, send
+from loadgen.bench.driver import QUERY_RATE, QueryLoad, prepare, send
 from loadgen.bench.faults import BenchFault, FaultRun
 from loadgen.bench.targets import BackendTarget, ExternalTarget
 from loadgen.bench.verify import verify, wait_until_stored
@@ -47,6 +47,7 @@ class BenchSettings:
     drain_timeout_s: float
     backend_overrides: list[str] = field(default_factory=list)  # "KEY.PATH=VALUE" for `hotrod backend --set`
     fault: BenchFault | None = None  # injected into the last step of every started backend
+    query_rate: float = QUERY_RATE  # queries a second during ingest (loadgen.bench.driver.QueryLoad)
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -144,7 +145,7 @@ def _run_target(settings, target, report: TargetReport, progress: Progress, task
         window_end_us=window_end_ns // 1000,
         rand=random.Random(settings.seed),
     )
-    queries = QueryLoad(endpoints.query, plan, record, settings.query_concurrency)
+    queries = QueryLoad(endpoints.query, plan, record, settings.query_concurrency, settings.query_rate)
     all_query_ms: dict[str, list[float]] = {}
     me = psutil.Process()
     for number, rate in enumerate(settings.rates, start=1):

@@ -1,14 +1,18 @@
-"""The benchmark driver's export connection, against a real HTTP server on port 0."""
+"""The benchmark driver's export connection and paced query load, against real HTTP servers on port 0."""
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from loadgen.bench.driver import OtlpConnection
+from loadgen.bench.driver import OtlpConnection, QueryLoad
+from loadgen.jaeger_queries import QueryPlan
+from loadgen.record import SentRecord
 from tests.support import wait_for
 
 
@@ -61,3 +65,73 @@ def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced_not_re
     finally:
         connection.close()
     assert _ClosesWhenIdle.bodies == [b"first", b"second"]
+
+
+class _QueryApi(BaseHTTPRequestHandler):
+    """Answers every GET with an empty Jaeger envelope, noting when each arrived and was answered; the first
+    answer is held until ``release`` is set."""
+
+    protocol_version = "HTTP/1.1"
+    arrivals: list[float] = []
+    answers: list[float] = []
+    release = threading.Event()
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.arrivals.append(time.perf_counter())
+        if len(self.arrivals) == 1:
+            self.release.wait(timeout=30)
+        body = b'{"data": [], "total": 0, "limit": 0, "offset": 0, "errors": null}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.answers.append(time.perf_counter())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def query_api() -> Iterator[str]:
+    _QueryApi.arrivals, _QueryApi.answers, _QueryApi.release = [], [], threading.Event()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _QueryApi)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    _QueryApi.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def query_load(url: str, concurrency: int, rate: float) -> QueryLoad:
+    plan = QueryPlan(services=["frontend"], window_start_us=0, window_end_us=10**9, rand=random.Random(1))
+    return QueryLoad(url, plan, SentRecord(), concurrency, rate)
+
+
+def test_the_query_threads_together_ask_no_more_than_their_rate(query_api: str):
+    """A closed loop would ask hundreds of times in this while; paced, a thread waits for its slot."""
+    _QueryApi.release.set()
+    load = query_load(query_api, concurrency=2, rate=20)
+    started = time.perf_counter()
+    load.start()
+    wait_for(lambda: len(_QueryApi.answers) >= 6, timeout=30, what="six queries answered")
+    load.stop()
+    elapsed = time.perf_counter() - started
+    assert len(_QueryApi.arrivals) <= 20 * elapsed + 2
+    assert sum(len(values) for values in load.latencies_ms.values()) == len(_QueryApi.answers)
+
+
+def test_the_slots_a_slow_answer_missed_are_dropped_not_sent_as_a_burst(query_api: str):
+    load = query_load(query_api, concurrency=1, rate=20)  # a slot every 50 ms
+    load.start()
+    wait_for(lambda: len(_QueryApi.arrivals) == 1, timeout=30, what="the first query")
+    held_since = time.perf_counter()
+    wait_for(lambda: time.perf_counter() - held_since > 0.3, timeout=30, what="six slots missed")
+    _QueryApi.release.set()
+    wait_for(lambda: len(_QueryApi.arrivals) >= 3, timeout=30, what="two more queries")
+    load.stop()
+    first_answer, second_asked, third_asked = _QueryApi.answers[0], _QueryApi.arrivals[1], _QueryApi.arrivals[2]
+    assert second_asked >= first_answer
+    assert third_asked - second_asked >= 0.05 * 0.99, "the missed slots came as a burst"

@@ -54,6 +54,15 @@ class Backend:
 
         wait_for(counted, timeout=10, what=f"{expected} call(s) of {service} counted")
 
+    def service_stored(self, service: str) -> None:
+        """Wait until the query API lists ``service``: spans are counted on arrival but stored a delivery later."""
+
+        def listed() -> bool:
+            answer = requests.get(self.url("jaeger_query", "/api/services"), timeout=10).json()
+            return service in (answer["data"] or [])
+
+        wait_for(listed, timeout=10, what=f"{service} stored")
+
 
 def build_config(storage: str, url: str | None, extra: dict[str, Any] | None = None):
     tree = read(None)

@@ -74,6 +74,7 @@ def test_a_script_service_name_is_shown_as_text(page, shared_backend: Backend) -
     hostile = "<script>alert(1)</script>"
     shared_backend.send([SpanSpec(hostile, "<img src=x onerror=alert(2)>") for _ in range(3)])
     shared_backend.calls_counted(hostile, 3)
+    shared_backend.service_stored(hostile)
     page.goto(shared_backend.url("jaeger_query", "/monitor?") + "service=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     page.wait_for_selector("body[data-monitor-ready=true]", timeout=10_000)
     assert page.text_content("#monitor-service") == hostile

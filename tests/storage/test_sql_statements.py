@@ -1,9 +1,12 @@
-"""How the sql plug-in cuts a batch into SQLite's multi-row INSERT statements."""
+"""How the sql plug-in cuts a batch into SQLite's multi-row INSERT statements, and how SQLite binds their bytes."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from backend.storage.sql.schema import make_engine
 from backend.storage.sql.writer import statement_chunks
 
 
@@ -35,3 +38,16 @@ def test_a_remainder_far_from_a_size_is_split_rather_than_padded():
     sizes = [len(chunk) for chunk in statement_chunks([(i,) for i in range(5000)], 8192)]
 
     assert sizes == [4096, 1024]  # 904 rows padded to 1,024 (an eighth wasted at most), not 5,000 to 8,192
+
+
+def test_a_sqlite_engine_binds_bytes_as_the_same_blob_found_at_the_first_adapter_look_up(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/traces.db", 1, "test")
+    payload = b"\x00span bytes\xff"
+    try:
+        with engine.connect() as connection:
+            stored = connection.exec_driver_sql("SELECT ?, typeof(?)", (payload, payload)).one()
+    finally:
+        engine.dispose()
+
+    assert sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)] is bytes
+    assert tuple(stored) == (payload, "blob")

@@ -154,9 +154,9 @@ class QueuedExporter(SizesByLastBatch, Exporter):
     def _run(self) -> None:
         queue = self._queue
         assert queue is not None
-        max_spans = self._helper.sending_queue.batch.max_size
+        sizes = self._helper.sending_queue.batch
         while True:
-            entries = queue.take(max_spans)
+            entries = queue.take(sizes.max_size, sizes.min_size, sizes.flush_timeout / 1e9)
             if not entries:
                 return
             try:

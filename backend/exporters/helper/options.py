@@ -10,10 +10,20 @@ from backend.exporters.helper.retry import RetryOptions
 
 @dataclass
 class QueueBatchOptions:
-    """Consumers merge what is queued into one delivery of at most ``max_size`` spans, without waiting for more
-    (the batch processor's reasoning: batches grow with the load by themselves)."""
+    """Consumers merge what is queued into one delivery of at most ``max_size`` spans; with fewer than
+    ``min_size`` queued, a consumer waits up to ``flush_timeout`` (from when it found the first entry) for more,
+    as the Collector's exporterhelper batches.
+
+    Waiting matters for SQLite: a transaction of one 100-span request dirtied about as many index pages as one
+    of thousands of spans, so at 12 k spans/s offered in 100-span requests (batches "growing with the load" to
+    only 1-2 requests) ingest cost ~29 us of CPU per span, against ~21 us with 4,096 spans or 200 ms per
+    delivery.  The price: a span becomes queryable up to ``flush_timeout`` later.  ``flush_timeout: 0`` sends
+    what is queued at once.
+    """
 
     max_size: int = 8192
+    min_size: int = 4096
+    flush_timeout: Duration = Duration(200_000_000)
 
 
 @dataclass
@@ -36,9 +46,12 @@ class SendingQueueOptions:
             ("num_consumers", self.num_consumers),
             ("queue_size", self.queue_size),
             ("batch.max_size", self.batch.max_size),
+            ("batch.min_size", self.batch.min_size),
         ):
             if value < 1:
                 raise ConfigError(f"{at}.{name}", f"expected at least 1, got {value}")
+        if self.batch.flush_timeout < 0:
+            raise ConfigError(f"{at}.batch.flush_timeout", "expected a duration of 0 or more, such as 200ms")
         if self.storage and not self.enabled:
             raise ConfigError(f"{at}.storage", "a persistent queue needs enabled: true")
 

@@ -29,6 +29,7 @@ class PersistentQueue(MemoryQueue):
             self._records[record.seq] = record
             self._ready.append(Entry(record.spans, record.arrived, None, record.seq))
             self._size += record.spans
+            self._ready_spans += record.spans
 
     def bytes_on_disk(self) -> int:
         return self._log.bytes_on_disk()

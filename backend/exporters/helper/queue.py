@@ -38,6 +38,7 @@ class MemoryQueue:
         self._ready: deque[Entry] = deque()
         self._oldest_taken: dict[int, float] = {}  # arrival of each entry a consumer holds, by id()
         self._size = 0
+        self._ready_spans = 0  # of the entries waiting for a consumer (``_size`` also counts those being delivered)
         self._closed = False
 
     def size(self) -> int:
@@ -76,24 +77,36 @@ class MemoryQueue:
             raise
         with self._cond:
             self._ready.append(entry)
+            self._ready_spans += spans
             self._cond.notify()
 
     def _store(self, batch: SpanBatch) -> Entry:
         return Entry(len(batch), time.time(), batch)
 
-    def take(self, max_spans: int) -> list[Entry]:
-        """Block for the next entries, together at most ``max_spans`` (at least one); [] once closed and empty."""
+    def take(self, max_spans: int, min_spans: int = 1, linger: float = 0.0) -> list[Entry]:
+        """Block for the next entries, together at most ``max_spans`` (at least one); [] once closed and empty.
+
+        With fewer than ``min_spans`` waiting, wait up to ``linger`` seconds (from the first entry found) for more.
+        """
         with self._cond:
             while not self._ready:
                 if self._closed:
                     return []
                 self._cond.wait()
+            if self._ready_spans < min_spans and linger > 0:
+                deadline = time.monotonic() + linger
+                while self._ready_spans < min_spans and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
             taken = [self._ready.popleft()]
             spans = taken[0].spans
             while self._ready and spans + self._ready[0].spans <= max_spans:
                 entry = self._ready.popleft()
                 spans += entry.spans
                 taken.append(entry)
+            self._ready_spans -= spans
             for entry in taken:
                 self._oldest_taken[id(entry)] = entry.arrived
         return taken

@@ -18,6 +18,7 @@ SQLite, so its primary key is the table and costs no second index.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -146,6 +147,7 @@ def make_engine(url: str, pool_size: int, where: str) -> Engine:
     is_sqlite = parsed.get_backend_name() == "sqlite"
     options: dict[str, Any] = {"pool_pre_ping": not is_sqlite}
     if is_sqlite:
+        bind_bytes_as_they_are()
         _prepare_sqlite_file(parsed, where)
         options["connect_args"] = {"check_same_thread": False}
     options["pool_size"] = pool_size
@@ -156,6 +158,17 @@ def make_engine(url: str, pool_size: int, where: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _tune_sqlite)
     return engine
+
+
+def bind_bytes_as_they_are() -> None:
+    """Python's sqlite3 binds ``bytes`` after an adapter look-up that finds nothing (it skips the look-up for int,
+    float, str and bytearray only): a tuple built, a dict missed and two attribute look-ups failed per value.  Half
+    of a span row's values are bytes (ids, process, payload), and that binding runs under the GIL, beside the
+    receiver's decoding.  An identity adapter for ``bytes`` (``bytes(b) is b``) is found at the first step and
+    binds the same blob: measured ~1.1 against ~1.7-3.1 us per 10-column row.  Process-wide, as sqlite3's
+    adapters are, and the same blobs for every other user of sqlite3 in the process.
+    """
+    sqlite3.register_adapter(bytes, bytes)
 
 
 def _prepare_sqlite_file(url: URL, where: str) -> None:
