@@ -3,6 +3,7 @@ protos compiled by protoc."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.resources
 import os
@@ -10,10 +11,10 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import ModuleType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy
 
@@ -134,3 +135,13 @@ def drop_schema(schema: str) -> None:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         engine.dispose()
+
+
+def run_on_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` without its side effect on the main thread: after ``asyncio.run`` the main thread no longer
+    gets an event loop made on demand, which libraries that ask for one (jaeger-client's tornado reporter) need."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()

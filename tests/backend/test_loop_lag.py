@@ -9,6 +9,7 @@ import pytest
 
 from backend.exporters.storage.lag import LoopLag
 from backend.storage.memory.store import MemoryOptions, MemoryStorage
+from tests.support import run_on_own_loop
 
 ROUND_S = 0.3
 
@@ -21,7 +22,7 @@ def test_the_first_request_on_a_quiet_loop_is_not_behind():
     async def ask() -> float:
         return LoopLag().behind()
 
-    assert asyncio.run(ask()) == 0.0
+    assert run_on_own_loop(ask()) == 0.0
 
 
 def test_a_request_late_in_a_slow_round_has_waited_that_round_so_far():
@@ -31,7 +32,7 @@ def test_a_request_late_in_a_slow_round_has_waited_that_round_so_far():
         time.sleep(ROUND_S)  # its decoding, or the GIL taken by a search
         return lag.behind()
 
-    assert asyncio.run(ask()) >= ROUND_S
+    assert run_on_own_loop(ask()) >= ROUND_S
 
 
 def test_the_round_after_a_slow_one_counts_it():
@@ -42,7 +43,7 @@ def test_the_round_after_a_slow_one_counts_it():
         await asyncio.sleep(0)  # the next round: the probe runs first
         return lag.behind()
 
-    assert asyncio.run(ask()) >= ROUND_S
+    assert run_on_own_loop(ask()) >= ROUND_S
 
 
 def test_a_slow_round_is_forgotten_once_the_loop_has_waited_for_input_longer():
@@ -56,7 +57,7 @@ def test_a_slow_round_is_forgotten_once_the_loop_has_waited_for_input_longer():
         await asyncio.sleep(measured + 0.5)  # idle, longer than the slow round was
         return measured, lag.behind()
 
-    measured, after_idle = asyncio.run(ask())
+    measured, after_idle = run_on_own_loop(ask())
     assert measured >= ROUND_S
     assert after_idle == 0.0
 
@@ -71,8 +72,8 @@ def test_each_loop_is_measured_on_its_own():
     async def quiet() -> float:
         return lag.behind()
 
-    asyncio.run(slow())
-    assert asyncio.run(quiet()) == 0.0
+    run_on_own_loop(slow())
+    assert run_on_own_loop(quiet()) == 0.0
 
 
 def test_max_receive_lag_is_a_duration_of_250ms_by_default_and_0_turns_it_off():

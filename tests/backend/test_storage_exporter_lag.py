@@ -6,7 +6,6 @@ receiver's loop starved of the GIL is.  The end-to-end proof is ``test_memory_re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -16,6 +15,7 @@ from backend.exporters.storage.exporter import FACTORY as EXPORTER
 from backend.exporters.storage.exporter import StorageExporter
 from backend.extensions.storage.extension import FACTORY as JAEGER_STORAGE
 from tests.backend.test_sending_queue import Host, spans
+from tests.support import run_on_own_loop
 
 LIMIT = "100ms"
 ROUND_S = 0.3
@@ -43,7 +43,7 @@ def after_a_slow_round(ask: StorageExporter) -> tuple[Refused | None, Refused | 
         time.sleep(ROUND_S)
         return first, ask.refusal()
 
-    return asyncio.run(round_())
+    return run_on_own_loop(round_())
 
 
 def test_a_receiver_further_behind_than_max_receive_lag_is_refused_with_429():
@@ -77,6 +77,6 @@ def test_a_batch_decoded_after_the_check_is_taken_however_late_the_round():
         subject.consume(spans(3))
 
     try:
-        asyncio.run(round_())
+        run_on_own_loop(round_())
     finally:
         subject.shutdown()
