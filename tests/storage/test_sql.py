@@ -11,7 +11,6 @@ import pytest
 from backend.core.binding import ConfigError
 from backend.storage.api import Storage, StorageError, TraceQuery
 from backend.storage.factory import create_storage
-from backend.storage.sql.schema import make_engine
 from tests.builders import SpanSpec, batch_of
 from tests.storage.conftest import STORAGE_KINDS
 
@@ -159,14 +158,3 @@ def test_a_failed_first_postgres_batch_leaves_its_pooled_connection_able_to_writ
     finally:
         storage.close()
         cleanup()
-
-
-def test_sqlite_commits_are_synced_to_disk_before_the_writer_returns(tmp_path):
-    """synchronous=FULL: the exporter lets the persistent queue forget a batch once written; with NORMAL a power
-    cut could roll back the last commits (WAL mode), whose batches the queue had deleted."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'traces.db'}", 1, "test")  # the engine SqlStorage writes with
-    try:
-        with engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-    finally:
-        engine.dispose()
