@@ -239,6 +239,11 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--senders", type=click.IntRange(min=1), default=16, help="Concurrent export connections.")
 @click.option("--query-concurrency", type=click.IntRange(min=0), default=1, help="Query threads during ingest.")
 @click.option(
+    "--query-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+    help="Queries a second during ingest, all query threads together: a fixed pace, as people at the UI ask "
+    "(default 10, loadgen.bench.driver.QUERY_RATE).",
+)  # fmt: skip
+@click.option(
     "--postgres-url",
     default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     envvar="HOTROD_BENCH_POSTGRES_URL",
@@ -296,6 +301,7 @@ def bench(
     base_time_ns,
     senders,
     query_concurrency,
+    query_rate,
     postgres_url,
     drain_timeout,
     backend_overrides,
@@ -351,6 +357,7 @@ def bench(
         base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
         query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
         drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides), fault=fault,
+        **({"query_rate": query_rate} if query_rate else {}),
     )  # fmt: skip
     console = Console(soft_wrap=True)
     results = runner.run(settings, console)

@@ -52,6 +52,24 @@ def test_an_unreachable_external_target_fails_the_run_but_keeps_the_others_resul
     assert "http://127.0.0.1:9 did not answer" in doc["targets"][1]["error"]
 
 
+def test_the_query_mix_runs_at_the_pace_asked_for(tmp_path: Path):
+    result = hotrod(
+        "bench", "--storage", "memory", "--rates", "500", "--step-duration", "2s", "--query-rate", "4",
+        "--output", str(tmp_path / "out"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["settings"]["query_rate_per_s"] == 4.0
+    assert 0 < doc["targets"][0]["query_ms"]["all"]["count"] <= 4 * 2 + 2  # 4 a second over 2 s, give or take a slot
+    assert "at 4 queries/s" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_query_rate_that_is_not_positive_is_refused(tmp_path: Path):
+    result = hotrod("bench", "--storage", "memory", "--query-rate", "0", "--output", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--query-rate" in result.stderr
+
+
 def jaeger_clickhouse(output: Path, *more: str) -> subprocess.CompletedProcess:
     """A tiny jaeger-clickhouse run (400 spans) of the clickhouse storage into ``output``."""
     return hotrod(
