@@ -24,6 +24,8 @@ a path that skips the check) into a span of its indexed fields and says why.
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import descriptor_pool, message_factory
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
@@ -61,15 +63,16 @@ _MESSAGES: dict[str, list[Field]] = {
 }
 
 
-def _request_class() -> type:
+def _skim_class(name: str) -> type:
     pool = descriptor_pool.Default()  # where the real OTLP types it refers to live
     try:
-        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")
     except KeyError:
         dependencies = [module.DESCRIPTOR.name for module in (common_pb2, resource_pb2, trace_pb2)]
         pool.Add(file_of("hotrod_backend/skim.proto", _PACKAGE, _MESSAGES, dependencies))
-        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.ExportTraceServiceRequest")
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")
     return message_factory.GetMessageClass(descriptor)
 
 
-SkimRequest = _request_class()
+SkimRequest = _skim_class("ExportTraceServiceRequest")
+SkimSpan: Any = _skim_class("Span")  # one stored span's payload, read for its indexed fields only

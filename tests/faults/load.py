@@ -20,6 +20,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.storage.factory import create_storage
+from tests.backend.clients import query_trace
 from tests.builders import SpanSpec, export_request
 from tests.support import wait_for
 
@@ -162,12 +163,10 @@ def queue_size(metrics_url: str) -> float:
 def missing_through_api(query_url: str, acknowledged: list[bytes]) -> list[str]:
     """Acknowledged traces that the query API does not return whole (Jaeger's ``/api/traces/{id}``)."""
     missing = []
-    with requests.Session() as session:
-        for trace_id in acknowledged:
-            answer = session.get(f"{query_url}/api/traces/{trace_id.hex()}", timeout=30)
-            spans = answer.json()["data"][0]["spans"] if answer.status_code == 200 else []
-            if len({span["spanID"] for span in spans}) != SPANS_PER_TRACE:
-                missing.append(trace_id.hex())
+    for trace_id in acknowledged:
+        trace = query_trace(query_url, trace_id.hex())
+        if trace is None or len({span["spanID"] for span in trace["spans"]}) != SPANS_PER_TRACE:
+            missing.append(trace_id.hex())
     return missing
 
 

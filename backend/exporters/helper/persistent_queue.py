@@ -27,9 +27,8 @@ class PersistentQueue(MemoryQueue):
         self._records: dict[int, Record] = {}
         for record in log.replay():
             self._records[record.seq] = record
-            self._ready.append(Entry(record.spans, record.arrived, None, record.seq))
+            self._make_ready(Entry(record.spans, record.arrived, None, record.seq))
             self._size += record.spans
-            self._ready_spans += record.spans
 
     def bytes_on_disk(self) -> int:
         return self._log.bytes_on_disk()

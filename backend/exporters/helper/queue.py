@@ -76,9 +76,13 @@ class MemoryQueue:
                 self._size -= spans
             raise
         with self._cond:
-            self._ready.append(entry)
-            self._ready_spans += spans
+            self._make_ready(entry)
             self._cond.notify()
+
+    def _make_ready(self, entry: Entry) -> None:
+        """Under ``_cond`` (or before any consumer runs): the entry waits for a consumer."""
+        self._ready.append(entry)
+        self._ready_spans += entry.spans
 
     def _store(self, batch: SpanBatch) -> Entry:
         return Entry(len(batch), time.time(), batch)

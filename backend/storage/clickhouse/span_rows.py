@@ -12,14 +12,11 @@ columns instead.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import pyarrow as pa
-from google.protobuf import message_factory
 from google.protobuf.message import DecodeError
 
 from backend.spans.model import SpanRecord
-from backend.spans.otlp_skim import SkimRequest
+from backend.spans.otlp_skim import SkimSpan
 
 
 def text(value: bytes | str) -> str:
@@ -28,13 +25,6 @@ def text(value: bytes | str) -> str:
 
 # What ``from_payloads`` needs from ``spans``, in this order.
 PAYLOAD_COLUMNS = "trace_id, span_id, start_ns, service, process_id, payload"
-_SKIM_SPAN: Any = message_factory.GetMessageClass(
-    cast(Any, SkimRequest)
-    .DESCRIPTOR.fields_by_name["resource_spans"]
-    .message_type.fields_by_name["scope_spans"]
-    .message_type.fields_by_name["spans"]
-    .message_type
-)
 
 
 def from_payloads(rows: pa.Table) -> tuple[list[SpanRecord], set[bytes]]:
@@ -47,7 +37,7 @@ def from_payloads(rows: pa.Table) -> tuple[list[SpanRecord], set[bytes]]:
     columns = [rows.column(name).to_pylist() for name in rows.column_names]
     for trace_id, span_id, start, service, process_id, payload in zip(*columns, strict=True):
         try:
-            span = _SKIM_SPAN.FromString(payload)
+            span = SkimSpan.FromString(payload)
         except DecodeError:
             unreadable.add(trace_id)
             continue
