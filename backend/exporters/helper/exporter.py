@@ -156,7 +156,7 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         assert queue is not None
         sizes = self._helper.sending_queue.batch
         while True:
-            entries = queue.take(sizes.max_size, sizes.min_size, sizes.flush_timeout / 1e9)
+            entries = queue.take(sizes.max_size, sizes.min_size, sizes.flush_timeout / 1e9, sizes.idle_timeout / 1e9)
             if not entries:
                 return
             try:

@@ -40,6 +40,7 @@ class MemoryQueue:
         self._size = 0
         self._ready_spans = 0  # of the entries waiting for a consumer (``_size`` also counts those being delivered)
         self._closed = False
+        self._last_put = 0.0  # time.monotonic() of the newest put: a take stops waiting once puts pause
 
     def size(self) -> int:
         return self._size
@@ -77,6 +78,7 @@ class MemoryQueue:
             raise
         with self._cond:
             self._make_ready(entry)
+            self._last_put = time.monotonic()
             self._cond.notify()
 
     def _make_ready(self, entry: Entry) -> None:
@@ -87,10 +89,11 @@ class MemoryQueue:
     def _store(self, batch: SpanBatch) -> Entry:
         return Entry(len(batch), time.time(), batch)
 
-    def take(self, max_spans: int, min_spans: int = 1, linger: float = 0.0) -> list[Entry]:
+    def take(self, max_spans: int, min_spans: int = 1, linger: float = 0.0, idle: float = 0.0) -> list[Entry]:
         """Block for the next entries, together at most ``max_spans`` (at least one); [] once closed and empty.
 
-        With fewer than ``min_spans`` waiting, wait up to ``linger`` seconds (from the first entry found) for more.
+        With fewer than ``min_spans`` waiting, wait up to ``linger`` seconds (from the first entry found) for more,
+        but (with ``idle`` > 0) only while puts keep coming: ``idle`` seconds without one end the wait.
         """
         with self._cond:
             while not self._ready:
@@ -100,7 +103,10 @@ class MemoryQueue:
             if self._ready_spans < min_spans and linger > 0:
                 deadline = time.monotonic() + linger
                 while self._ready_spans < min_spans and not self._closed:
-                    left = deadline - time.monotonic()
+                    now = time.monotonic()
+                    left = deadline - now
+                    if idle > 0:
+                        left = min(left, self._last_put + idle - now)
                     if left <= 0:
                         break
                     self._cond.wait(left)
