@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 
@@ -145,6 +148,20 @@ def test_a_server_that_does_not_answer_is_a_clear_error(tmp_path: Path):
     options = {"url": "http://127.0.0.1:9", "sampling_url": f"sqlite:///{tmp_path / 's.db'}"}
     with pytest.raises(StorageError, match=r"cannot reach ClickHouse at http://127\.0\.0\.1:9"):
         create_storage("clickhouse", options, "tests")
+
+
+def test_a_url_where_something_else_answers_is_not_reported_as_unreachable(tmp_path: Path):
+    """E.g. a ClickHouse too old for the driver (Debian's 18.16.1 fails its first query), or the wrong port."""
+    other = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)  # a web server, not ClickHouse
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{other.server_port}"
+    try:
+        with pytest.raises(StorageError, match=rf"^{re.escape(url)} answered, but not as a ClickHouse server") as error:
+            create_storage("clickhouse", {"url": url, "sampling_url": f"sqlite:///{tmp_path / 's.db'}"}, "tests")
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert "cannot reach" not in str(error.value)
 
 
 @contextmanager

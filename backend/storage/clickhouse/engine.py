@@ -136,10 +136,17 @@ class Server:
             import clickhouse_connect  # noqa: PLC0415 - optional
         except ImportError as exc:
             raise ConfigError(where, INSTALL_HINT) from exc
+        from clickhouse_connect.driver.exceptions import OperationalError  # noqa: PLC0415 - optional
+
         try:
             self._client = clickhouse_connect.get_client(dsn=url)
-        except Exception as exc:  # noqa: BLE001 - connection, authentication and URL errors alike
+        except OperationalError as exc:  # the driver's word for "no connection": refused, timed out, no such host
             raise StorageError(f"cannot reach ClickHouse at {_without_password(url)}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - something answered: a server too old for the driver, or not ClickHouse
+            raise StorageError(
+                f"{_without_password(url)} answered, but not as a ClickHouse server this plug-in can use "
+                f"(it needs a recent release, see docs/clickhouse.md): {exc}"
+            ) from exc
 
     def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self._guard(lambda: self._client.command(sql, parameters=params))
