@@ -136,6 +136,17 @@ class SpanWriter(Protocol):
         must not create a second copy: delivery upstream is at-least-once.
         """
 
+    def sync(self) -> None:
+        """Return once every write that returned before this call survives a power cut; raise if that failed.
+
+        The persistent sending queue forgets delivered batches only after this
+        (``backend.exporters.helper.durable_acks``), so a storage whose commits
+        are only in the OS's cache when ``write`` returns syncs them here, once
+        for many batches.  A storage whose ``write`` returns only once its data
+        is durable (or that keeps nothing across a restart) does nothing and
+        says why.
+        """
+
 
 @runtime_checkable
 class SpanReader(Protocol):

@@ -17,9 +17,10 @@ import pytest
 from google.rpc.status_pb2 import Status
 
 from backend.core.component import Refused, Settings
+from backend.core.disk import sync_data
 from backend.core.selfmetrics import SelfMetrics
 from backend.exporters.helper.persistent_queue import PersistentQueue
-from backend.extensions.file_storage.segments import Quota, SegmentLog, _sync
+from backend.extensions.file_storage.segments import Quota, SegmentLog
 from backend.receivers.otlp.receiver import FACTORY
 from backend.spans.model import SpanBatch
 from tests.backend.clients import post_otlp
@@ -36,12 +37,12 @@ def failing_once(error: OSError):
     def sync(fd: int) -> None:
         if failures:
             raise failures.pop()
-        _sync(fd)
+        sync_data(fd)
 
     return sync
 
 
-def open_log(folder: Path, sync=_sync, segment_bytes: int = 1 << 20) -> SegmentLog:
+def open_log(folder: Path, sync=sync_data, segment_bytes: int = 1 << 20) -> SegmentLog:
     return SegmentLog(folder, "always", 0.1, segment_bytes, Quota(64 << 20), sync=sync)
 
 
@@ -58,7 +59,7 @@ class HeldSync:
         if self._first:
             self._first = False
             wait_for(self.ready, timeout=30, interval=0.005, what="every appender has written its record")
-        _sync(fd)
+        sync_data(fd)
 
 
 def append_concurrently(log: SegmentLog, payloads: list[bytes]) -> list[BaseException]:

@@ -6,8 +6,10 @@ returns, so the sender's success answer means "queued" (for a persistent
 queue: "on disk"); ``num_consumers`` threads take batches off and ``send``
 them, retrying with jittered exponential back-off (``retry_on_failure``)
 for as long as the peer fails.  Nothing is dropped after a number of
-attempts: a batch leaves the queue when it was delivered, when ``send``
-raised ``Permanent``, or when a configured ``max_elapsed_time`` ran out.
+attempts: a batch leaves the queue when it was delivered (from a queue
+that survives a power cut: and synced by the peer, ``durable_acks``), when
+``send`` raised ``Permanent``, or when a configured ``max_elapsed_time`` ran
+out.
 
 Back-pressure instead of loss: ``refusal()`` (asked by receivers before
 decoding) and ``consume`` refuse a batch that does not fit in the queue
@@ -24,6 +26,7 @@ import threading
 from abc import abstractmethod
 
 from backend.core.component import Exporter, Host, Refused, Settings, SizesByLastBatch
+from backend.exporters.helper.durable_acks import DurableAcks
 from backend.exporters.helper.options import HelperOptions
 from backend.exporters.helper.persistent_queue import PersistentQueue
 from backend.exporters.helper.queue import Entry, MemoryQueue, QueueFull
@@ -43,6 +46,7 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         self._settings = settings
         self._helper = options
         self._queue: MemoryQueue | None = None
+        self._acks: DurableAcks | None = None  # a queue that survives a power cut forgets only what ``sync`` covered
         self._workers: list[threading.Thread] = []
         self._stopping = False
         self._stop_retrying = threading.Event()
@@ -58,6 +62,12 @@ class QueuedExporter(SizesByLastBatch, Exporter):
     def send(self, batch: SpanBatch) -> None:
         """Deliver ``batch`` once; raise on failure (``Permanent`` when retrying cannot help, ``Throttled`` when
         the peer is full or gave a Retry-After)."""
+
+    def sync(self) -> None:
+        """Make what ``send`` delivered survive a power cut; a persistent queue forgets it only afterwards.
+
+        Nothing by default: a remote peer answered ``send`` on its own durability promise.
+        """
 
     def peer_up(self, up: bool, error: Exception | None) -> None:
         """Called when the peer turns out to be up again or down; the storage exporter tells the storage's health."""
@@ -77,6 +87,9 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         else:
             self._queue = MemoryQueue(queue_options.queue_size)
         self._watch(self._queue)
+        if self._queue.survives_power_cut:
+            retry, logger = self._helper.retry_on_failure, self._settings.logger
+            self._acks = DurableAcks(self._queue, self.sync, retry, self._sync_health, logger, self._settings.id)
         for number in range(queue_options.num_consumers):
             worker = threading.Thread(target=self._run, name=f"{self._settings.id}-sender-{number}", daemon=True)
             worker.start()
@@ -106,6 +119,8 @@ class QueuedExporter(SizesByLastBatch, Exporter):
             worker.join()
         timer.cancel()
         self._workers.clear()
+        if self._acks is not None:
+            self._acks.close()
 
     # the data path
 
@@ -166,6 +181,9 @@ class QueuedExporter(SizesByLastBatch, Exporter):
                 queue.done(entries)
                 continue
             delivered = self._deliver(batch)
+            if delivered and self._acks is not None:
+                self._acks.delivered(entries, batch)
+                continue
             if delivered:
                 batch.stored()
             if delivered is None and queue.persistent:
@@ -211,11 +229,20 @@ class QueuedExporter(SizesByLastBatch, Exporter):
                     return None
                 continue
             self._sent.inc(len(batch))
-            if self._down is not None:
-                self._down = None
-                log.info("%s delivers again", self._settings.id)
-                self.peer_up(True, None)
+            self._mark_up()
             return True
+
+    def _sync_health(self, error: Exception | None) -> None:
+        if error is None:
+            self._mark_up()
+        else:
+            self._mark_down(error)
+
+    def _mark_up(self) -> None:
+        if self._down is not None:
+            self._down = None
+            self._settings.logger.info("%s delivers again", self._settings.id)
+            self.peer_up(True, None)
 
     def _mark_down(self, exc: Exception) -> None:
         retry_after = self._helper.sending_queue.retry_after / 1e9

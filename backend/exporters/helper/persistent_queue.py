@@ -24,6 +24,7 @@ class PersistentQueue(MemoryQueue):
     def __init__(self, capacity: int, log: SegmentLog) -> None:
         super().__init__(capacity)
         self._log = log
+        self.survives_power_cut = log.survives_power_cut
         self._records: dict[int, Record] = {}
         for record in log.replay():
             self._records[record.seq] = record

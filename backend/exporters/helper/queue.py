@@ -31,6 +31,7 @@ class Entry:
 
 class MemoryQueue:
     persistent = False
+    survives_power_cut = False  # the persistent queue's log says: then delivered entries are acked only once synced
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity

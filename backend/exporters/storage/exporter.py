@@ -105,6 +105,11 @@ class StorageExporter(QueuedExporter):
             raise
         self._latency.observe(time.perf_counter() - started)
 
+    def sync(self) -> None:
+        writer = self._writer
+        assert writer is not None, "sync before start"
+        writer.sync()
+
     def peer_up(self, up: bool, error: Exception | None) -> None:
         if self._extension is not None:
             self._extension.report(self._options.trace_storage, error)

@@ -37,6 +37,7 @@ from functools import partial
 from pathlib import Path
 
 from backend.core.deferred import defer
+from backend.core.disk import sync_data, sync_directory
 
 _HEADER = struct.Struct(">IIQdI")  # payload length, crc32 of payload, sequence, arrival (unix s), spans
 _SEQ = struct.Struct(">Q")
@@ -84,10 +85,6 @@ class _Segment:
     live: set[int] = field(default_factory=set)
 
 
-def _sync(fd: int) -> None:
-    (getattr(os, "fdatasync", None) or os.fsync)(fd)
-
-
 class SegmentLog:
     def __init__(
         self,
@@ -96,7 +93,7 @@ class SegmentLog:
         fsync_interval: float,
         segment_bytes: int,
         quota: Quota,
-        sync: Callable[[int], None] = _sync,
+        sync: Callable[[int], None] = sync_data,
     ) -> None:
         self.directory = directory
         self._fsync = fsync
@@ -118,6 +115,12 @@ class SegmentLog:
         self._syncer: threading.Thread | None = None
         if fsync == "interval":
             self._syncer = threading.Thread(target=self._sync_every, args=(fsync_interval,), daemon=True)
+
+    @property
+    def survives_power_cut(self) -> bool:
+        """Whether appends are synced (``always``, or within ``fsync_interval``): then what the queue forgets must
+        be on disk elsewhere first."""
+        return self._fsync != "never"
 
     def _path(self, first: int, suffix: str) -> Path:
         return self.directory / f"{first:020d}.{suffix}"
@@ -223,7 +226,7 @@ class SegmentLog:
         segment = _Segment(self._next_seq)
         self._fd = os.open(self._path(segment.first, "wal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         if self._fsync != "never":
-            _sync_directory(self.directory)
+            sync_directory(self.directory)
         self._segments[segment.first] = segment
         self._current = segment
         return segment
@@ -298,12 +301,3 @@ def _scan(data: bytes, first: int) -> list[Record]:
         records.append(Record(seq, first, start, length, spans, arrived))
         at = start + length
     return records
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make a new file's name durable, not only its contents."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -116,6 +116,10 @@ class ClickHouseWriter:
         self._known_processes.add(new_processes)
         self._known_operations.add(new_operations)
 
+    def sync(self) -> None:
+        """Nothing: the tables are created with ``fsync_after_insert`` and ``fsync_part_directory``
+        (``schema._DURABLE_INSERTS``), so each insert returned only once its part was on disk."""
+
 
 def spans_table(batch: SpanBatch) -> pa.Table:
     """The batch's span rows, built ``CHUNK_SPANS`` spans at a time into one table (one insert, one part)."""

@@ -129,10 +129,11 @@ class Tables:
 def make_engine(url: str, pool_size: int, where: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and NORMAL sync, and its folder is created.
 
-    NORMAL, not FULL: a commit survives the process being killed, but a power cut may roll back the last
-    commits, whose batches the persistent queue has already forgotten (docs/durability.md).  FULL (one
-    fdatasync a commit) cost a sixth of the ingest rate at 60 k spans/s offered (hotrod bench, 49.9 k
-    against 60.0 k accepted); syncing the WAL once before the queue forgets a round of batches is the plan.
+    NORMAL, not FULL: a commit survives the process being killed but may be rolled back by a power cut
+    until the WAL is synced, which ``SqlWriter.sync`` does once before the persistent queue forgets a round
+    of delivered batches (``wal_sync``, docs/durability.md).  FULL (one fdatasync a commit, inside the write
+    transaction) cost a sixth of the ingest rate at 60 k spans/s offered (hotrod bench, 49.9 k against 60.0 k
+    accepted).
     """
     try:
         parsed = make_url(url)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -35,6 +36,7 @@ from backend.storage.api import StorageError
 from backend.storage.sql.catalog import Catalog
 from backend.storage.sql.schema import Tables
 from backend.storage.sql.tag_index import TagIndex
+from backend.storage.sql.wal_sync import sync_wal, wal_of
 
 SPAN_COLUMNS = (
     "trace_id",
@@ -72,6 +74,9 @@ class SqlWriter:
         self._span_values = ValuesStatements(tables.quoted(tables.spans), SPAN_COLUMNS, param)
         self._tag_values = ValuesStatements(tables.quoted(tables.span_tags), TAG_COLUMNS, param)
         self._insert_tags = self._tag_values.insert
+        self._wal: Path | None = None
+        if engine.dialect.name == "sqlite":
+            self._wal = wal_of(Path(engine.url.database or "").expanduser().resolve())
         if engine.dialect.name == "postgresql":
             self._insert_rows = self._copy
             spans = tables.quoted(tables.spans)
@@ -128,6 +133,16 @@ class SqlWriter:
                 if len(self._known_processes) > _KNOWN_PROCESSES_LIMIT:
                     self._known_processes.clear()
                 self._known_processes.update(pid for pid, _ in new_processes)
+
+    def sync(self) -> None:
+        """SQLite: one sync of its WAL (``wal_sync``).  PostgreSQL: nothing, as its commit returned only once the
+        server had flushed its own WAL (``synchronous_commit``, on unless the server is told otherwise)."""
+        if self._wal is None:
+            return
+        try:
+            sync_wal(self._wal)
+        except OSError as exc:
+            raise StorageError(f"syncing the SQLite write-ahead log failed: {exc}") from exc
 
     def _insert_values(self, connection: Connection, rows: list[Row_]) -> None:
         self._span_values.insert(connection, rows)
