@@ -80,7 +80,10 @@ class DurableAcks:
                 return
             for entries, batch in round_:
                 batch.stored()
-                self._queue.done(entries)
+                try:
+                    self._queue.done(entries)
+                except OSError:  # not acknowledged: delivered again after the next start, as after a kill
+                    self._logger.exception("cannot acknowledge %d delivered span(s) in the queue", len(batch))
 
     def _synced(self, round_: list[tuple[list[Entry], SpanBatch]]) -> bool:
         """Sync until it works (True), or until closed while failing (False: nothing acknowledged)."""
