@@ -49,8 +49,8 @@ class MemoryOptions:
     max_traces: int = 100_000
     #: spans waiting to be written (the exporter's sending queue) past which senders are refused (429)
     max_pending_spans: int = 50_000
-    #: how far the receiver's event loop or worker pool may fall behind (a request's wait before a
-    #: thread starts on it) before senders are refused (429); 0 never refuses for it
+    #: how far the receiver's event loop or worker pool may fall behind (about how long a sender waits
+    #: for its answer, ``backend.core.lag``) before senders are refused (429); 0 never refuses for it
     max_receive_lag: Duration = Duration(_DEFAULT_LAG_NS)
 
     def __post_init__(self) -> None:
