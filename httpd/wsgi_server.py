@@ -22,7 +22,7 @@ waits (``httpd.wsgi.BLOCKING``: a disk sync) is collected by one thread that
 only waits (``httpd.waiting``), so the loop serves other connections
 meanwhile; otherwise a pool of that many threads runs the app, as for Flask
 apps that wait on databases or other services (``pool`` makes it: a receiver's
-measures how long requests wait in it).
+times its requests, ``backend.core.lag``).
 
 ``stop`` stops accepting, closes connections that wait on their client, lets
 requests in progress finish and be answered (up to the grace period), then

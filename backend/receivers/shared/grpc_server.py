@@ -2,8 +2,8 @@
 
 Each protocol subclasses ``GrpcIngestServer`` (or, serving no spans,
 ``GrpcServer``) and says only which method it serves (``handler``) and how it
-handles a call.  Calls wait for a worker in a ``LaggingPool``, so that an
-in-process store can refuse while they wait too long (``max_receive_lag``);
+handles a call.  Calls run in a ``LaggingPool``, which times them, so that an
+in-process store can refuse while they take too long (``max_receive_lag``);
 every refusal is answered as ``abort_refused`` does.
 """
 

@@ -4,7 +4,8 @@ Both answer 202 with no body on success and plain-text errors otherwise:
 404/405 for the wrong path or method, 415 for a content type or encoding they
 do not take, 413 past the body limit (gzip inflated incrementally), 400 for
 a body they cannot decode, 429/503 with ``Retry-After`` when the pipeline
-refuses (asked before the body is decoded, too).  Only the decoding differs, so that is what each protocol passes in.
+refuses (asked before the body is decoded, too).  Only the decoding differs,
+so that is what each protocol passes in.
 """
 
 from __future__ import annotations
