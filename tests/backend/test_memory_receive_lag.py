@@ -187,9 +187,7 @@ def stored_whole(query: str, trace_id: str) -> bool:
     return span_count(query, trace_id) == SPANS
 
 
-@pytest.mark.parametrize(
-    "protocol", [otlp_http, otlp_grpc, zipkin], ids=["otlp-http (event loop)", "otlp-grpc (workers)", "zipkin"]
-)
+@pytest.mark.parametrize("protocol", [otlp_http, otlp_grpc, zipkin], ids=["otlp-http", "otlp-grpc", "zipkin"])
 def test_a_starved_receiver_refuses_as_overloaded_with_a_retry_hint_and_answers_within_the_limit(
     start_backend, protocol
 ):
