@@ -21,7 +21,8 @@ so a pool adds hand-offs and no speed under the GIL), and an answer that
 waits (``httpd.wsgi.BLOCKING``: a disk sync) is collected by one thread that
 only waits (``httpd.waiting``), so the loop serves other connections
 meanwhile; otherwise a pool of that many threads runs the app, as for Flask
-apps that wait on databases or other services.
+apps that wait on databases or other services (``pool`` makes it: a receiver's
+times its requests, ``backend.core.lag``).
 
 ``stop`` stops accepting, closes connections that wait on their client, lets
 requests in progress finish and be answered (up to the grace period), then
@@ -41,6 +42,7 @@ import logging
 import resource
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -112,9 +114,17 @@ def listen(host: str, port: int) -> socket.socket:
 
 class WsgiServer:
     def __init__(
-        self, app: WsgiApp, host: str, port: int, name: str, threads: int = 4, limits: Limits | None = None
+        self,
+        app: WsgiApp,
+        host: str,
+        port: int,
+        name: str,
+        threads: int = 4,
+        limits: Limits | None = None,
+        pool: Callable[[int, str], ThreadPoolExecutor] = ThreadPoolExecutor,
     ) -> None:
         self._app = app
+        self._pool = pool
         self._host = host
         self._port = port
         self._name = name
@@ -143,7 +153,7 @@ class WsgiServer:
 
     def _run(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
-        pool = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name) if self._threads > 0 else None
+        pool = self._pool(self._threads, self._name) if self._threads > 0 else None
         # the thread that collects answers that wait (a request's disk sync), a round of them at a time
         waiting = AnswerCollector(loop, self._name) if pool is None else None
         try:

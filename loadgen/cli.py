@@ -237,6 +237,10 @@ def _external(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.02)
 @click.option("--traces-per-request", type=click.IntRange(min=1), default=10)
 @click.option("--senders", type=click.IntRange(min=1), default=16, help="Concurrent export connections.")
+@click.option(
+    "--protocol", type=click.Choice(["http", "grpc"]), default="http", show_default=True,
+    help="How exports are sent: OTLP/HTTP (protobuf) or OTLP/gRPC; grpc needs started backends (no --external).",
+)  # fmt: skip
 @click.option("--query-concurrency", type=click.IntRange(min=0), default=1, help="Query threads during ingest.")
 @click.option(
     "--query-rate", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -300,6 +304,7 @@ def bench(
     seed,
     base_time_ns,
     senders,
+    protocol,
     query_concurrency,
     query_rate,
     postgres_url,
@@ -318,6 +323,7 @@ def bench(
       hotrod bench --storage memory --external jaeger=http://127.0.0.1:4318,http://127.0.0.1:16686
       hotrod bench --dataset jaeger-clickhouse --traces 1000000 --storage clickhouse,sqlite,postgres
       hotrod bench --storage sqlite,postgres --fault storage-outage:20s
+      hotrod bench --storage memory --protocol grpc --rates 20000,60000
     Exit status 1 when a target failed or lost spans (the report lists the trace ids).
     """
     from rich.console import Console
@@ -335,6 +341,11 @@ def bench(
     if fault is not None and fault.kind == "storage-outage" and "memory" in chosen:
         raise click.BadParameter(
             "a storage outage needs sqlite, postgres or redis; memory cannot go away", param_hint="--fault"
+        )
+    if protocol == "grpc" and (externals or dataset != "synthetic"):
+        raise click.BadParameter(
+            "OTLP/gRPC goes to started backends of the synthetic dataset only, not --external",
+            param_hint="--protocol",
         )
     if queries_only and (dataset != "jaeger-clickhouse" or output is None or externals):
         raise click.UsageError(
@@ -356,7 +367,7 @@ def bench(
         storages=chosen, externals=externals, rates=rates, step_seconds=step_duration, shape=trace_shape, seed=seed,
         base_time_ns=base_time_ns or now - now % 60_000_000_000, senders=senders,
         query_concurrency=query_concurrency, postgres_url=postgres_url, output=output.resolve(),
-        drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides), fault=fault,
+        drain_timeout_s=drain_timeout, backend_overrides=list(backend_overrides), fault=fault, protocol=protocol,
         **({"query_rate": query_rate} if query_rate else {}),
     )  # fmt: skip
     console = Console(soft_wrap=True)

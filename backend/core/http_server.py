@@ -9,6 +9,8 @@ names them, plus ``max_connections`` (see ``httpd.limits``).
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from backend.core.binding import ConfigError, Duration
@@ -68,13 +70,19 @@ class Endpoint:
 
 
 def start_http(
-    app: WsgiApp, options: HttpServerOptions, endpoint: Endpoint, threads: int, max_request_body_size: int = 0
+    app: WsgiApp,
+    options: HttpServerOptions,
+    endpoint: Endpoint,
+    threads: int,
+    max_request_body_size: int = 0,
+    pool: Callable[[int, str], ThreadPoolExecutor] = ThreadPoolExecutor,
 ) -> WsgiServer:
-    """Serve ``app`` as ``options`` say; a port that cannot be had is a ``StartError`` naming key, address and why."""
+    """Serve ``app`` as ``options`` say, on ``threads`` threads that ``pool`` makes (0: on the event loop); a port
+    that cannot be had is a ``StartError`` naming key, address and why."""
     where = endpoint.where
     address, port = parse_endpoint(options.endpoint, f"{where}.endpoint")
     limits = options.limits(where, max_request_body_size or _DEFAULTS.max_request_body_size)
-    server = WsgiServer(app, address, port, name=endpoint.name, threads=threads, limits=limits)
+    server = WsgiServer(app, address, port, name=endpoint.name, threads=threads, limits=limits, pool=pool)
     try:
         server.start()
     except OSError as exc:

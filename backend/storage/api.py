@@ -211,8 +211,9 @@ class BoundedWrites(Protocol):
     """A storage that lives in the backend's own process (memory), where falling behind makes senders wait.
 
     The exporter refuses (429) past ``max_pending_spans`` waiting in its sending queue, and while the
-    receiving event loop is more than ``max_receive_lag`` nanoseconds behind (0: never): refusing tells
-    the senders at once, rather than letting them wait on answers the backend is too busy to give.
+    receiver's event loop or worker pool is more than ``max_receive_lag`` nanoseconds behind (0: never):
+    refusing tells the senders at once, rather than letting them wait on answers the backend is too busy
+    to give.
     """
 
     max_pending_spans: int

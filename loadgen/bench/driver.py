@@ -1,5 +1,8 @@
 """The benchmark's load: OTLP exports at a fixed offered rate, with Jaeger queries alongside at a fixed pace.
 
+Exports go over OTLP/HTTP (protobuf) or, for a started backend, OTLP/gRPC (``--protocol grpc``): the
+receivers differ in how they read and where they decode (an event loop, a pool of threads).
+
 Plain threads rather than a spawned Locust: each step's requests are generated and serialized
 *before* its clock starts, then sent on an open-loop schedule (request i leaves at t0 + i/rate,
 whatever earlier answers took), so the offered load is exact, a slow backend shows as latency and
@@ -19,7 +22,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import grpc
 import requests
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from loadgen.jaeger_queries import QueryPlan, check_answer
 from loadgen.record import SentRecord
@@ -32,6 +37,7 @@ QUERY_RATE = 10.0  # queries a second during ingest, all query threads together:
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 Prepared = list[tuple[bytes, list[SentTrace]]]
+EXPORT_METHOD = "/" + trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name + "/Export"
 
 
 def prepare(source: SyntheticTraces, spans: int, digest: hashlib._Hash) -> Prepared:
@@ -106,10 +112,38 @@ class OtlpConnection:
             self.close()
         return response.status
 
+    def refusal(self, body: bytes) -> str | None:
+        """POST ``body``: None when accepted, else why not (``HTTP 429``, or the error on the wire)."""
+        try:
+            status = self.post(body)
+        except (OSError, http.client.HTTPException) as exc:
+            return type(exc).__name__
+        return None if 200 <= status < 300 else f"HTTP {status}"
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class GrpcExport:
+    """One sender's OTLP/gRPC channel, sending the prepared bodies as they are (no second serialization)."""
+
+    def __init__(self, target: str, timeout_s: float = EXPORT_TIMEOUT_S) -> None:
+        self._channel = grpc.insecure_channel(target)
+        self._export = self._channel.unary_unary(EXPORT_METHOD)
+        self._timeout_s = timeout_s
+
+    def refusal(self, body: bytes) -> str | None:
+        """Export ``body``: None when accepted, else the call's status (``gRPC RESOURCE_EXHAUSTED`` ...)."""
+        try:
+            self._export(body, timeout=self._timeout_s)
+        except grpc.RpcError as exc:
+            return f"gRPC {exc.code().name}"
+        return None
+
+    def close(self) -> None:
+        self._channel.close()
 
 
 def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
@@ -121,8 +155,11 @@ def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
-def send(otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, record: SentRecord) -> IngestResult:
-    """Send ``prepared`` at ``spans_per_s``; every trace lands in ``record`` as accepted or refused."""
+def send(
+    otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, record: SentRecord, otlp_grpc: str = ""
+) -> IngestResult:
+    """Send ``prepared`` at ``spans_per_s`` (to ``otlp_grpc``, host:port, when given); every trace lands in
+    ``record`` as accepted or refused."""
     spans_per_request = sum(t.spans for t in prepared[0][1]) if prepared else 1
     interval = spans_per_request / spans_per_s
     result = IngestResult(offered_spans_per_s=spans_per_s, seconds=0.0)
@@ -132,13 +169,13 @@ def send(otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, r
     started = time.perf_counter()
 
     def sender() -> None:
-        connection = OtlpConnection(url)
+        connection = GrpcExport(otlp_grpc) if otlp_grpc else OtlpConnection(url)
         try:
             send_from(connection)
         finally:
             connection.close()
 
-    def send_from(connection: OtlpConnection) -> None:
+    def send_from(connection: GrpcExport | OtlpConnection) -> None:
         while True:
             with lock:
                 index = next(positions, None)
@@ -150,11 +187,7 @@ def send(otlp_http: str, prepared: Prepared, spans_per_s: float, senders: int, r
             body, traces = prepared[index]
             spans = sum(t.spans for t in traces)
             sent = time.perf_counter()
-            try:
-                status = connection.post(body)
-                refusal = None if 200 <= status < 300 else f"HTTP {status}"
-            except (OSError, http.client.HTTPException) as exc:
-                refusal = type(exc).__name__
+            refusal = connection.refusal(body)
             elapsed_ms = (time.perf_counter() - sent) * 1000
             with lock:
                 result.sent_spans += spans

@@ -19,6 +19,7 @@ import psutil
 from loadgen.bench.runner import BenchSettings, TargetReport, planned_traces
 from loadgen.jaeger_queries import QUERY_MIX
 
+_PROTOCOLS = {"http": "HTTP", "grpc": "gRPC"}  # settings' protocol as reports name it; results before it: http
 PACKAGES = ("hotrod-py", "opentelemetry-proto", "protobuf", "sqlalchemy", "psycopg", "requests", "grpcio")
 
 
@@ -74,6 +75,7 @@ def document(settings: BenchSettings, reports: list[TargetReport]) -> dict:
             "rates_spans_per_s": settings.rates,
             "step_seconds": settings.step_seconds,
             "senders": settings.senders,
+            "protocol": settings.protocol,
             "query_concurrency": settings.query_concurrency,
             "query_rate_per_s": settings.query_rate,
             "query_mix": QUERY_MIX,
@@ -106,7 +108,8 @@ def markdown(doc: dict) -> str:
         + ", ".join(f"{k}={v}" for k, v in settings["shape"].items())
         + f"; steps of {settings['step_seconds']:g} s at "
         + ", ".join(f"{r:,.0f}" for r in settings["rates_spans_per_s"])
-        + f" spans/s; {settings['senders']} senders, {settings['query_concurrency']} query threads"
+        + f" spans/s; {settings['senders']} senders over OTLP/{_PROTOCOLS[settings.get('protocol', 'http')]},"
+        + f" {settings['query_concurrency']} query threads"
         + f" at {settings['query_rate_per_s']:g} queries/s; "
         + f"memory store sized for {settings['memory_max_traces']:,} traces"
         + "".join(f"; --set {o}" for o in settings["backend_overrides"])

@@ -48,6 +48,7 @@ class BenchSettings:
     backend_overrides: list[str] = field(default_factory=list)  # "KEY.PATH=VALUE" for `hotrod backend --set`
     fault: BenchFault | None = None  # injected into the last step of every started backend
     query_rate: float = QUERY_RATE  # queries a second during ingest (loadgen.bench.driver.QueryLoad)
+    protocol: str = "http"  # how exports are sent: "http" (OTLP/HTTP) or "grpc" (OTLP/gRPC, started backends)
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -163,7 +164,8 @@ def _run_target(settings, target, report: TargetReport, progress: Progress, task
             fault = FaultRun(settings.fault, at_s=settings.step_seconds / 4)
             fault.start(target)
         queries.start()
-        ingest = send(endpoints.otlp_http, prepared, rate, settings.senders, record)
+        grpc_target = endpoints.otlp_grpc if settings.protocol == "grpc" else ""
+        ingest = send(endpoints.otlp_http, prepared, rate, settings.senders, record, grpc_target)
         queries.stop()
         restarted = fault is not None and fault.fault.kind == "kill-backend"
         if fault is not None:

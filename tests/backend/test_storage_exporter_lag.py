@@ -1,7 +1,8 @@
 """The storage exporter over the memory store refuses before decoding while the receiving loop is too far behind.
 
-Driven directly: ``refusal()`` asked on an event loop whose round a blocking sleep makes slow, as a
-receiver's loop starved of the GIL is.  The end-to-end proof is ``test_memory_receive_lag``.
+Driven directly: ``refusal()`` asked on an event loop, or a worker of a ``LaggingPool``, whose round a
+blocking sleep makes slow, as a receiver's loop or workers starved of the GIL are.  The end-to-end proof
+is ``test_memory_receive_lag``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import time
 
 from backend.core.component import Refused, Settings
+from backend.core.lag import LaggingPool
 from backend.core.selfmetrics import SelfMetrics
 from backend.exporters.storage.exporter import FACTORY as EXPORTER
 from backend.exporters.storage.exporter import StorageExporter
@@ -57,6 +59,25 @@ def test_a_receiver_further_behind_than_max_receive_lag_is_refused_with_429():
     assert late.overloaded  # HTTP 429, gRPC RESOURCE_EXHAUSTED
     assert late.retry_after == 1.0  # the sending queue's retry_after, as its other refusals
     assert "cannot keep up" in str(late) and "max_receive_lag" in str(late)
+
+
+def test_a_worker_pool_further_behind_than_max_receive_lag_is_refused_as_a_loop_is():
+    """The gRPC receivers and the legacy HTTP ones run requests on pool workers, not on a loop."""
+    subject = exporter({"max_receive_lag": LIMIT})
+
+    def round_() -> tuple[Refused | None, Refused | None]:
+        first = subject.refusal()
+        time.sleep(ROUND_S)  # the only worker is busy: the probe waits
+        return first, subject.refusal()
+
+    try:
+        with LaggingPool(1, "test-receiver") as pool:
+            first, late = pool.submit(round_).result(timeout=10)
+    finally:
+        subject.shutdown()
+    assert first is None
+    assert late is not None and late.overloaded
+    assert "max_receive_lag" in str(late)
 
 
 def test_max_receive_lag_0_never_refuses_for_lag():

@@ -70,6 +70,28 @@ def test_a_query_rate_that_is_not_positive_is_refused(tmp_path: Path):
     assert "--query-rate" in result.stderr
 
 
+def test_a_run_over_otlp_grpc_stores_every_span_and_says_so(tmp_path: Path):
+    result = hotrod(
+        "bench", "--storage", "memory", "--protocol", "grpc", "--rates", "500", "--step-duration", "1s",
+        "--output", str(tmp_path / "out"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["settings"]["protocol"] == "grpc"
+    assert doc["targets"][0]["completeness"]["percent"] == 100.0
+    assert "16 senders over OTLP/gRPC" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_otlp_grpc_to_an_external_target_is_refused_before_anything_starts(tmp_path: Path):
+    result = hotrod(
+        "bench", "--protocol", "grpc", "--external", "jaeger=http://127.0.0.1:4318,http://127.0.0.1:16686",
+        "--output", str(tmp_path / "out"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--protocol" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def jaeger_clickhouse(output: Path, *more: str) -> subprocess.CompletedProcess:
     """A tiny jaeger-clickhouse run (400 spans) of the clickhouse storage into ``output``."""
     return hotrod(

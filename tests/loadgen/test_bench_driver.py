@@ -6,11 +6,13 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import grpc
 import pytest
 
-from loadgen.bench.driver import OtlpConnection, QueryLoad
+from loadgen.bench.driver import EXPORT_METHOD, GrpcExport, OtlpConnection, QueryLoad
 from loadgen.jaeger_queries import QueryPlan
 from loadgen.record import SentRecord
 from tests.support import wait_for
@@ -65,6 +67,39 @@ def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced_not_re
     finally:
         connection.close()
     assert _ClosesWhenIdle.bodies == [b"first", b"second"]
+
+
+@pytest.fixture
+def refusing_second_export() -> Iterator[tuple[str, list[bytes]]]:
+    """A gRPC server on port 0 serving only OTLP's Export: it notes each body and refuses the second call."""
+    bodies: list[bytes] = []
+
+    def export(body: bytes, context: grpc.ServicerContext) -> bytes:
+        bodies.append(body)
+        if len(bodies) == 2:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "full")
+        return b""
+
+    service, _, method = EXPORT_METHOD[1:].rpartition("/")
+    handler = grpc.unary_unary_rpc_method_handler(export)  # no (de)serializers: bytes in and out
+    server = grpc.server(
+        ThreadPoolExecutor(1), handlers=[grpc.method_handlers_generic_handler(service, {method: handler})]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield f"127.0.0.1:{port}", bodies
+    server.stop(None).wait()
+
+
+def test_a_grpc_export_sends_the_prepared_body_as_is_and_names_a_refusal_by_its_status(refusing_second_export):
+    target, bodies = refusing_second_export
+    export = GrpcExport(target)
+    try:
+        answers = [export.refusal(b"first"), export.refusal(b"second")]
+    finally:
+        export.close()
+    assert answers == [None, "gRPC RESOURCE_EXHAUSTED"]
+    assert bodies == [b"first", b"second"]
 
 
 class _QueryApi(BaseHTTPRequestHandler):

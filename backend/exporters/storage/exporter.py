@@ -12,8 +12,8 @@ first success.
 A storage that lives in the backend's own process (``BoundedWrites``: the
 memory store) is refused for, with 429 as a full queue is and through the
 same ``refusal()`` the receivers ask before decoding, past ``max_pending_spans``
-spans in the sending queue and while the receiving event loop is more than
-``max_receive_lag`` behind (``lag``): its searches starve ingest of the GIL
+spans in the sending queue and while the receiving event loop or worker pool is
+more than ``max_receive_lag`` behind (``backend.core.lag``): its searches starve ingest of the GIL
 long before any queue fills, and refusing then answers senders at once and
 spends no CPU decoding what would wait.
 """
@@ -26,8 +26,8 @@ from typing import Any
 
 from backend.core.binding import ConfigError, bind
 from backend.core.component import ExporterFactory, Host, Refused, Settings
+from backend.core.lag import ReceiveLag
 from backend.exporters.helper import HelperOptions, QueuedExporter
-from backend.exporters.storage.lag import LoopLag
 from backend.extensions.storage.extension import StorageExtension, find_storage_extension
 from backend.spans.model import SpanBatch
 from backend.storage.api import BoundedWrites, SpanWriter
@@ -56,7 +56,7 @@ class StorageExporter(QueuedExporter):
         self._latency = settings.metrics.write_seconds.labels(settings.id)
         self._max_pending: int | None = None
         self._max_lag_s = 0.0
-        self._lag = LoopLag()
+        self._lag = ReceiveLag()
 
     def start(self, host: Host) -> None:
         name = self._options.trace_storage

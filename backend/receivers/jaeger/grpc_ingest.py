@@ -4,7 +4,8 @@ The protobuf batch is brought to the Thrift model's shape (the two carry the
 same fields) and translated by ``jaeger_translate``, so both Jaeger
 encodings map to OTLP in one place.  A span may carry its own process,
 which then overrides the batch's.  Bad input is INVALID_ARGUMENT with the
-reason; a refusal is RESOURCE_EXHAUSTED or UNAVAILABLE, as for OTLP/gRPC.
+reason; a refusal (asked before decoding, too) is RESOURCE_EXHAUSTED or
+UNAVAILABLE with retry info, as for OTLP/gRPC.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from backend.core.component import Refused
 from backend.receivers.idl import jaeger
 from backend.receivers.idl.jaeger_proto import SERVICE, messages
 from backend.receivers.jaeger.thrift import ingest_batch
-from backend.receivers.shared.grpc_server import GrpcIngestServer
+from backend.receivers.shared.grpc_server import GrpcIngestServer, abort_refused
 from backend.spans.otlp import InvalidRequest
 
 # jaeger.api_v2.ValueType → Thrift TagType (STRING, DOUBLE, BOOL, LONG, BINARY)
@@ -108,6 +109,7 @@ class JaegerGrpcServer(GrpcIngestServer):
 
     def _post_spans(self, body: bytes, context: grpc.ServicerContext) -> Any:
         try:
+            self._ingest.admit()
             try:
                 request = messages()["PostSpansRequest"].FromString(body)
             except DecodeError as exc:
@@ -118,6 +120,5 @@ class JaegerGrpcServer(GrpcIngestServer):
             self._ingest.failed("malformed")
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Refused as exc:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.overloaded else grpc.StatusCode.UNAVAILABLE
-            context.abort(code, str(exc))
+            abort_refused(context, exc)
         return messages()["PostSpansResponse"]()

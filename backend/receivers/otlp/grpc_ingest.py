@@ -10,15 +10,11 @@ with a ``google.rpc.RetryInfo`` detail that OTLP exporters honour.
 from __future__ import annotations
 
 import grpc
-from google.protobuf.any_pb2 import Any as AnyProto
-from google.protobuf.duration_pb2 import Duration
-from google.rpc.error_details_pb2 import RetryInfo
-from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from backend.core.component import Refused
-from backend.receivers.shared.grpc_server import GrpcIngestServer
+from backend.receivers.shared.grpc_server import GrpcIngestServer, abort_refused
 from backend.spans.otlp import InvalidRequest, drop_undecodable, parse_protobuf
 
 SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
@@ -48,20 +44,9 @@ class OtlpGrpcServer(GrpcIngestServer):
             self._ingest.failed("malformed")
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Refused as exc:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.overloaded else grpc.StatusCode.UNAVAILABLE
-            context.set_trailing_metadata((("grpc-status-details-bin", _retry_status(code, exc)),))
-            context.abort(code, str(exc))
+            abort_refused(context, exc)
         response = ExportTraceServiceResponse()
         if decoded.rejected:
             response.partial_success.rejected_spans = decoded.rejected
             response.partial_success.error_message = decoded.error
         return response
-
-
-def _retry_status(code: grpc.StatusCode, refused: Refused) -> bytes:
-    delay = Duration()
-    delay.FromNanoseconds(int(refused.retry_after * 1e9))
-    detail = AnyProto()
-    detail.Pack(RetryInfo(retry_delay=delay))
-    encoded: bytes = Status(code=code.value[0], message=str(refused), details=[detail]).SerializeToString()
-    return encoded

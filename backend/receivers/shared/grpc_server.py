@@ -2,18 +2,25 @@
 
 Each protocol subclasses ``GrpcIngestServer`` (or, serving no spans,
 ``GrpcServer``) and says only which method it serves (``handler``) and how it
-handles a call.
+handles a call.  Calls run in a ``LaggingPool``, which times them, so that an
+in-process store can refuse while they take too long (``max_receive_lag``);
+every refusal is answered as ``abort_refused`` does.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
+from google.protobuf.any_pb2 import Any as AnyProto
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from google.rpc.status_pb2 import Status
 
 from backend.core.binding import require_at_least_one
+from backend.core.component import Refused
 from backend.core.endpoints import parse_endpoint
+from backend.core.lag import LaggingPool
 from backend.receivers.shared.ingest import Ingest
 
 MIB = 1024 * 1024
@@ -52,7 +59,7 @@ class GrpcServer:
     def start(self) -> None:
         """Bind and serve; ``OSError`` naming the protocol when the address cannot be had."""
         server = grpc.server(
-            ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix=self.label.lower().replace("/", "-")),
+            LaggingPool(self._workers, thread_name_prefix=self.label.lower().replace("/", "-")),
             handlers=[self.handler()],
             options=[
                 ("grpc.max_receive_message_length", self._max),
@@ -90,3 +97,16 @@ class GrpcIngestServer(GrpcServer):
     def __init__(self, ingest: Ingest, host: str, port: int, max_message_bytes: int, workers: int) -> None:
         super().__init__(host, port, max_message_bytes, workers)
         self._ingest = ingest
+
+
+def abort_refused(context: grpc.ServicerContext, refused: Refused) -> None:
+    """End the call as refused (``context.abort`` raises): RESOURCE_EXHAUSTED (overloaded) or UNAVAILABLE, with a
+    ``google.rpc.RetryInfo`` detail carrying ``retry_after``, which OTLP exporters honour (and other clients may)."""
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED if refused.overloaded else grpc.StatusCode.UNAVAILABLE
+    delay = Duration()
+    delay.FromNanoseconds(int(refused.retry_after * 1e9))
+    detail = AnyProto()
+    detail.Pack(RetryInfo(retry_delay=delay))
+    status = Status(code=code.value[0], message=str(refused), details=[detail])
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    context.abort(code, str(refused))

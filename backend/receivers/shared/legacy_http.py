@@ -4,7 +4,8 @@ Both answer 202 with no body on success and plain-text errors otherwise:
 404/405 for the wrong path or method, 415 for a content type or encoding they
 do not take, 413 past the body limit (gzip inflated incrementally), 400 for
 a body they cannot decode, 429/503 with ``Retry-After`` when the pipeline
-refuses.  Only the decoding differs, so that is what each protocol passes in.
+refuses (asked before the body is decoded, too).  Only the decoding differs,
+so that is what each protocol passes in.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class LegacyPostApp:
             message = f"expected {expected}, optionally gzip; got {content_type or 'no content type'!r} {encoding!r}"
             return plain_text(start_response, "415 Unsupported Media Type", message)
         try:
+            self._ingest.admit()
             body = environ["wsgi.input"].read()
             if encoding == "gzip":
                 body = inflate(body, self._max)

@@ -14,6 +14,7 @@ from backend.core.binding import ConfigError, bind, require_at_least_one
 from backend.core.component import Consumer, OptionsT, Receiver, Settings, Stage, StartError
 from backend.core.endpoints import parse_endpoint
 from backend.core.http_server import Endpoint, HttpServerOptions, start_http
+from backend.core.lag import LaggingPool
 from backend.receivers.shared.grpc_server import MIB, GrpcIngestServer, GrpcServerOptions
 from backend.receivers.shared.ingest import Ingest
 
@@ -97,7 +98,8 @@ class ServingReceiver(Stage[OptionsT], Receiver):
     def _start_http(self, name: str, app: Callable[..., Any], options: IngestHttpOptions, at: Endpoint) -> None:
         """Serve ``app`` as ``name``, at the endpoint ``at`` locates (where, what and name, as ``start_http`` wants)."""
         endpoint = Endpoint(at.where, f"{self._settings.id} receiver ({at.what})", at.name)
-        self._servers.add(name, start_http(app, options, endpoint, options.threads, options.max_request_body_size))
+        server = start_http(app, options, endpoint, options.threads, options.max_request_body_size, LaggingPool)
+        self._servers.add(name, server)
 
     def endpoints(self) -> dict[str, str]:
         return self._servers.endpoints()

@@ -17,8 +17,8 @@ The store lives in the backend's own process, so it cannot be shared with a
 query process as the databases are (``--query-process auto`` keeps the query
 API in process with it; ``on`` stops start-up saying so), and its searches
 take the GIL from ingest.  So it refuses rather than let senders wait
-(429 / RESOURCE_EXHAUSTED, ``BoundedWrites``): while the receiving event loop
-is more than ``max_receive_lag`` behind (searches starving it, or more to
+(429 / RESOURCE_EXHAUSTED, ``BoundedWrites``): while the receiver's event loop
+or worker pool is more than ``max_receive_lag`` behind (searches starving it, or more to
 decode than it can), and past ``max_pending_spans`` waiting in the exporter's
 sending queue (writes falling behind).  Senders retry later.
 """
@@ -49,8 +49,8 @@ class MemoryOptions:
     max_traces: int = 100_000
     #: spans waiting to be written (the exporter's sending queue) past which senders are refused (429)
     max_pending_spans: int = 50_000
-    #: how far the receiving event loop may fall behind (a request's wait before it is read) before
-    #: senders are refused (429); 0 never refuses for it
+    #: how far the receiver's event loop or worker pool may fall behind (about how long a sender waits
+    #: for its answer, ``backend.core.lag``) before senders are refused (429); 0 never refuses for it
     max_receive_lag: Duration = Duration(_DEFAULT_LAG_NS)
 
     def __post_init__(self) -> None:

@@ -1,33 +1,36 @@
-"""``LoopLag``: how long a request arriving now on the asking thread's event loop waits before it is read."""
+"""``ReceiveLag``: how far behind the asking thread's event loop, or the worker pool it belongs to, is."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
-from backend.exporters.storage.lag import LoopLag
+from backend.core.lag import LaggingPool, ReceiveLag
 from backend.storage.memory.store import MemoryOptions, MemoryStorage
 from tests.support import run_on_own_loop
 
 ROUND_S = 0.3
+T = TypeVar("T")
 
 
 def test_a_thread_without_an_event_loop_is_never_behind():
-    assert LoopLag().behind() == 0.0
+    assert ReceiveLag().behind() == 0.0
 
 
 def test_the_first_request_on_a_quiet_loop_is_not_behind():
     async def ask() -> float:
-        return LoopLag().behind()
+        return ReceiveLag().behind()
 
     assert run_on_own_loop(ask()) == 0.0
 
 
 def test_a_request_late_in_a_slow_round_has_waited_that_round_so_far():
     async def ask() -> float:
-        lag = LoopLag()
+        lag = ReceiveLag()
         lag.behind()  # the round's first request
         time.sleep(ROUND_S)  # its decoding, or the GIL taken by a search
         return lag.behind()
@@ -37,7 +40,7 @@ def test_a_request_late_in_a_slow_round_has_waited_that_round_so_far():
 
 def test_the_round_after_a_slow_one_counts_it():
     async def ask() -> float:
-        lag = LoopLag()
+        lag = ReceiveLag()
         lag.behind()
         time.sleep(ROUND_S)
         await asyncio.sleep(0)  # the next round: the probe runs first
@@ -48,7 +51,7 @@ def test_the_round_after_a_slow_one_counts_it():
 
 def test_a_slow_round_is_forgotten_once_the_loop_has_waited_for_input_longer():
     async def ask() -> tuple[float, float]:
-        lag = LoopLag()
+        lag = ReceiveLag()
         lag.behind()
         time.sleep(ROUND_S)
         await asyncio.sleep(0)
@@ -63,7 +66,7 @@ def test_a_slow_round_is_forgotten_once_the_loop_has_waited_for_input_longer():
 
 
 def test_each_loop_is_measured_on_its_own():
-    lag = LoopLag()
+    lag = ReceiveLag()
 
     async def slow() -> None:
         lag.behind()
@@ -74,6 +77,52 @@ def test_each_loop_is_measured_on_its_own():
 
     run_on_own_loop(slow())
     assert run_on_own_loop(quiet()) == 0.0
+
+
+def run_in_pool(pool: LaggingPool, work: Callable[[], T]) -> T:
+    return pool.submit(work).result(timeout=10)
+
+
+def slow_request() -> None:
+    time.sleep(ROUND_S)  # its decoding, slowed by searches taking the GIL
+
+
+@pytest.fixture
+def pool() -> Iterator[LaggingPool]:
+    """One worker: a request that takes it holds up those behind it, as a starved pool's requests do."""
+    started = LaggingPool(1, "test-lag")
+    yield started
+    started.shutdown()
+
+
+def test_a_request_late_in_its_own_slow_handling_has_taken_that_long_so_far(pool):
+    lag = ReceiveLag()
+
+    def request() -> float:
+        slow_request()
+        return lag.behind()
+
+    assert run_in_pool(pool, request) >= ROUND_S
+
+
+def test_the_next_request_in_the_pool_counts_the_time_the_last_one_took(pool):
+    lag = ReceiveLag()
+    run_in_pool(pool, slow_request)
+    assert run_in_pool(pool, lag.behind) >= ROUND_S
+
+
+def test_a_slow_request_is_forgotten_once_the_pool_has_been_idle_longer(pool):
+    lag = ReceiveLag()
+    run_in_pool(pool, slow_request)
+    time.sleep(ROUND_S + 0.5)  # idle: nobody waited
+    assert run_in_pool(pool, lag.behind) < ROUND_S / 3
+
+
+def test_each_pool_is_measured_on_its_own(pool):
+    lag = ReceiveLag()
+    run_in_pool(pool, slow_request)
+    with LaggingPool(1, "test-quiet") as quiet:
+        assert run_in_pool(quiet, lag.behind) < ROUND_S / 3
 
 
 def test_max_receive_lag_is_a_duration_of_250ms_by_default_and_0_turns_it_off():
