@@ -60,6 +60,9 @@ _MESSAGES: dict[str, list[Field]] = {
     "ExportTraceServiceRequest": [
         ("resource_spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ResourceSpans"),
     ],
+    "SpanBytes": [("spans", 2, _T.TYPE_BYTES, REPEATED, "")],  # a ScopeSpans
+    "ResourceSpanBytes": [("scope_spans", 2, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.SpanBytes")],
+    "SpanBytesRequest": [("resource_spans", 1, _T.TYPE_MESSAGE, REPEATED, f".{_PACKAGE}.ResourceSpanBytes")],
 }
 
 
@@ -76,3 +79,6 @@ def _skim_class(name: str) -> type:
 
 SkimRequest = _skim_class("ExportTraceServiceRequest")
 SkimSpan: Any = _skim_class("Span")  # one stored span's payload, read for its indexed fields only
+# The same request with each span as its bytes: ingest stores them as they came rather than serializing the
+# skim span again (0.29 against 0.64 us a span on the ClickHouse benchmark's tracegen requests, load ~10).
+SpanBytesRequest: Any = _skim_class("SpanBytesRequest")
