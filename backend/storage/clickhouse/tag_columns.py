@@ -39,8 +39,24 @@ _STATUS_CODE = 3 << 3 | _VARINT  # Status.code's tag: a status of this field alo
 _KEY, _VALUE, _STRING = 0x0A, 0x12, 0x0A  # KeyValue.key, KeyValue.value, AnyValue.string_value tags
 _VARINT_BYTES = 10  # the longest varint
 _LENGTH_BYTES = 4  # a length of up to 4 varint bytes (256 MiB), more than a span holds
+_PADDING = bytes(2 * _VARINT_BYTES)
 _MAX_FIELDS = 64  # steps of the walk; a span with more fields goes span by span
 _Index = NDArray[np.int64]
+_ATTRIBUTES_TAG, _STATUS_TAG = _ATTRIBUTES << 3 | _LENGTH, _STATUS << 3 | _LENGTH
+
+
+def _tag_tables() -> tuple[_Index, NDArray[np.bool_], NDArray[np.bool_]]:
+    """By tag (one or two bytes): the field's fixed size (-1: the span goes span by span), whether a varint
+    follows the tag, whether that varint is a length of bytes that follow."""
+    tags = np.arange(1 << 14)
+    wire, field = tags & 7, tags >> 3
+    fixed = np.select([wire == _FIXED64, wire == _FIXED32, (wire == _VARINT) | (wire == _LENGTH)], [8, 4, 0], -1)
+    odd = (field == 0) | (field == _EVENTS) | (field == _LINKS) | ((field == _ATTRIBUTES) & (wire != _LENGTH))
+    fixed[odd] = -1
+    return fixed, (wire == _VARINT) | (wire == _LENGTH), wire == _LENGTH
+
+
+_FIXED, _READS_VARINT, _IS_LENGTH = _tag_tables()
 
 
 @dataclass(frozen=True)
@@ -53,11 +69,11 @@ class TagColumns:
 def tag_columns(payloads: list[bytes]) -> TagColumns:
     """The tags of each span payload (as ``tags.batch_tags`` finds them), as two Arrow list columns."""
     count = len(payloads)
-    joined = b"".join(payloads)
-    data = np.frombuffer(joined, np.uint8)
-    ends = np.cumsum(np.fromiter(map(len, payloads), np.int64, count))
-    starts = ends - np.fromiter(map(len, payloads), np.int64, count)
-    padded = np.concatenate([data, np.zeros(2 * _VARINT_BYTES, np.uint8)])  # the walk reads a few bytes past
+    joined = b"".join([*payloads, _PADDING])  # the walk reads a few bytes past a span's end
+    padded = np.frombuffer(joined, np.uint8)
+    lengths = np.fromiter(map(len, payloads), np.int64, count)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
     entry_start, entry_end, entry_span, slow = _walk(padded, starts, ends)
     key_start, key_length, text_start, text_length, plain = _plain_strings(padded, entry_start, entry_end)
     slow[entry_span[~plain]] = True
@@ -99,28 +115,16 @@ def _walk(padded: NDArray[np.uint8], starts: _Index, ends: _Index) -> tuple[_Ind
             second = padded[at + 1].astype(np.int64)
             slow[span[two & (second >= 0x80)]] = True
             tag = np.where(two, (tag & 0x7F) | (second << 7), tag)
-        wire, field = tag & 7, tag >> 3
         body = at + 1 + two
         varint_bytes, value = _varints(padded, body)
-        is_length = wire == _LENGTH
-        size = np.select(
-            [wire == _VARINT, wire == _FIXED64, is_length, wire == _FIXED32],
-            [varint_bytes, 8, varint_bytes + value, 4],
-            -1,
-        )
-        after = body + size
-        odd = (
-            slow[span]
-            | (size < 0)
-            | (is_length & (value < 0))
-            | (after > end)
-            | (field == _EVENTS)
-            | (field == _LINKS)
-            | ((field == _ATTRIBUTES) & ~is_length)
-            | ((field == _STATUS) & ~_code_alone(padded, body + varint_bytes, value, is_length))
-        )
+        fixed, reads_varint, is_length = _FIXED[tag], _READS_VARINT[tag], _IS_LENGTH[tag]
+        after = body + fixed + np.where(reads_varint, varint_bytes, 0) + np.where(is_length, value, 0)
+        odd = slow[span] | (fixed < 0) | (reads_varint & (varint_bytes < 0)) | (is_length & (value < 0)) | (after > end)
+        status = np.flatnonzero(tag == _STATUS_TAG)
+        if len(status):
+            odd[status] |= ~_code_alone(padded, body[status] + varint_bytes[status], value[status])
         slow[span[odd]] = True
-        entry = (field == _ATTRIBUTES) & ~odd
+        entry = (tag == _ATTRIBUTES_TAG) & ~odd
         found.append((body[entry] + varint_bytes[entry], after[entry], span[entry]))
         going = ~odd & (after < end)
         span, at, end = span[going], after[going], end[going]
@@ -156,12 +160,10 @@ def _varints(padded: NDArray[np.uint8], at: _Index) -> tuple[_Index, _Index]:
     return size, value
 
 
-def _code_alone(
-    padded: NDArray[np.uint8], content: _Index, length: _Index, is_length: NDArray[np.bool_]
-) -> NDArray[np.bool_]:
+def _code_alone(padded: NDArray[np.uint8], content: _Index, length: _Index) -> NDArray[np.bool_]:
     """Whether each status is empty or its code alone (in one byte), so it holds no message."""
     code_only: NDArray[np.bool_] = (length == 2) & (padded[content] == _STATUS_CODE) & (padded[content + 1] < 0x80)
-    alone: NDArray[np.bool_] = is_length & ((length == 0) | code_only)
+    alone: NDArray[np.bool_] = (length == 0) | code_only
     return alone
 
 
