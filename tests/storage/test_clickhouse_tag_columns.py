@@ -74,6 +74,7 @@ def expected(payloads: list[bytes]) -> list[list[tuple[str, str]]]:
         pytest.param([PLAIN[0], b"\x0a\x05ab", PLAIN[1]], id="a payload that does not parse"),
         pytest.param([PLAIN[0], PLAIN[1] + b"\x30" + b"\xff" * 10, PLAIN[1]], id="a varint that does not end"),
         pytest.param([PLAIN[0], PLAIN[1] + b"\x53\x54", PLAIN[1]], id="a group (wire types 3 and 4)"),
+        pytest.param([PLAIN[0], PLAIN[1] + b"\x80\x80\x01\x00", PLAIN[1]], id="a three-byte tag (field 2,048)"),
         pytest.param([PLAIN[0], span(*(text(f"k{i}", "v") for i in range(70)))], id="more fields than walked"),
         pytest.param([], id="no spans"),
     ],

@@ -114,7 +114,7 @@ def _walk(padded: NDArray[np.uint8], starts: _Index, ends: _Index) -> tuple[_Ind
         if two.any():
             second = padded[at + 1].astype(np.int64)
             slow[span[two & (second >= 0x80)]] = True
-            tag = np.where(two, (tag & 0x7F) | (second << 7), tag)
+            tag = np.where(two, (tag & 0x7F) | ((second & 0x7F) << 7), tag)  # a longer tag: slow, looked up in range
         body = at + 1 + two
         varint_bytes, value = _varints(padded, body)
         fixed, reads_varint, is_length = _FIXED[tag], _READS_VARINT[tag], _IS_LENGTH[tag]
