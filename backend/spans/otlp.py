@@ -27,7 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from backend.spans.model import SpanBatch, SpanRecord
 from backend.spans.otlp_json import ID_KEYS, read_request
-from backend.spans.otlp_skim import SkimRequest
+from backend.spans.otlp_skim import SkimRequest, SpanBytesRequest
 
 UNKNOWN_SERVICE = "unknown_service"
 # upb's default decoding depth, which every reader of a stored span meets (Span.FromString)
@@ -177,22 +177,29 @@ def process_blob(resource_spans: ResourceSpans, scope_spans: ScopeSpans) -> byte
     return holder.SerializeToString()
 
 
-def to_batch(request: TraceRequest, dropped: Dropped | None = None) -> Decoded:
+def to_batch(request: TraceRequest, dropped: Dropped | None = None, body: bytes | None = None) -> Decoded:
     """``request`` is an ``ExportTraceServiceRequest`` or a ``SkimRequest``: both have the fields read here.
 
-    ``dropped``: spans already taken out of it (``drop_undecodable``), reported with the rest.
+    ``dropped``: spans already taken out of it (``drop_undecodable``), reported with the rest.  ``body``: the
+    protobuf ``request`` was parsed from; unless spans were taken out, each span's payload is its bytes there
+    (a span serialized again would parse the same, for more CPU).
     """
     batch = SpanBatch()
     spans = batch.spans
     append = spans.append
     bad_ids = bad_times = 0
-    for resource_spans in request.resource_spans:
+    as_sent = SpanBytesRequest.FromString(body).resource_spans if body is not None and dropped is None else None
+    for resource_index, resource_spans in enumerate(request.resource_spans):
         service = service_name(resource_spans.resource.attributes)
-        for scope_spans in resource_spans.scope_spans:
+        for scope_index, scope_spans in enumerate(resource_spans.scope_spans):
             blob = process_blob(resource_spans, scope_spans)
             process_id = hashlib.blake2b(blob, digest_size=8).digest()
             batch.processes[process_id] = blob
-            for span in scope_spans.spans:
+            if as_sent is None:
+                payloads = [span.SerializeToString() for span in scope_spans.spans]
+            else:
+                payloads = as_sent[resource_index].scope_spans[scope_index].spans
+            for span, payload in zip(scope_spans.spans, payloads, strict=True):
                 trace_id = span.trace_id
                 span_id = span.span_id
                 if len(trace_id) != 16 or len(span_id) != 8 or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
@@ -215,7 +222,7 @@ def to_batch(request: TraceRequest, dropped: Dropped | None = None) -> Decoded:
                         max(end - start, 0),
                         span.status.code,
                         process_id,
-                        span.SerializeToString(),
+                        payload,
                     )
                 )
     reasons = []

@@ -47,6 +47,28 @@ def test_each_stored_payload_parses_as_the_span_that_was_sent():
     assert [Span.FromString(record.payload) for record in records] == sent
 
 
+def test_given_the_body_each_payload_is_the_span_s_bytes_as_they_came():
+    request = sent_request()
+    body = request.SerializeToString()
+
+    records = to_batch(parse_protobuf(body), None, body).batch.spans
+
+    sent = [span.SerializeToString() for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    assert [record.payload for record in records] == sent
+
+
+def test_given_the_body_spans_rejected_for_their_ids_leave_the_others_with_their_own_bytes():
+    request = sent_request()
+    request.resource_spans[0].scope_spans[0].spans[0].span_id = bytes(8)
+    body = request.SerializeToString()
+
+    decoded = to_batch(parse_protobuf(body), None, body)
+
+    assert decoded.rejected == 1
+    kept = request.resource_spans[1].scope_spans[0].spans[0]
+    assert [record.payload for record in decoded.batch.spans] == [kept.SerializeToString()]
+
+
 def test_the_indexed_fields_and_processes_are_those_of_the_full_types():
     request = sent_request()
 

@@ -30,6 +30,8 @@ PLAIN = [
     span(text("k", ""), text("ünï", "cödé ✓")),
     span(),
     span(text("x" * 127, "y" * 125)),
+    span(text("k", "v"), trace_state="a=b", flags=0x101, dropped_attributes_count=3),  # a two-byte tag: flags
+    span(text("k", "v")) + b"\x30" + b"\xff" * 9 + b"\x01",  # a kind of -1: a ten-byte varint
 ]
 OTHER = [
     span(text("long", "v" * 126)),
@@ -70,6 +72,10 @@ def expected(payloads: list[bytes]) -> list[list[tuple[str, str]]]:
         pytest.param([p for pair in zip(PLAIN * 3, OTHER, strict=False) for p in pair], id="mixed"),
         pytest.param([PLAIN[0], b"\x4a\x01\xff", PLAIN[1]], id="an entry that looks like the marker"),
         pytest.param([PLAIN[0], b"\x0a\x05ab", PLAIN[1]], id="a payload that does not parse"),
+        pytest.param([PLAIN[0], PLAIN[1] + b"\x30" + b"\xff" * 10, PLAIN[1]], id="a varint that does not end"),
+        pytest.param([PLAIN[0], PLAIN[1] + b"\x53\x54", PLAIN[1]], id="a group (wire types 3 and 4)"),
+        pytest.param([PLAIN[0], PLAIN[1] + b"\x80\x80\x01\x00", PLAIN[1]], id="a three-byte tag (field 2,048)"),
+        pytest.param([PLAIN[0], span(*(text(f"k{i}", "v") for i in range(70)))], id="more fields than walked"),
         pytest.param([], id="no spans"),
     ],
 )

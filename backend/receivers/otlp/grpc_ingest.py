@@ -39,7 +39,7 @@ class OtlpGrpcServer(GrpcIngestServer):
         try:
             self._ingest.admit()
             request = parse_protobuf(body)
-            decoded = self._ingest.export(request, drop_undecodable(body, request))
+            decoded = self._ingest.export(request, drop_undecodable(body, request), body)
         except InvalidRequest as exc:
             self._ingest.failed("malformed")
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))

@@ -100,7 +100,7 @@ class OtlpHttpApp:
             with collecting() as waits:
                 if content_type == PROTOBUF:
                     request = parse_protobuf(body)
-                    decoded = self._ingest.export(request, drop_undecodable(body, request))
+                    decoded = self._ingest.export(request, drop_undecodable(body, request), body)
                 else:
                     decoded = self._ingest.export(parse_json(body))
         except TooLarge as exc:

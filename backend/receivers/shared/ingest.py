@@ -26,9 +26,11 @@ class Ingest:
             self.failed("refused")
             raise refused
 
-    def export(self, request: TraceRequest, dropped: Dropped | None = None) -> Decoded:
-        """Hand the request's valid spans on; raises ``Refused`` when the pipeline did not take them."""
-        decoded = to_batch(request, dropped)
+    def export(self, request: TraceRequest, dropped: Dropped | None = None, body: bytes | None = None) -> Decoded:
+        """Hand the request's valid spans on; raises ``Refused`` when the pipeline did not take them.
+
+        ``body``: the protobuf it was parsed from (``to_batch``)."""
+        decoded = to_batch(request, dropped, body)
         if decoded.rejected:
             self._rejected.inc(decoded.rejected)
         count = len(decoded.batch)
