@@ -105,6 +105,37 @@ def test_a_tag_search_skips_the_granules_whose_bloom_filter_lacks_its_pair(click
         storage.close()
 
 
+def test_a_spans_table_of_an_earlier_version_takes_the_attribute_texts_codec_without_a_rewrite(clickhouse_folder: Path):
+    """``tag_values`` at ZSTD(3) (docs/clickhouse.md, "Attribute search"): an older table's column takes the codec at
+    the next start as a change of metadata, so its parts are not rewritten (no mutation) and stay readable."""
+    database = f"codec_{uuid.uuid4().hex[:8]}"
+    options = {"path": str(clickhouse_folder), "database": database}
+    storage = create_storage("clickhouse", options, "tests")
+    try:
+        spans_ddl = next(sql for sql in Layout(database).statements() if f"`{database}`.`spans` (" in sql)
+        older = spans_ddl.replace("tag_values Array(String) CODEC(ZSTD(3))", "tag_values Array(String) CODEC(ZSTD(1))")
+        assert older != spans_ddl
+        connection = cast(ClickHouseStorage, storage)._connection  # noqa: SLF001 - the test sets the table up
+        connection.command(f"DROP TABLE `{database}`.`spans`")
+        connection.command(older)
+        wanted = SpanSpec("driver", "op", attributes={"driver.id": "T7"})
+        storage.writer().write(batch_of([wanted]))
+    finally:
+        storage.close()
+    storage = create_storage("clickhouse", options, "tests")
+    try:
+        codec = _rows(
+            storage,
+            f"SELECT compression_codec FROM system.columns WHERE database = '{database}' AND table = 'spans'"
+            " AND name = 'tag_values'",
+        )
+        assert codec == [{"compression_codec": b"CODEC(ZSTD(3))"}]
+        assert _rows(storage, f"SELECT mutation_id FROM system.mutations WHERE database = '{database}'") == []
+        assert storage.reader().find_trace_ids(TraceQuery(tags={"driver.id": "T7"})) == [wanted.trace_id]
+    finally:
+        storage.close()
+
+
 @pytest.mark.parametrize(
     ("query", "exact"),
     [
