@@ -105,6 +105,45 @@ def test_a_tag_search_skips_the_granules_whose_bloom_filter_lacks_its_pair(click
         storage.close()
 
 
+def test_a_tag_search_reads_the_span_texts_before_it_joins_keys_to_texts(clickhouse_folder: Path):
+    """The engine's own order put the key/text pair test first, over every span of the granules read; the
+    reader's ``PREWHERE`` on the texts alone leaves it only the spans that have the text (docs/clickhouse.md)."""
+    with _fresh(clickhouse_folder, "prewhere") as (storage, database):
+        storage.writer().write(batch_of([SpanSpec("driver", "op", attributes={"driver.id": "T3"})]))
+        clickhouse = cast(ClickHouseStorage, storage)
+        condition = where(TraceQuery(service="driver", tags={"driver.id": "T3"}), clickhouse.reader().processes_with)
+        plan = clickhouse._connection.arrow(  # noqa: SLF001 - the plan is the evidence
+            f"EXPLAIN indexes = 1 SELECT trace_id FROM `{database}`.`spans` {condition.clauses()}", condition.params
+        )
+        lines = [line.decode().strip() for line in plan.column(0).to_pylist()]
+
+        assert [line for line in lines if line.startswith("Prewhere filter column:")] == [
+            "Prewhere filter column:  has(tag_values, 'T3')"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("query", "prewhere"),
+    [
+        (TraceQuery(service="driver"), ""),
+        (TraceQuery(tags={"driver.id": "T7"}), "(has(tag_values, {text0:String}))"),
+        (TraceQuery(tags={"span.kind": "server"}), "(has(tag_values, {text0:String}) OR kind = 2)"),
+        (TraceQuery(tags={"host.name": "h1"}), "(has(tag_values, {text0:String}) OR process_id IN (unhex('70')))"),
+        (
+            TraceQuery(attribute_filters=(AttributeFilter("host.name", "h1", "resource"),)),
+            "(process_id IN (unhex('70')))",
+        ),
+        (
+            TraceQuery(attribute_filters=(AttributeFilter("driver.id", "T7", "span"),)),
+            "(has(tag_values, {attribute_text0:String}))",
+        ),
+    ],
+)
+def test_a_tag_prewhere_keeps_every_option_a_span_can_match_by(query: TraceQuery, prewhere: str):
+    """A span found by a derived field or by its process has no such text, so those options stay in the prewhere."""
+    assert where(query, lambda key, text, levels: [b"p"] if key == "host.name" else []).prewhere == prewhere
+
+
 def test_a_spans_table_of_an_earlier_version_takes_the_attribute_texts_codec_without_a_rewrite(clickhouse_folder: Path):
     """``tag_values`` at ZSTD(3) (docs/clickhouse.md, "Attribute search"): an older table's column takes the codec at
     the next start as a change of metadata, so its parts are not rewritten (no mutation) and stay readable."""

@@ -124,7 +124,7 @@ class ClickHouseReader:
         while windows:
             low, high = windows.pop(0)
             rows = self._connection.arrow(
-                f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
+                f"SELECT trace_id FROM {self._spans} {condition.clauses()}"
                 " AND start_ns >= {window_low:Int64} AND start_ns <= {window_high:Int64}"
                 f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
                 {**condition.params, "window_low": low, "window_high": high},
@@ -140,7 +140,7 @@ class ClickHouseReader:
     def _confirmed(self, query: TraceQuery, condition: Condition, limit: int | None) -> list[bytes]:
         """Traces of the candidate spans that ``matcher_for`` confirms, newest first (see ``filters``)."""
         rows = self._connection.arrow(
-            f"SELECT {_RECORD_COLUMNS} FROM {self._spans} WHERE {condition.sql}"
+            f"SELECT {_RECORD_COLUMNS} FROM {self._spans} {condition.clauses()}"
             " ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id, span_id",
             condition.params,
         )
