@@ -35,13 +35,13 @@ from backend.storage.clickhouse.filters import TAG_PAIRS
 
 _DAY_NS = 86_400_000_000_000
 # A bloom filter on each granule's key/text pairs: an attribute search skips the granules without its pair.
-# At 1 M tracegen spans (``benchmarks/clickhouse_attribute_index.py``): +3.4 bytes a span, and a search for
-# a pair one span in ~9,000 has went from ~1,070 to ~100 ms (p50), a pair no span has from ~730 to ~14 ms.
+# At 1 M tracegen spans (``benchmarks/clickhouse_attribute_index.py``): +3.4 bytes a span, and a search for a pair
+# one span in ~9,000 has takes a third of the CPU it takes without the filter, one for a pair no span has an eighth.
 _PAIRS_BLOOM = f"INDEX tag_pairs_bloom {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1"
 # The attribute texts at ZSTD(3), not (1): an attribute search decompresses them for every granule its bloom filter
-# lets through, and level 3 finds the repeats level 1 misses.  At 1 M tracegen spans: 8.8 -> 2.3 bytes a span and
-# ~40% less CPU a search (``benchmarks/clickhouse_attribute_index.py``).  A table of an earlier version takes it by
-# an ALTER that changes only its metadata: parts written or merged from then on use it.
+# lets through, and level 3 finds the repeats level 1 misses.  Tracegen's texts: 8.8 -> 2.3 bytes a span, and half
+# the CPU a search (docs/clickhouse.md, "Attribute search").  A table of an earlier version takes it by an ALTER
+# that changes only its metadata: parts written or merged from then on use it.
 _TAG_VALUES = "tag_values Array(String) CODEC(ZSTD(3))"
 _DURABLE_INSERTS = "fsync_after_insert = 1, fsync_part_directory = 1"
 _ADD_PAIRS_BLOOM = _PAIRS_BLOOM.replace("INDEX", "INDEX IF NOT EXISTS", 1)
