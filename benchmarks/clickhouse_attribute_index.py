@@ -5,13 +5,15 @@ Usage (from the repository root):
 
 The spans table (tracegen data, written by the plug-in's writer) is copied into one table per
 variant, each merged to its final parts: no index; bloom filters on the key/text pairs
-(``filters.TAG_PAIRS``, the expression the search tests) at two false-positive rates and two
-index granularities; and the text index ``tag_index: true`` adds.  For each it prints bytes a
-span (the spans table alone; ``trace_times`` adds ~3) and the reader's attribute search over all
-the data, newest first, up to 1,000 traces: ``attr_00=val_00`` (one span in ~9,000: a match in
-nearly every 8,192-row granule) and a pair no span has.  ClickHouse's query condition cache, which
-remembers the granules a repeated condition matched, is off unless ``--condition-cache`` is given,
-so the figures are each index's own.
+(``filters.TAG_PAIRS``, the expression the search tests) at two false-positive rates and three
+index granularities; the attribute texts (``tag_values``) at ZSTD(1), as before, and ZSTD(3), as
+shipped; and the text index ``tag_index: true`` adds.  For each it prints bytes a span (the spans
+table alone; ``trace_times`` adds ~3), those of the texts and the reader's condition searched over
+all the data, newest first, up to 1,000 traces: ``attr_00=val_00`` (one span in ~9,000: a match
+in about one 8,192-row granule in four once merged) and a pair no span has, with the CPU a search
+(the process's, the engine's threads included: the steadier figure on a shared machine).
+ClickHouse's query condition cache, which remembers the granules a repeated condition matched, is
+off unless ``--condition-cache`` is given, so the figures are each index's own.
 """
 
 from __future__ import annotations
@@ -22,19 +24,25 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-from backend.storage.clickhouse.filters import TAG_PAIRS
+from backend.storage.api import TraceQuery
+from backend.storage.clickhouse.filters import TAG_PAIRS, where
 from backend.storage.clickhouse.schema import Layout
 from benchmarks.clickhouse_common import filled_store, load_line, timed
 
-VARIANTS: dict[str, tuple[str, int]] = {  # name: (index clause, index_granularity)
-    "no index": ("", 8192),  # the bloom filter at 1% on 8,192 rows is what the plug-in ships
-    "bloom 1% / 8192 rows": (f"INDEX pairs {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1", 8192),
-    "bloom 1% / 1024 rows": (f"INDEX pairs {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1", 1024),
-    "bloom 5% / 1024 rows": (f"INDEX pairs {TAG_PAIRS} TYPE bloom_filter(0.05) GRANULARITY 1", 1024),
-    "text index (tag_index)": (f"INDEX pairs {TAG_PAIRS} TYPE text(tokenizer = 'array') GRANULARITY 1", 8192),
+_TEXT_INDEX = f"INDEX pairs {TAG_PAIRS} TYPE text(tokenizer = 'array') GRANULARITY 1"
+_BLOOM = f"INDEX pairs {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1"
+VARIANTS: dict[str, tuple[str, int, str]] = {  # name: (index clause, index_granularity, the texts' codec)
+    "no index": ("", 8192, "ZSTD(3)"),
+    "bloom 1% / 8192, ZSTD(1) (before)": (_BLOOM, 8192, "ZSTD(1)"),
+    "bloom 1% / 8192 rows (shipped)": (_BLOOM, 8192, "ZSTD(3)"),
+    "bloom 1% / 4096 rows": (_BLOOM, 4096, "ZSTD(3)"),
+    "bloom 1% / 2048 rows": (_BLOOM, 2048, "ZSTD(3)"),
+    "bloom 5% / 2048 rows": (_BLOOM.replace("0.01", "0.05"), 2048, "ZSTD(3)"),
+    "text index (tag_index)": (_TEXT_INDEX, 8192, "ZSTD(3)"),
 }
 _SPANS = "`jaeger`.`spans`"
-PAIRS = {"match": "attr_00\x1fval_00", "no match": "attr_00\x1fno-such-value"}
+_SHIPPED_TEXTS = "tag_values Array(String) CODEC(ZSTD(3))"
+SEARCHES = {"match": TraceQuery(tags={"attr_00": "val_00"}), "no match": TraceQuery(tags={"attr_00": "no-such-value"})}
 
 
 def main() -> None:
@@ -50,26 +58,32 @@ def main() -> None:
         spans = args.traces * 10
         connection.command(f"SET use_query_condition_cache = {int(args.condition_cache)}")
         print(f"{spans:,} spans; {load_line()}")
-        print(f"{'variant':24} {'B/span':>7} " + " ".join(f"{pair + ' p50/p99 ms':>22}" for pair in PAIRS))
-        for number, (name, (index, granularity)) in enumerate(VARIANTS.items()):
+        heads = " ".join(f"{pair + ' p50/p99 ms, CPU':>30}" for pair in SEARCHES)
+        print(f"{'variant':34} {'B/span':>7} {'texts':>6} {heads}")
+        for number, (name, (index, granularity, codec)) in enumerate(VARIANTS.items()):
             table = f"`jaeger`.`variant{number}`"
-            connection.command(_variant(Layout("jaeger"), table, index, granularity))
+            connection.command(_variant(Layout("jaeger"), table, index, granularity, codec))
             connection.command(f"INSERT INTO {table} SELECT * FROM {_SPANS}")
             connection.command(f"OPTIMIZE TABLE {table} FINAL")
             size = connection.arrow(
                 "SELECT sum(bytes_on_disk) AS b FROM system.parts"
                 f" WHERE active AND database = 'jaeger' AND table = 'variant{number}'"
             )
+            texts = connection.arrow(
+                "SELECT sum(column_data_compressed_bytes) AS b FROM system.parts_columns"
+                f" WHERE active AND database = 'jaeger' AND table = 'variant{number}' AND column = 'tag_values'"
+            )
             cells = []
-            for pair in PAIRS.values():
+            for query in SEARCHES.values():
+                condition = where(query, lambda _key, _text, _levels: [])
                 sql = (
-                    f"SELECT trace_id FROM {table} WHERE has({TAG_PAIRS}, {{pair:String}})"
+                    f"SELECT trace_id FROM {table} WHERE {condition.sql}"
                     " ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT 1000"
                 )
-                p50, p99, _ = timed(partial(connection.arrow, sql, {"pair": pair}), args.runs)
-                cells.append(f"{p50:>10.1f} / {p99:>9.1f}")
-            bytes_per_span = size.column("b")[0].as_py() / spans
-            print(f"{name:24} {bytes_per_span:>7.1f} " + " ".join(f"{cell:>22}" for cell in cells))
+                p50, p99, cpu = timed(partial(connection.arrow, sql, condition.params), args.runs)
+                cells.append(f"{p50:>7.1f} / {p99:>7.1f}, {cpu:>7.1f}")
+            per_span = [table.column("b")[0].as_py() / spans for table in (size, texts)]
+            print(f"{name:34} {per_span[0]:>7.1f} {per_span[1]:>6.1f} " + " ".join(f"{cell:>30}" for cell in cells))
             connection.command(f"DROP TABLE {table}")
         print(load_line())
         storage.close()
@@ -77,10 +91,10 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _variant(layout: Layout, table: str, index: str, granularity: int) -> str:
-    """The plug-in's spans table under another name, with ``index`` added and that index granularity."""
+def _variant(layout: Layout, table: str, index: str, granularity: int, codec: str) -> str:
+    """The plug-in's spans table under another name, with ``index`` added, that index granularity and texts' codec."""
     (create,) = [sql for sql in layout.statements() if sql.startswith(f"CREATE TABLE IF NOT EXISTS {_SPANS} (")]
-    create = create.replace(_SPANS, table, 1)
+    create = create.replace(_SPANS, table, 1).replace(_SHIPPED_TEXTS, f"tag_values Array(String) CODEC({codec})")
     # without the shipped bloom filter on the pairs, so that "no index" is none
     create = "\n".join(line for line in create.split("\n") if "INDEX tag_pairs_bloom" not in line)
     create = create.replace("GRANULARITY 1,\n)", "GRANULARITY 1\n)")

@@ -37,7 +37,10 @@ _WINDOW_GROWTH = 4  # how much more of the range the newest quarter covers than 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # ClickHouse compiles an expression, an aggregate or a sort to machine code once a statement of its shape has run
 # three times: the fourth trace lookup of a process spent ~50 ms of CPU on it (4-6x a lookup), for statements that
-# read ten rows, where compiled code saves nothing (``benchmarks/clickhouse_get_trace.py``).
+# read ten rows, where compiled code saves nothing (``benchmarks/clickhouse_get_trace.py``).  Searches too: the
+# fourth attribute search of a process spent ~35 ms more CPU (1 M spans), and compiled, the six searches of
+# ``hotrod bench --dataset jaeger-clickhouse`` ran no faster at 10 M spans (their tests are array functions,
+# which the JIT does not compile, and they sort what they keep, a few thousand rows).
 NO_JIT = {"compile_expressions": 0, "compile_aggregate_expressions": 0, "compile_sort_description": 0}
 
 
@@ -124,10 +127,11 @@ class ClickHouseReader:
         while windows:
             low, high = windows.pop(0)
             rows = self._connection.arrow(
-                f"SELECT trace_id FROM {self._spans} WHERE {condition.sql}"
+                f"SELECT trace_id FROM {self._spans} {condition.clauses()}"
                 " AND start_ns >= {window_low:Int64} AND start_ns <= {window_high:Int64}"
                 f" ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id LIMIT {int(query.limit)}",
                 {**condition.params, "window_low": low, "window_high": high},
+                settings=NO_JIT,
             )
             for trace_id in rows.column("trace_id").to_pylist():
                 found.setdefault(trace_id)
@@ -140,9 +144,10 @@ class ClickHouseReader:
     def _confirmed(self, query: TraceQuery, condition: Condition, limit: int | None) -> list[bytes]:
         """Traces of the candidate spans that ``matcher_for`` confirms, newest first (see ``filters``)."""
         rows = self._connection.arrow(
-            f"SELECT {_RECORD_COLUMNS} FROM {self._spans} WHERE {condition.sql}"
+            f"SELECT {_RECORD_COLUMNS} FROM {self._spans} {condition.clauses()}"
             " ORDER BY start_ns DESC, trace_id LIMIT 1 BY trace_id, span_id",
             condition.params,
+            settings=NO_JIT,
         )
         matcher = matcher_for(query, self._process_texts, lambda pid: self._process_blobs({pid}).get(pid))
         candidates = records(rows)

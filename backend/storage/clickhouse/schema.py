@@ -35,9 +35,14 @@ from backend.storage.clickhouse.filters import TAG_PAIRS
 
 _DAY_NS = 86_400_000_000_000
 # A bloom filter on each granule's key/text pairs: an attribute search skips the granules without its pair.
-# At 1 M tracegen spans (``benchmarks/clickhouse_attribute_index.py``): +3.4 bytes a span, and a search for
-# a pair one span in ~9,000 has went from ~1,070 to ~100 ms (p50), a pair no span has from ~730 to ~14 ms.
+# At 1 M tracegen spans (``benchmarks/clickhouse_attribute_index.py``): +3.4 bytes a span, and a search for a pair
+# one span in ~9,000 has takes a third of the CPU it takes without the filter, one for a pair no span has an eighth.
 _PAIRS_BLOOM = f"INDEX tag_pairs_bloom {TAG_PAIRS} TYPE bloom_filter(0.01) GRANULARITY 1"
+# The attribute texts at ZSTD(3), not (1): an attribute search decompresses them for every granule its bloom filter
+# lets through, and level 3 finds the repeats level 1 misses.  Tracegen's texts: 8.8 -> 2.3 bytes a span, and half
+# the CPU a search (docs/clickhouse.md, "Attribute search").  A table of an earlier version takes it by an ALTER
+# that changes only its metadata: parts written or merged from then on use it.
+_TAG_VALUES = "tag_values Array(String) CODEC(ZSTD(3))"
 _DURABLE_INSERTS = "fsync_after_insert = 1, fsync_part_directory = 1"
 _ADD_PAIRS_BLOOM = _PAIRS_BLOOM.replace("INDEX", "INDEX IF NOT EXISTS", 1)
 _FORMER_VIEWS = ("trace_times", "operations")  # materialized views of earlier versions, dropped at start
@@ -78,7 +83,7 @@ class Layout:
                 duration_ns Int64 CODEC(T64, ZSTD(1)),
                 process_id LowCardinality(String),
                 tag_keys Array(LowCardinality(String)) CODEC(ZSTD(1)),
-                tag_values Array(String) CODEC(ZSTD(1)),
+                {_TAG_VALUES},
                 payload String CODEC(ZSTD(3)),
                 INDEX trace_id_bloom trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
                 {_PAIRS_BLOOM}{self._tag_index()}""",
@@ -123,6 +128,7 @@ class Layout:
             *self._added_columns("processes", "scope_keys Array(String)", "scope_values Array(String)"),
             # spans tables of earlier versions: parts written from now on get the filter (older ones are read whole)
             f"ALTER TABLE {self._local('spans')}{self._on_cluster()} ADD {_ADD_PAIRS_BLOOM}",
+            f"ALTER TABLE {self._local('spans')}{self._on_cluster()} MODIFY COLUMN {_TAG_VALUES}",
             # tables of earlier versions: the writer fills these two itself now (see writer.py)
             *(f"DROP VIEW IF EXISTS `{self.database}`.`{target}_mv`{self._on_cluster()}" for target in _FORMER_VIEWS),
         ]
