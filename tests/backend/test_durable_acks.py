@@ -1,5 +1,8 @@
 """A persistent queue forgets a batch only once the SQLite storage's commit of it is on disk.
 
+So does a durable source (a Redis stream read by an ingester) that waits for ``on_stored`` before it acknowledges
+an entry, whatever the queue.
+
 SQLite runs with ``synchronous=NORMAL``: a commit returns before its pages in
 the ``-wal`` file are synced, so a power cut after the queue forgot a batch
 could lose it.  A power cut cannot be staged here; what these tests prove is
@@ -29,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from backend.core.component import Settings
+from backend.core.component import Refused, Settings
 from backend.core.selfmetrics import SelfMetrics
 from backend.exporters.storage.exporter import FACTORY as EXPORTER
 from backend.exporters.storage.exporter import StorageExporter
@@ -111,7 +114,9 @@ def settings(component_id: str, metrics: SelfMetrics) -> Settings:
 class Pipeline:
     """The storage exporter with its sending queue on ``file_storage`` (or in memory), writing to SQLite."""
 
-    def __init__(self, tmp_path: Path, fsync: str = "always", persistent: bool = True, **batch: object) -> None:
+    def __init__(
+        self, tmp_path: Path, fsync: str = "always", persistent: bool = True, enabled: bool = True, **batch: object
+    ) -> None:
         self.metrics = SelfMetrics()
         self.closed = False
         self.exporter_id = "jaeger_storage_exporter"
@@ -121,7 +126,7 @@ class Pipeline:
         )
         self.storage.start(Host({}))
         self.queue_storage = file_storage(tmp_path / "queue", fsync=fsync)
-        queue = {"storage": "file_storage" if persistent else "", "batch": batch}
+        queue = {"enabled": enabled, "storage": "file_storage" if persistent else "", "batch": batch}
         options = {"trace_storage": "main", "sending_queue": queue, "retry_on_failure": FAST}
         created = EXPORTER.create(settings("jaeger_storage_exporter", self.metrics), EXPORTER.options(options, "test"))
         assert isinstance(created, StorageExporter)
@@ -237,3 +242,30 @@ def test_a_queue_that_would_not_survive_a_power_cut_itself_costs_the_storage_no_
     wait_for(lambda: pipeline.queued() == 0, timeout=30, what="the queue drained")
     assert disk.committed() >= trace_ids(sent)
     assert disk.wal_syncs() == []
+
+
+def source_acks(disk: Disk, batch: SpanBatch) -> SpanBatch:
+    """``batch`` as a durable source hands it on: it acknowledges its own copy (recorded as an ack) on stored."""
+    batch.on_stored.append(lambda: disk.events.append(("ack", trace_ids([batch]))))
+    return batch
+
+
+@pytest.mark.parametrize("queue", ["in memory", "no sending queue"])
+def test_a_durable_source_hears_stored_only_after_a_wal_sync_that_covers_the_batch(disk, pipelines, queue):
+    pipeline = pipelines(flush_timeout=0, persistent=False, enabled=queue == "in memory")
+    batch = source_acks(disk, spans(SPANS_PER_BATCH))
+    pipeline.exporter.consume(batch)
+
+    wait_for(lambda: disk.acked() == trace_ids([batch]), timeout=30, what="the source told the batch is stored")
+    syncs_before_ack = disk.wal_syncs()[: [kind for kind, _ in disk.events].index("ack")]
+    assert any(trace_ids([batch]) <= traces for traces in syncs_before_ack)
+
+
+def test_a_durable_source_whose_batch_cannot_be_synced_is_refused_and_keeps_its_copy(disk, pipelines):
+    pipeline = pipelines(persistent=False, enabled=False)
+    disk.failing.set()
+    batch = source_acks(disk, spans(SPANS_PER_BATCH))
+
+    with pytest.raises(Refused, match="delivered but not synced"):
+        pipeline.exporter.consume(batch)
+    assert disk.acks() == []

@@ -7,7 +7,7 @@ queue: "on disk"); ``num_consumers`` threads take batches off and ``send``
 them, retrying with jittered exponential back-off (``retry_on_failure``)
 for as long as the peer fails.  Nothing is dropped after a number of
 attempts: a batch leaves the queue when it was delivered (from a queue
-that survives a power cut: and synced by the peer, ``durable_acks``), when
+that survives a power cut, or a batch a durable source waits for: and synced by the peer, ``durable_acks``), when
 ``send`` raised ``Permanent``, or when a configured ``max_elapsed_time`` ran
 out.
 
@@ -87,9 +87,8 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         else:
             self._queue = MemoryQueue(queue_options.queue_size)
         self._watch(self._queue)
-        if self._queue.survives_power_cut:
-            retry, logger = self._helper.retry_on_failure, self._settings.logger
-            self._acks = DurableAcks(self._queue, self.sync, retry, self._sync_health, logger, self._settings.id)
+        retry, logger = self._helper.retry_on_failure, self._settings.logger
+        self._acks = DurableAcks(self._queue, self.sync, retry, self._sync_health, logger, self._settings.id)
         for number in range(queue_options.num_consumers):
             worker = threading.Thread(target=self._run, name=f"{self._settings.id}-sender-{number}", daemon=True)
             worker.start()
@@ -148,6 +147,11 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         if self._queue is None:  # no sending queue: the caller waits for the retries
             if not self._deliver(batch):
                 raise Refused(f"{self._settings.id}: delivery failed: {self._gave_up}", overloaded=False)
+            if batch.on_stored:  # a durable source lets its copy go on stored(): only once the peer synced it
+                try:
+                    self.sync()
+                except Exception as exc:
+                    raise Refused(f"{self._settings.id}: delivered but not synced: {exc}", overloaded=False) from exc
             batch.stored()
             return
         refused = self._refusal(count)
@@ -181,7 +185,9 @@ class QueuedExporter(SizesByLastBatch, Exporter):
                 queue.done(entries)
                 continue
             delivered = self._deliver(batch)
-            if delivered and self._acks is not None:
+            if delivered and self._acks is not None and (queue.survives_power_cut or batch.on_stored):
+                # a copy that survives a power cut (the queue's, or a durable source's such as a Redis stream
+                # waiting in on_stored) is let go only once the peer synced the batch
                 self._acks.delivered(entries, batch)
                 continue
             if delivered:
