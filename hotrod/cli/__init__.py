@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "route": "hotrod.cli.services:route",
     "doctor": "hotrod.cli.doctor:doctor",
     "load": "loadgen.cli:load",
-    "bench": "loadgen.cli:bench",
+    "bench": "loadgen.bench.cli:bench",
 }
 
 
