@@ -139,7 +139,8 @@ class SpanWriter(Protocol):
     def sync(self) -> None:
         """Return once every write that returned before this call survives a power cut; raise if that failed.
 
-        The persistent sending queue forgets delivered batches only after this
+        The persistent sending queue forgets delivered batches, and a durable
+        source (a Redis stream) acknowledges them, only after this
         (``backend.exporters.helper.durable_acks``), so a storage whose commits
         are only in the OS's cache when ``write`` returns syncs them here, once
         for many batches.  A storage whose ``write`` returns only once its data

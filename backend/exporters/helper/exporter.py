@@ -6,10 +6,10 @@ returns, so the sender's success answer means "queued" (for a persistent
 queue: "on disk"); ``num_consumers`` threads take batches off and ``send``
 them, retrying with jittered exponential back-off (``retry_on_failure``)
 for as long as the peer fails.  Nothing is dropped after a number of
-attempts: a batch leaves the queue when it was delivered (from a queue
-that survives a power cut, or a batch a durable source waits for: and synced by the peer, ``durable_acks``), when
-``send`` raised ``Permanent``, or when a configured ``max_elapsed_time`` ran
-out.
+attempts: a batch leaves the queue when it was delivered (and, when a copy
+that survives a power cut waits for it, in a persistent queue or a durable
+source, synced by the peer: ``durable_acks``), when ``send`` raised
+``Permanent``, or when a configured ``max_elapsed_time`` ran out.
 
 Back-pressure instead of loss: ``refusal()`` (asked by receivers before
 decoding) and ``consume`` refuse a batch that does not fit in the queue
@@ -46,7 +46,7 @@ class QueuedExporter(SizesByLastBatch, Exporter):
         self._settings = settings
         self._helper = options
         self._queue: MemoryQueue | None = None
-        self._acks: DurableAcks | None = None  # a queue that survives a power cut forgets only what ``sync`` covered
+        self._acks: DurableAcks | None = None  # with the queue: lets go of what ``sync`` covered, where a copy waits
         self._workers: list[threading.Thread] = []
         self._stopping = False
         self._stop_retrying = threading.Event()
@@ -172,7 +172,8 @@ class QueuedExporter(SizesByLastBatch, Exporter):
 
     def _run(self) -> None:
         queue = self._queue
-        assert queue is not None
+        acks = self._acks
+        assert queue is not None and acks is not None
         sizes = self._helper.sending_queue.batch
         while True:
             entries = queue.take(sizes.max_size, sizes.min_size, sizes.flush_timeout / 1e9, sizes.idle_timeout / 1e9)
@@ -185,10 +186,10 @@ class QueuedExporter(SizesByLastBatch, Exporter):
                 queue.done(entries)
                 continue
             delivered = self._deliver(batch)
-            if delivered and self._acks is not None and (queue.survives_power_cut or batch.on_stored):
+            if delivered and (queue.survives_power_cut or batch.on_stored):
                 # a copy that survives a power cut (the queue's, or a durable source's such as a Redis stream
                 # waiting in on_stored) is let go only once the peer synced the batch
-                self._acks.delivered(entries, batch)
+                acks.delivered(entries, batch)
                 continue
             if delivered:
                 batch.stored()
