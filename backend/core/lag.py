@@ -15,12 +15,17 @@ runs only once the loop has been through everything already ready.  One probe pe
 at a time: the first request of a round schedules it.  A request read late in a round may have
 arrived just after the previous round began, so it has waited about the previous round (what the
 last probe measured) plus this round so far (the age of the probe in flight): that sum is the lag.
+The previous round counts only when it decoded more than one request: a lone request's round is its
+own decoding, which its sender waited for anyway and which says nothing of a crowd to turn away.
 
 In a pool, requests are decoded side by side, each slowed by the others and by the searches, so the
 wait for a free thread is only part of an answer's time.  The pool times each request instead, from
 its submission to the end of its work: the lag is the last request's time, or the asking request's
 own time so far when that is longer.  A refused request ends at once, so its short time lets the
-next one in: the pool admits about as many as it answers within the limit.
+next one in: the pool admits about as many as it answers within the limit.  The last request's time
+counts only while another request is in flight beside the asking one: a sender alone, one request
+after another, is never turned away for its previous request's time (one slow request on a busy
+machine would otherwise refuse the next, with no load to shed).
 
 Either way, after a pause longer than the last measure the threads were waiting for input, not
 behind: that measure no longer counts.
@@ -49,13 +54,14 @@ _pool = threading.local()  # .current: (the LaggingPool, when the request this w
 
 
 class _Probe:
-    __slots__ = ("loop", "sent", "ran", "lag", "__weakref__")
+    __slots__ = ("loop", "sent", "asked", "ran", "lag", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.sent = 0.0  # when the probe in flight was scheduled; 0: none in flight
+        self.asked = 0  # requests decoded in the round the probe in flight measures
         self.ran = 0.0  # when the last probe ran
-        self.lag = 0.0  # how long it waited: the previous round
+        self.lag = 0.0  # how long it waited: the previous round, if it decoded more than one request
 
     def behind(self) -> float:
         now = time.monotonic()
@@ -64,12 +70,14 @@ class _Probe:
                 self.lag = 0.0
             self.sent = now
             self.loop.call_soon(self._ran)
+        self.asked += 1
         return self.lag + (now - self.sent)
 
     def _ran(self) -> None:
         self.ran = time.monotonic()
-        self.lag = self.ran - self.sent
+        self.lag = self.ran - self.sent if self.asked > 1 else 0.0
         self.sent = 0.0
+        self.asked = 0
 
 
 class LaggingPool(ThreadPoolExecutor):
@@ -79,6 +87,8 @@ class LaggingPool(ThreadPoolExecutor):
         super().__init__(max_workers, thread_name_prefix)
         self._lag = 0.0  # the last request's time from submission to the end of its work
         self._at = 0.0  # when it ended
+        self._in_flight = 0  # submitted and not yet ended
+        self._count = threading.Lock()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         queued = time.monotonic()
@@ -91,13 +101,24 @@ class LaggingPool(ThreadPoolExecutor):
                 _pool.current = None
                 self._at = time.monotonic()
                 self._lag = self._at - queued
+                with self._count:
+                    self._in_flight -= 1
 
-        return super().submit(timed)
+        with self._count:
+            self._in_flight += 1
+        try:
+            return super().submit(timed)
+        except BaseException:  # shut down: it never runs
+            with self._count:
+                self._in_flight -= 1
+            raise
 
     def behind(self, queued: float) -> float:
-        """The last request's time, unless the pool has idled longer since, or this one's if it is already longer."""
+        """The last request's time while another is in flight and the pool has not idled longer since, or this
+        one's if it is already longer."""
         now = time.monotonic()
-        last = self._lag if now - self._at <= self._lag else 0.0
+        crowded = self._in_flight > 1
+        last = self._lag if crowded and now - self._at <= self._lag else 0.0
         return max(last, now - queued)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -38,10 +39,11 @@ def test_a_request_late_in_a_slow_round_has_waited_that_round_so_far():
     assert run_on_own_loop(ask()) >= ROUND_S
 
 
-def test_the_round_after_a_slow_one_counts_it():
+def test_the_round_after_a_slow_crowded_one_counts_it():
     async def ask() -> float:
         lag = ReceiveLag()
         lag.behind()
+        lag.behind()  # a second request in the same round
         time.sleep(ROUND_S)
         await asyncio.sleep(0)  # the next round: the probe runs first
         return lag.behind()
@@ -49,9 +51,21 @@ def test_the_round_after_a_slow_one_counts_it():
     assert run_on_own_loop(ask()) >= ROUND_S
 
 
+def test_a_lone_request_s_slow_round_is_not_held_against_the_next_request():
+    async def ask() -> float:
+        lag = ReceiveLag()
+        lag.behind()  # one sender, one request at a time: its own decoding was slow
+        time.sleep(ROUND_S)
+        await asyncio.sleep(0)
+        return lag.behind()
+
+    assert run_on_own_loop(ask()) < ROUND_S / 3
+
+
 def test_a_slow_round_is_forgotten_once_the_loop_has_waited_for_input_longer():
     async def ask() -> tuple[float, float]:
         lag = ReceiveLag()
+        lag.behind()
         lag.behind()
         time.sleep(ROUND_S)
         await asyncio.sleep(0)
@@ -89,10 +103,20 @@ def slow_request() -> None:
 
 @pytest.fixture
 def pool() -> Iterator[LaggingPool]:
-    """One worker: a request that takes it holds up those behind it, as a starved pool's requests do."""
-    started = LaggingPool(1, "test-lag")
+    """Two workers: one for the requests measured, one for another sender's request held in flight."""
+    started = LaggingPool(2, "test-lag")
     yield started
     started.shutdown()
+
+
+@pytest.fixture
+def another_sender(pool: LaggingPool) -> Iterator[None]:
+    """A request in flight beside the measured ones, as under a flood."""
+    release = threading.Event()
+    held = pool.submit(release.wait, 30)
+    yield
+    release.set()
+    held.result(timeout=10)
 
 
 def test_a_request_late_in_its_own_slow_handling_has_taken_that_long_so_far(pool):
@@ -105,13 +129,19 @@ def test_a_request_late_in_its_own_slow_handling_has_taken_that_long_so_far(pool
     assert run_in_pool(pool, request) >= ROUND_S
 
 
-def test_the_next_request_in_the_pool_counts_the_time_the_last_one_took(pool):
+def test_the_next_request_counts_the_time_the_last_one_took_while_another_is_in_flight(pool, another_sender):
     lag = ReceiveLag()
     run_in_pool(pool, slow_request)
     assert run_in_pool(pool, lag.behind) >= ROUND_S
 
 
-def test_a_slow_request_is_forgotten_once_the_pool_has_been_idle_longer(pool):
+def test_a_sender_alone_is_not_held_to_its_previous_request_s_time(pool):
+    lag = ReceiveLag()
+    run_in_pool(pool, slow_request)
+    assert run_in_pool(pool, lag.behind) < ROUND_S / 3
+
+
+def test_a_slow_request_is_forgotten_once_the_pool_has_been_idle_longer(pool, another_sender):
     lag = ReceiveLag()
     run_in_pool(pool, slow_request)
     time.sleep(ROUND_S + 0.5)  # idle: nobody waited
