@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from backend.spans.model import SpanBatch, SpanRecord
+from backend.spans.model import STATUS_UNSET, SpanBatch, SpanRecord
 from backend.spans.otlp_json import ID_KEYS, read_request
 from backend.spans.otlp_skim import SkimRequest, SpanBytesRequest
 
@@ -220,7 +220,7 @@ def to_batch(request: TraceRequest, dropped: Dropped | None = None, body: bytes 
                         span.kind,
                         start,
                         max(end - start, 0),
-                        span.status.code,
+                        span.status.code if span.HasField("status") else STATUS_UNSET,
                         process_id,
                         payload,
                     )

@@ -140,7 +140,7 @@ def derived_texts(record: SpanRecord, span: Span) -> Texts:
         derived["otel.status_code"] = {status}
     if record.status_code == STATUS_ERROR:
         derived["error"] = {"true"}
-    if span.status.message:
+    if span.HasField("status") and span.status.message:  # see model.STATUS_UNSET
         derived["otel.status_description"] = {span.status.message}
     return derived
 

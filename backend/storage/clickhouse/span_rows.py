@@ -15,7 +15,7 @@ from __future__ import annotations
 import pyarrow as pa
 from google.protobuf.message import DecodeError
 
-from backend.spans.model import SpanRecord
+from backend.spans.model import STATUS_UNSET, SpanRecord
 from backend.spans.otlp_skim import SkimSpan
 
 
@@ -55,7 +55,7 @@ def from_payloads(rows: pa.Table) -> tuple[list[SpanRecord], set[bytes]]:
                 span.kind,
                 start,
                 duration,
-                span.status.code,
+                span.status.code if span.HasField("status") else STATUS_UNSET,
                 process_id,
                 payload,
             )

@@ -124,7 +124,7 @@ def _add_tags(span: Any, into: Tags) -> None:
         attribute_tags(event.attributes, into)
     for link in span.links:
         attribute_tags(link.attributes, into)
-    message = span.status.message
+    message = span.status.message if span.HasField("status") else ""  # see model.STATUS_UNSET
     if message:
         into[0].append(STATUS_DESCRIPTION)
         into[1].append(message)
