@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import signal
@@ -18,6 +17,7 @@ from backend.config import DEFAULT_SOURCE, apply_overrides, from_mapping, read, 
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
 from backend.core.ports import ENDPOINTS, PORT_HELP
+from backend.core.process_tuning import tune_process
 
 STORAGE_URLS = {
     "sqlite": "sqlite:///data/traces.db",
@@ -111,7 +111,7 @@ def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    tune_garbage_collector()
+    tune_process()
     try:
         service.start()
     except ConfigError as exc:
@@ -126,22 +126,6 @@ def backend(config_path: str | None, overrides: tuple[str, ...], storage: str | 
     click.echo("hotrod backend: stopping (draining queues)", err=True)
     service.shutdown()
     click.echo("hotrod backend: stopped", err=True)
-
-
-def tune_garbage_collector() -> None:
-    """Collect young objects every 50,000 allocations instead of 700, and never rescan start-up objects.
-
-    Ingest allocates a few objects per span (records, bytes), by the thousand per
-    request; with the default threshold the collector runs every ~70 spans and,
-    with the memory storage, keeps walking millions of live records: about 30%
-    of the CPU per span (benchmarks/ingest.py).  Nothing here builds reference
-    cycles in bulk, so the larger threshold costs little memory.  Only this
-    process's entry point and the query process's (``backend.query_process.child``) do this; a service
-    embedded elsewhere keeps its host's settings.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 def apply_flags(

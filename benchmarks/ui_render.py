@@ -5,7 +5,7 @@ Usage: .venv/bin/python -m benchmarks.ui_render [--spans 10000] [--repeat 3]
 The trace is the seeded synthetic one of benchmarks/query_translate.py (8
 services, 4 operations each, depth 8), stored in memory and served by the real
 query app in a process and on a port of its own, with the garbage collector
-tuned as ``hotrod backend`` tunes it (``backend.cli.tune_garbage_collector``:
+tuned as ``hotrod backend`` tunes it (``backend.core.process_tuning.tune_garbage_collector``:
 with Python's default thresholds, collections were ~40% of /api/transform's
 CPU time on this trace and ~20% of the trace page's).  For each view the page is opened by its URL
 (or, for /upload, the trace is chosen as a file) and timed until the view's
@@ -37,7 +37,7 @@ import requests
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from backend.cli import tune_garbage_collector
+from backend.core.process_tuning import tune_garbage_collector
 from backend.query.app import create_app
 from backend.query.json_text import html_safe_json
 from backend.query.transform_api import traces_of

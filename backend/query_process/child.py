@@ -24,10 +24,10 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
-from backend.cli import tune_garbage_collector
 from backend.config import from_mapping
 from backend.core.binding import ConfigError
 from backend.core.component import StartError
+from backend.core.process_tuning import tune_process
 from backend.extensions.storage.extension import StorageExtension
 from embedded_redis import die_with
 from httpd.wsgi_server import inherit
@@ -93,7 +93,7 @@ def main() -> int:
             return 0  # the parent's start-up failed: nothing to serve
         # As the parent does: a 10,000-span trace is ~200,000 fresh objects, and with Python's default
         # thresholds collecting them was ~20% of the trace page's CPU and ~40% of /api/transform's.
-        tune_garbage_collector()
+        tune_process()
         service.start()
     except (ConfigError, StartError) as exc:
         message = str(exc).removeprefix(f"{exc.where}: ") if exc.where else str(exc)
