@@ -1,7 +1,8 @@
 """End-to-end ingest speed of the backend, beside the speed of merely decoding the same payloads.
 
 Usage (from the repository root): .venv/bin/python -m benchmarks.ingest [--spans 200000] [--query-spans 1000000]
-       [--storages memory,sqlite,sqlite-memq,sqlite-serial,postgres,clickhouse] [--clients 8] [--postgres-url URL]
+       [--storages memory,sqlite,sqlite-memq,sqlite-serial,postgres,clickhouse,clickhouse-glibc] [--clients 8]
+       [--postgres-url URL]
 
 For each storage, one ``hotrod backend`` process (pipeline otlp → jaeger_storage_exporter with
 its sending queue, extensions file_storage, storage, query, health) is started on free ports.
@@ -12,6 +13,9 @@ queue and OTLP/HTTP requests handled one at a time, each with its own fdatasync 
 1``), as before group commit; by default the receiver decodes on its event loop while earlier
 requests wait for their sync off it, and their batches share the next one (group commit,
 backend/extensions/file_storage/segments.py, backend/core/deferred.py);
+``clickhouse-glibc`` is ClickHouse with glibc's allocator as it comes (the backend's own settings,
+``backend.core.process_tuning.tune_allocator``, skipped), so what they save shows beside ``clickhouse``,
+with each backend's minor page faults per span;
 seeded synthetic traces (loadgen.synthetic: 10 spans each, 50 traces = 500
 spans per request) are POSTed as OTLP/HTTP protobuf by ``--clients`` threads,
 retrying on 429/503; the clock stops when the backend's own metrics say every
@@ -64,6 +68,8 @@ CORE = [
     "--set", "service.extensions=[file_storage, jaeger_storage, jaeger_query, healthcheckv2]",
     "--set", "service.pipelines.traces.processors=[]",
 ]  # fmt: skip
+# glibc's allocator as it comes: a variable of its own in the environment makes the backend keep its hands off
+ENVIRONMENTS = {"clickhouse-glibc": {"GLIBC_TUNABLES": ""}}
 MEMORY_QUEUE = ["--set", "exporters.jaeger_storage_exporter.sending_queue.storage=''"]
 ONE_AT_A_TIME = ["--set", "receivers.otlp.protocols.http.threads=1"]
 
@@ -80,7 +86,7 @@ def payloads(spans: int, seed: int, stream: int = 0) -> tuple[list[bytes], list[
 class Backend:
     """One ``hotrod backend`` process on ports it picks itself (it reports them once ready)."""
 
-    def __init__(self, workdir: Path, args: list[str]) -> None:
+    def __init__(self, workdir: Path, args: list[str], env: dict[str, str] | None = None) -> None:
         self.log = (workdir / "backend.log").open("ab")
         port_args = [arg for name in PORT_FLAGS for arg in (f"--{name}-port", "0")]
         self.process = subprocess.Popen(
@@ -88,6 +94,7 @@ class Backend:
             cwd=workdir,
             stdout=self.log,
             stderr=self.log,
+            env={**os.environ, **(env or {})},
         )
         self.ports: dict[str, int] = wait_for(self._reported, timeout=60, what="backend ready")
         wait_for(lambda: requests.get(self.url("health", "/"), timeout=2).ok, timeout=60, what="backend health")
@@ -108,10 +115,17 @@ class Backend:
     def stored(self) -> float:
         return self.metric("otelcol_exporter_sent_spans_total")
 
+    def _stat(self) -> list[str]:
+        return Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+
     def cpu_seconds(self) -> float:
         """User + system CPU time of the backend process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = self._stat()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def minor_faults(self) -> int:
+        """Pages the kernel had to map in (and zero) for the process so far: fresh memory, not reused."""
+        return int(self._stat()[7])
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -135,22 +149,24 @@ class IngestResult:
     cpu_us_per_span: float  # the backend process's CPU time (user + system) per span: robust to a busy machine
     tail_ms: float  # from the last answered request until every span was stored
     syncs_per_request: float  # the persistent queue's data syncs per request (0 with the queue in memory)
+    faults_per_span: float  # minor page faults of the backend process per span
 
 
 def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients: int, disk) -> IngestResult:
     # measured right before each run: other load on the machine then weighs on both alike
     walk = max(decode_and_walk(bodies) for _ in range(2))
     with tempfile.TemporaryDirectory(prefix=f"ingest-{name}-") as folder:
-        backend = Backend(Path(folder), [*args(Path(folder))])
+        backend = Backend(Path(folder), [*args(Path(folder))], ENVIRONMENTS.get(name))
         try:
             total = sum(spans for _, spans in traces)
-            started, cpu_before = time.perf_counter(), backend.cpu_seconds()
+            started, cpu_before, faults_before = time.perf_counter(), backend.cpu_seconds(), backend.minor_faults()
             refusals = send_all(backend.url("otlp-http", "/v1/traces"), bodies, clients)
             acknowledged = time.perf_counter()
             wait_for(lambda: backend.stored() >= total, timeout=600, interval=0.01, what=f"{total} spans stored")
             stored = time.perf_counter()
             elapsed = stored - started
             cpu = backend.cpu_seconds() - cpu_before
+            faults = backend.minor_faults() - faults_before
             syncs = backend.metric("otelcol_exporter_queue_disk_syncs")
             check_complete(backend, traces)
         finally:
@@ -158,12 +174,17 @@ def ingest(name: str, args: Callable[[Path], list[str]], bodies, traces, clients
         size = disk(Path(folder))  # after the stop, so SQLite's WAL is checkpointed into the file
     return IngestResult(
         name, walk, total / elapsed, refusals, size / total if size else None, cpu / total * 1e6,
-        (stored - acknowledged) * 1000, syncs / len(bodies),
+        (stored - acknowledged) * 1000, syncs / len(bodies), faults / total,
     )  # fmt: skip
 
 
 def sqlite_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.glob("traces.db*"))
+
+
+def clickhouse_args(folder: Path) -> list[str]:
+    path = f"extensions.jaeger_storage.backends.main.clickhouse.path={folder}/clickhouse"
+    return ["--storage", "clickhouse", "--set", path]
 
 
 def clickhouse_size(folder: Path) -> int:
@@ -264,14 +285,13 @@ def main() -> None:
                         sqlite_size),
         "sqlite-serial": (lambda f: ["--storage", "sqlite", "--storage-url", f"sqlite:///{f}/traces.db",
                                      *ONE_AT_A_TIME], sqlite_size),
-        "clickhouse": (lambda f: ["--storage", "clickhouse",
-                                  "--set", f"extensions.jaeger_storage.backends.main.clickhouse.path={f}/clickhouse"],
-                       clickhouse_size),
+        "clickhouse": (clickhouse_args, clickhouse_size),
+        "clickhouse-glibc": (clickhouse_args, clickhouse_size),
         "postgres": (lambda _: ["--storage", "postgres", "--storage-url", options.postgres_url, "--set", postgres],
                      lambda _: postgres_size(options.postgres_url, schema)),
     }  # fmt: skip
     aims = {"memory": 1.0, "sqlite": 0.35, "sqlite-memq": 0.4, "sqlite-serial": 0.35, "postgres": 0.2,
-            "clickhouse": 0.5}  # fmt: skip
+            "clickhouse": 0.5, "clickhouse-glibc": 0.5}  # fmt: skip
     results = []
     try:
         for name in options.storages.split(","):
@@ -288,14 +308,17 @@ def main() -> None:
     print("syncs/req: the persistent queue's data syncs per request (below 1: requests shared syncs)")
     print("sqlite-memq: SQLite with the sending queue in memory (other rows: persistent, synced before each answer)")
     print("sqlite-serial: persistent queue, requests handled one at a time (one sync each: before group commit)")
-    header = f"{'storage':<12}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}"
-    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}{'syncs/req':>11}")
+    print("clickhouse-glibc: ClickHouse with glibc's allocator defaults (backend.core.process_tuning skipped)")
+    print("faults/span: the backend's minor page faults per span (memory mapped in fresh instead of reused)")
+    header = f"{'storage':<17}{'walk/s':>10}{'ingest/s':>10}{'x walk':>8}{'aim':>6}{'refused':>9}{'B/span':>8}"
+    print(f"{header}{'CPU us/span':>13}{'x walk CPU':>12}{'tail ms':>9}{'syncs/req':>11}{'faults/span':>13}")
     for r in results:
         size = f"{r.bytes_per_span:.0f}" if r.bytes_per_span else "-"
         print(
-            f"{r.storage:<12}{r.walk_per_s:>10,.0f}{r.spans_per_s:>10,.0f}{r.spans_per_s / r.walk_per_s:>8.2f}"
+            f"{r.storage:<17}{r.walk_per_s:>10,.0f}{r.spans_per_s:>10,.0f}{r.spans_per_s / r.walk_per_s:>8.2f}"
             f"{aims[r.storage]:>6}{r.refusals:>9}{size:>8}{r.cpu_us_per_span:>13.2f}"
             f"{1e6 / r.walk_per_s / r.cpu_us_per_span:>12.2f}{r.tail_ms:>9.0f}{r.syncs_per_request:>11.2f}"
+            f"{r.faults_per_span:>13.2f}"
         )
     if options.query_spans:
         latency = query_latency(options.query_spans, options.clients, options.seed)

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from loadgen.bench.jaeger_clickhouse.queries import API_LIMIT, QUERY_NAMES, STORAGE_LIMIT, Timing
-from loadgen.bench.jaeger_clickhouse.run import Result, Run, Settings
+from loadgen.bench.jaeger_clickhouse.run import WALK_ROUNDS, WALK_SAMPLE, Result, Run, Settings
 from loadgen.bench.report import cpu_model
 
 # internal/storage/v2/clickhouse/BENCHMARKING.md in jaegertracing/jaeger (v2.17): averages of 3 runs, server-side SQL.
@@ -52,7 +52,8 @@ def markdown(settings: Settings, run: Run) -> str:
         f"{shape.services} services, {shape.attributes} attributes per child span "
         f"({shape.attribute_keys} keys × {shape.attribute_values} values), "
         f"over {shape.span_ns / 86_400e9:g} days; decode-and-walk on the same requests: "
-        f"{run.decode_and_walk:,.0f} spans per CPU-second.",
+        f"{run.decode_and_walk:,.0f} spans per CPU-second (the best of {WALK_ROUNDS} rounds over the first "
+        f"{WALK_SAMPLE} requests).",
         *_queries_only_note(settings),
         "",
         "## Ingest (OTLP/HTTP in → queryable) and disk",
