@@ -9,6 +9,7 @@ A new file's name is only durable once its folder is synced too
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -17,10 +18,15 @@ def sync_data(fd: int) -> None:
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
-def sync_directory(directory: Path) -> None:
-    """Make the names of files created in ``directory`` durable, not only their contents."""
-    fd = os.open(directory, os.O_RDONLY)
+def sync_path(path: Path, sync: Callable[[int], None] = sync_data) -> None:
+    """``sync`` through a descriptor of its own on ``path``: any thread may call it while others write."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        sync(fd)
     finally:
         os.close(fd)
+
+
+def sync_directory(directory: Path) -> None:
+    """Make the names of files created in ``directory`` durable, not only their contents."""
+    sync_path(directory, os.fsync)

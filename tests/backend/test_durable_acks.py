@@ -195,12 +195,18 @@ def test_batches_delivered_together_are_covered_by_one_wal_sync(disk, pipelines)
     assert len(disk.wal_syncs()) == 1
 
 
-def test_while_the_wal_cannot_be_synced_nothing_is_acked_and_the_storage_counts_as_down(disk, pipelines):
-    pipeline = pipelines(flush_timeout=0)
+def send_while_syncs_fail(disk, pipeline, failures: int, what: str):
+    """One batch sent while the WAL's syncs fail, once ``failures`` of them have."""
     disk.failing.set()
     sent = pipeline.send(1)
+    wait_for(lambda: disk.failed_syncs >= failures, timeout=30, what=what)
+    return sent
 
-    wait_for(lambda: disk.failed_syncs >= 2, timeout=30, what="the failed sync retried")
+
+def test_while_the_wal_cannot_be_synced_nothing_is_acked_and_the_storage_counts_as_down(disk, pipelines):
+    pipeline = pipelines(flush_timeout=0)
+    sent = send_while_syncs_fail(disk, pipeline, 2, "the failed sync retried")
+
     assert disk.committed() >= trace_ids(sent)  # delivered ...
     assert disk.acks() == []  # ... yet still queued
     assert pipeline.storage_up() == 0
@@ -208,9 +214,7 @@ def test_while_the_wal_cannot_be_synced_nothing_is_acked_and_the_storage_counts_
 
 def test_once_the_wal_syncs_again_the_waiting_batches_are_acked_and_the_storage_is_up(disk, pipelines):
     pipeline = pipelines(flush_timeout=0)
-    disk.failing.set()
-    sent = pipeline.send(1)
-    wait_for(lambda: disk.failed_syncs >= 1, timeout=30, what="a failed sync")
+    sent = send_while_syncs_fail(disk, pipeline, 1, "a failed sync")
 
     disk.failing.clear()
 
@@ -221,9 +225,7 @@ def test_once_the_wal_syncs_again_the_waiting_batches_are_acked_and_the_storage_
 
 def test_a_batch_whose_sync_failed_until_shutdown_is_delivered_again_after_the_next_start(disk, pipelines):
     first = pipelines(flush_timeout=0)
-    disk.failing.set()
-    sent = first.send(1)
-    wait_for(lambda: disk.failed_syncs >= 1, timeout=30, what="a failed sync")
+    sent = send_while_syncs_fail(disk, first, 1, "a failed sync")
     first.close()
     assert disk.acks() == []
     disk.failing.clear()

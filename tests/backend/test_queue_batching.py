@@ -35,13 +35,18 @@ def waiting_consumers(queue: MemoryQueue) -> int:
     return len(queue._cond._waiters)  # type: ignore[attr-defined]  # threading.Condition's own list
 
 
-def test_a_consumer_with_fewer_than_min_size_spans_waits_for_more_and_takes_them_together():
-    queue = MemoryQueue(10_000)
-    taker = Taker(queue, min_spans=30, linger=30)
+def put_10_then_20_while_it_waits(queue: MemoryQueue) -> None:
+    """Two puts, each once the consumer is waiting: for a first entry, then for more."""
     wait_for(lambda: waiting_consumers(queue) == 1, timeout=10, what="the consumer waiting for a first entry")
     queue.put(spans(10))
     wait_for(lambda: waiting_consumers(queue) == 1, timeout=10, what="the consumer waiting for more")
     queue.put(spans(20))
+
+
+def test_a_consumer_with_fewer_than_min_size_spans_waits_for_more_and_takes_them_together():
+    queue = MemoryQueue(10_000)
+    taker = Taker(queue, min_spans=30, linger=30)
+    put_10_then_20_while_it_waits(queue)
 
     assert taker.join() == [10, 20]
 
@@ -66,10 +71,7 @@ def test_the_wait_ends_after_flush_timeout_with_what_is_queued():
 def test_puts_that_keep_coming_within_idle_timeout_keep_the_consumer_waiting_for_more():
     queue = MemoryQueue(10_000)
     taker = Taker(queue, min_spans=30, linger=600, idle=60)
-    wait_for(lambda: waiting_consumers(queue) == 1, timeout=10, what="the consumer waiting for a first entry")
-    queue.put(spans(10))
-    wait_for(lambda: waiting_consumers(queue) == 1, timeout=10, what="the consumer waiting for more")
-    queue.put(spans(20))
+    put_10_then_20_while_it_waits(queue)
 
     assert taker.join() == [10, 20]
 

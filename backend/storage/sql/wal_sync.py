@@ -23,10 +23,9 @@ checkpoints the WAL, syncs the database file, then deletes the WAL).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from backend.core.disk import sync_data
+from backend.core.disk import sync_path
 
 
 def wal_of(database: Path) -> Path:
@@ -40,10 +39,6 @@ def sync_wal(wal: Path) -> None:
     Any thread may call it: each call syncs through a descriptor of its own.
     """
     try:
-        fd = os.open(wal, os.O_RDONLY)
+        sync_path(wal)
     except FileNotFoundError:
         return
-    try:
-        sync_data(fd)
-    finally:
-        os.close(fd)
